@@ -1,0 +1,256 @@
+// SPDX-License-Identifier: GPL-2.0 OR Apache-2.0
+/* GC collections and pauses of our own JVM, from HotSpot's USDT probes. See gc.h. */
+#include <linux/types.h>
+#include <linux/bpf.h>
+#include <asm/ptrace.h>
+#include <stdbool.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/usdt.bpf.h>
+
+#include "gc.h"
+#include "common.bpf.h"
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
+
+const volatile struct gc_config config = {};
+
+/* Whether a generational-ZGC minor cycle is running (see gc.h). */
+__u32 minor_active = 0;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, GC_MAX_IDS);
+	__type(key, struct gc_name);
+	__type(value, __u32);
+} gc_name_ids SEC(".maps");
+
+/* Sized by Java to the number of ids in use. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, GC_MAX_IDS);
+	__type(key, __u32);
+	__type(value, struct hist);
+} gc_duration SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 256);
+	__type(key, struct gc_pool_key);
+	__type(value, struct gc_pool_usage);
+} gc_pool_usage SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 256);
+	__type(key, struct gc_active_key);
+	__type(value, struct gc_active);
+} gc_active SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 256);
+	__type(key, __u32);
+	__type(value, struct gc_pause);
+} gc_pauses SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, GC_PROBE_COUNT);
+	__type(key, enum gc_probe);	/* also keeps the enum in BTF for the layout test */
+	__type(value, struct probe_stats);
+} gc_stats SEC(".maps");
+
+static __always_inline void record_duration(__u32 manager, __u64 duration_ns)
+{
+	struct hist *h = bpf_map_lookup_elem(&gc_duration, &manager);
+
+	if (!h) {
+		__u32 other = GC_OTHER_ID;
+
+		h = bpf_map_lookup_elem(&gc_duration, &other);
+		if (!h)
+			return;
+	}
+	hist_add(h, &config.duration_ns, duration_ns);
+}
+
+/*
+ * Id of the name at user address text, len bytes long; -1 if unreadable. HotSpot's names are
+ * C strings, so a bounded string read finds their end; the loop then honours len (the USDT
+ * argument contract) and leaves the key NUL-padded like the keys Java wrote.
+ */
+static __always_inline long name_id(const char *text, long len, struct probe_stats *stats)
+{
+	struct gc_name key = {};
+	__u32 *id;
+
+	if (len < 0 || bpf_probe_read_user_str(key.text, sizeof(key.text), text) < 0)
+		return -1;
+	for (int i = 0; i < GC_NAME_LEN; i++) {
+		if (i >= len)
+			key.text[i] = 0;
+	}
+	id = bpf_map_lookup_elem(&gc_name_ids, &key);
+	if (id)
+		return *id;
+	if (stats)
+		stats->overflow++;
+	return GC_OTHER_ID;
+}
+
+SEC("usdt")
+int BPF_USDT(usdt_gc_begin, long full)
+{
+	struct probe_stats *stats;
+	struct gc_pause pause = {};
+	__u32 tid;
+
+	if (!is_our_process(&config.process))
+		return 0;
+	stats = probe_stats_of(&gc_stats, GC_PROBE_GC_BEGIN);
+	if (stats)
+		stats->events++;
+	tid = (__u32)bpf_get_current_pid_tgid();
+	pause.start_ns = bpf_ktime_get_ns();
+	if (bpf_map_update_elem(&gc_pauses, &tid, &pause, BPF_ANY) && stats)
+		stats->dropped++;
+	return 0;
+}
+
+SEC("usdt")
+int BPF_USDT(usdt_gc_end)
+{
+	__u64 now = bpf_ktime_get_ns();
+	struct probe_stats *stats;
+	struct gc_pause *pause;
+	__u32 tid, manager;
+
+	if (!is_our_process(&config.process))
+		return 0;
+	stats = probe_stats_of(&gc_stats, GC_PROBE_GC_END);
+	if (stats)
+		stats->events++;
+	tid = (__u32)bpf_get_current_pid_tgid();
+	pause = bpf_map_lookup_elem(&gc_pauses, &tid);
+	if (!pause) {
+		/* Began before we attached. */
+		if (stats)
+			stats->errors++;
+		return 0;
+	}
+	manager = config.pause_manager[minor_active ? 1 : 0];
+	if (pause->collections == 0 && manager != 0)
+		record_duration(manager, now - pause->start_ns);
+	bpf_map_delete_elem(&gc_pauses, &tid);
+	return 0;
+}
+
+SEC("usdt")
+int BPF_USDT(usdt_mem_pool_gc_begin, const char *manager_name, long manager_len,
+	     const char *pool_name, long pool_len)
+{
+	struct gc_active_key key = {};
+	struct probe_stats *stats;
+	struct gc_active *active;
+	struct gc_pause *pause;
+	long manager;
+
+	if (!is_our_process(&config.process))
+		return 0;
+	stats = probe_stats_of(&gc_stats, GC_PROBE_POOL_BEGIN);
+	if (stats)
+		stats->events++;
+	manager = name_id(manager_name, manager_len, stats);
+	if (manager < 0) {
+		if (stats)
+			stats->errors++;
+		return 0;
+	}
+	key.tid = (__u32)bpf_get_current_pid_tgid();
+	key.manager = manager;
+	active = bpf_map_lookup_elem(&gc_active, &key);
+	if (active && active->ends == 0) {
+		/* The same collection, next pool. */
+		active->begins++;
+		return 0;
+	}
+
+	/* A new collection begins. */
+	struct gc_active fresh = { .start_ns = bpf_ktime_get_ns(), .begins = 1 };
+
+	if (bpf_map_update_elem(&gc_active, &key, &fresh, BPF_ANY)) {
+		if (stats)
+			stats->dropped++;
+		return 0;
+	}
+	pause = bpf_map_lookup_elem(&gc_pauses, &key.tid);
+	if (pause)
+		pause->collections++;
+	if (config.minor_cycle_manager && manager == config.minor_cycle_manager)
+		minor_active = 1;
+	else if (config.major_cycle_manager && manager == config.major_cycle_manager)
+		minor_active = 0;
+	return 0;
+}
+
+SEC("usdt")
+int BPF_USDT(usdt_mem_pool_gc_end, const char *manager_name, long manager_len,
+	     const char *pool_name, long pool_len, long initial, long used, long committed)
+{
+	__u64 now = bpf_ktime_get_ns();
+	struct gc_active_key key = {};
+	struct gc_pool_key pool_key = {};
+	struct gc_pool_usage *usage;
+	struct probe_stats *stats;
+	struct gc_active *active;
+	long manager, pool;
+
+	if (!is_our_process(&config.process))
+		return 0;
+	stats = probe_stats_of(&gc_stats, GC_PROBE_POOL_END);
+	if (stats)
+		stats->events++;
+	manager = name_id(manager_name, manager_len, stats);
+	pool = name_id(pool_name, pool_len, stats);
+	if (manager < 0 || pool < 0) {
+		if (stats)
+			stats->errors++;
+		return 0;
+	}
+
+	pool_key.manager = manager;
+	pool_key.pool = pool;
+	usage = bpf_map_lookup_elem(&gc_pool_usage, &pool_key);
+	if (usage) {
+		usage->used_bytes = used;
+		usage->committed_bytes = committed;
+		usage->time_ns = now;
+		usage->collections++;
+	} else {
+		struct gc_pool_usage fresh = {
+			.used_bytes = used, .committed_bytes = committed, .time_ns = now, .collections = 1,
+		};
+		if (bpf_map_update_elem(&gc_pool_usage, &pool_key, &fresh, BPF_NOEXIST) && stats)
+			stats->dropped++;
+	}
+
+	key.tid = (__u32)bpf_get_current_pid_tgid();
+	key.manager = manager;
+	active = bpf_map_lookup_elem(&gc_active, &key);
+	if (!active) {
+		/* The collection began before we attached. */
+		if (stats)
+			stats->errors++;
+		return 0;
+	}
+	active->ends++;
+	if (active->ends < active->begins)
+		return 0;
+	record_duration(manager, now - active->start_ns);
+	bpf_map_delete_elem(&gc_active, &key);
+	if ((config.minor_cycle_manager && manager == config.minor_cycle_manager) ||
+	    (config.major_cycle_manager && manager == config.major_cycle_manager))
+		minor_active = 0;
+	return 0;
+}

@@ -1,0 +1,152 @@
+// SPDX-License-Identifier: GPL-2.0 OR Apache-2.0
+/* Safepoints of our own JVM: total pause and time to safepoint, by VM operation. See safepoint.h. */
+#include <linux/types.h>
+#include <linux/bpf.h>
+#include <asm/ptrace.h>
+#include <stdbool.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/usdt.bpf.h>
+
+#include "safepoint.h"
+#include "common.bpf.h"
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
+
+const volatile struct safepoint_config config = {};
+
+/* Histograms by op id. Entries are created on an op's first safepoint, so memory follows the
+ * ops actually seen; Java creates `other` (0) up front and sizes the maps to the bound. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(max_entries, 65);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, __u32);
+	__type(value, struct hist);
+} safepoint_duration SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(max_entries, 65);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, __u32);
+	__type(value, struct hist);
+} safepoint_sync_duration SEC(".maps");
+
+/* Never written: the zeroed value new histogram entries start from. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct hist);
+} safepoint_zero SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 64);
+	__type(key, __u32);
+	__type(value, struct safepoint_active);
+} safepoint_active SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, SAFEPOINT_PROBE_COUNT);
+	__type(key, enum safepoint_probe);	/* also keeps the enum in BTF for the layout test */
+	__type(value, struct probe_stats);
+} safepoint_stats SEC(".maps");
+
+static __always_inline struct hist *op_hist(void *map, __u32 *op, struct probe_stats *stats)
+{
+	struct hist *h = bpf_map_lookup_elem(map, op);
+	__u32 zero_key = 0;
+	void *zero;
+
+	if (h)
+		return h;
+	zero = bpf_map_lookup_elem(&safepoint_zero, &zero_key);
+	if (zero && bpf_map_update_elem(map, op, zero, BPF_NOEXIST) == 0) {
+		h = bpf_map_lookup_elem(map, op);
+		if (h)
+			return h;
+	}
+	/* The map is full: the bound on distinct operations was reached. */
+	if (stats)
+		stats->overflow++;
+	*op = SAFEPOINT_OTHER_OP;
+	return bpf_map_lookup_elem(map, op);
+}
+
+SEC("usdt")
+int BPF_USDT(usdt_safepoint_begin)
+{
+	struct safepoint_active active = {};
+	struct probe_stats *stats;
+	__u32 tid;
+	__s32 type = -1;
+
+	if (!is_our_process(&config.process))
+		return 0;
+	stats = probe_stats_of(&safepoint_stats, SAFEPOINT_PROBE_BEGIN);
+	if (stats)
+		stats->events++;
+	active.begin_ns = bpf_ktime_get_ns();
+	active.op = SAFEPOINT_OTHER_OP;
+	if (config.current_type_addr) {
+		if (bpf_probe_read_user(&type, sizeof(type), (const void *)config.current_type_addr)) {
+			if (stats)
+				stats->errors++;
+		} else if (type >= 0 && (__u32)type + 1 < config.op_id_limit) {
+			active.op = (__u32)type + 1;
+		} else if (stats) {
+			stats->overflow++;
+		}
+	}
+	tid = (__u32)bpf_get_current_pid_tgid();
+	if (bpf_map_update_elem(&safepoint_active, &tid, &active, BPF_ANY) && stats)
+		stats->dropped++;
+	return 0;
+}
+
+SEC("usdt")
+int BPF_USDT(usdt_safepoint_end)
+{
+	__u64 now = bpf_ktime_get_ns();
+	struct safepoint_active *active;
+	struct probe_stats *stats;
+	__u32 tid, op;
+	struct hist *h;
+
+	if (!is_our_process(&config.process))
+		return 0;
+	stats = probe_stats_of(&safepoint_stats, SAFEPOINT_PROBE_END);
+	if (stats)
+		stats->events++;
+	tid = (__u32)bpf_get_current_pid_tgid();
+	active = bpf_map_lookup_elem(&safepoint_active, &tid);
+	if (!active) {
+		/* Began before we attached. */
+		if (stats)
+			stats->errors++;
+		return 0;
+	}
+	op = active->op;
+	h = op_hist(&safepoint_duration, &op, stats);
+	if (h)
+		hist_add(h, &config.duration_ns, now - active->begin_ns);
+	if (config.begin_time_addr && config.sync_time_addr) {
+		__s64 began = 0, synced = 0;
+
+		if (bpf_probe_read_user(&began, sizeof(began), (const void *)config.begin_time_addr) ||
+		    bpf_probe_read_user(&synced, sizeof(synced), (const void *)config.sync_time_addr)) {
+			if (stats)
+				stats->errors++;
+		} else if (synced >= began && began > 0) {
+			op = active->op;
+			h = op_hist(&safepoint_sync_duration, &op, stats);
+			if (h)
+				hist_add(h, &config.duration_ns, (__u64)(synced - began));
+		}
+	}
+	bpf_map_delete_elem(&safepoint_active, &tid);
+	return 0;
+}

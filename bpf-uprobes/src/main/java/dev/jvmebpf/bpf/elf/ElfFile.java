@@ -1,0 +1,228 @@
+package dev.jvmebpf.bpf.elf;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * A read-only view of a 64-bit little-endian ELF file (x86-64 shared objects and BPF
+ * objects): sections, symbols, load segments and SystemTap (USDT) notes. No privileges needed.
+ */
+public final class ElfFile {
+
+  private static final int SHT_SYMTAB = 2;
+  private static final int SHT_NOTE = 7;
+  private static final int SHT_DYNSYM = 11;
+  private static final int PT_LOAD = 1;
+  private static final int NT_STAPSDT = 3;
+
+  /** A section header. */
+  public record Section(String name, int type, long address, long offset, long size, int link) {}
+
+  /** A PT_LOAD program header. */
+  public record Segment(long offset, long virtualAddress, long fileSize, long memorySize, int flags) {}
+
+  /** A symbol of .symtab or .dynsym. */
+  public record Symbol(String name, long value, long size, int type, int binding, int section) {
+    public static final int STT_OBJECT = 1;
+    public static final int STT_FUNC = 2;
+  }
+
+  /** A SystemTap SDT note: one USDT probe site. */
+  public record UsdtProbe(String provider, String name, long location, long base, long semaphore,
+      String arguments) {
+    /** provider:name, as bpftrace and perf write it. */
+    public String id() {
+      return provider + ":" + name;
+    }
+  }
+
+  private final String origin;
+  private final ByteBuffer data;
+  private final List<Section> sections;
+
+  private ElfFile(String origin, ByteBuffer data) throws IOException {
+    this.origin = origin;
+    this.data = data.order(ByteOrder.LITTLE_ENDIAN);
+    if (data.capacity() < 64 || data.getInt(0) != 0x464c457f) {
+      throw new IOException(origin + ": not an ELF file");
+    }
+    if (data.get(4) != 2 || data.get(5) != 1) {
+      throw new IOException(origin + ": only 64-bit little-endian ELF is supported");
+    }
+    this.sections = readSections();
+  }
+
+  /** Maps the file read-only; the mapping lives as long as this object is reachable. */
+  public static ElfFile read(Path path) throws IOException {
+    try (FileChannel channel = FileChannel.open(path, StandardOpenOption.READ)) {
+      return new ElfFile(path.toString(), channel.map(FileChannel.MapMode.READ_ONLY, 0, channel.size()));
+    }
+  }
+
+  public static ElfFile of(String origin, byte[] bytes) throws IOException {
+    return new ElfFile(origin, ByteBuffer.wrap(bytes));
+  }
+
+  public String origin() {
+    return origin;
+  }
+
+  public List<Section> sections() {
+    return sections;
+  }
+
+  public Optional<Section> section(String name) {
+    return sections.stream().filter(s -> s.name().equals(name)).findFirst();
+  }
+
+  /** The bytes of a section, positioned at 0, little-endian. */
+  public ByteBuffer contents(Section section) throws IOException {
+    if (section.offset() < 0 || section.offset() + section.size() > data.capacity()) {
+      throw new IOException(origin + ": section " + section.name() + " lies outside the file");
+    }
+    return data.duplicate().position((int) section.offset())
+        .limit((int) (section.offset() + section.size())).slice().order(ByteOrder.LITTLE_ENDIAN);
+  }
+
+  public List<Segment> loadSegments() {
+    long phoff = data.getLong(32);
+    int phentsize = Short.toUnsignedInt(data.getShort(54));
+    int phnum = Short.toUnsignedInt(data.getShort(56));
+    List<Segment> out = new ArrayList<>();
+    for (int i = 0; i < phnum; i++) {
+      int at = (int) (phoff + (long) i * phentsize);
+      if (data.getInt(at) == PT_LOAD) {
+        out.add(new Segment(data.getLong(at + 8), data.getLong(at + 16), data.getLong(at + 32),
+            data.getLong(at + 40), data.getInt(at + 4)));
+      }
+    }
+    return out;
+  }
+
+  /** The symbol named exactly {@code name}, from .symtab first, then .dynsym. */
+  public Optional<Symbol> symbol(String name) throws IOException {
+    byte[] wanted = name.getBytes(StandardCharsets.UTF_8);
+    for (int type : new int[] {SHT_SYMTAB, SHT_DYNSYM}) {
+      for (Section table : sections) {
+        if (table.type() != type) {
+          continue;
+        }
+        Optional<Symbol> found = findSymbol(table, wanted);
+        if (found.isPresent()) {
+          return found;
+        }
+      }
+    }
+    return Optional.empty();
+  }
+
+  private Optional<Symbol> findSymbol(Section table, byte[] wanted) throws IOException {
+    ByteBuffer symbols = contents(table);
+    ByteBuffer strings = contents(sections.get(table.link()));
+    for (int at = 0; at + 24 <= symbols.limit(); at += 24) {
+      int nameOffset = symbols.getInt(at);
+      if (nameOffset == 0 || !matches(strings, nameOffset, wanted)) {
+        continue;
+      }
+      int info = Byte.toUnsignedInt(symbols.get(at + 4));
+      return Optional.of(new Symbol(new String(wanted, StandardCharsets.UTF_8), symbols.getLong(at + 8),
+          symbols.getLong(at + 16), info & 0xf, info >> 4, Short.toUnsignedInt(symbols.getShort(at + 6))));
+    }
+    return Optional.empty();
+  }
+
+  private static boolean matches(ByteBuffer strings, int offset, byte[] wanted) {
+    if (offset + wanted.length >= strings.limit()) {
+      return false;
+    }
+    for (int i = 0; i < wanted.length; i++) {
+      if (strings.get(offset + i) != wanted[i]) {
+        return false;
+      }
+    }
+    return strings.get(offset + wanted.length) == 0;
+  }
+
+  /** Every USDT probe site of the .note.stapsdt section (several sites may share a name). */
+  public List<UsdtProbe> usdtProbes() throws IOException {
+    List<UsdtProbe> probes = new ArrayList<>();
+    for (Section section : sections) {
+      if (section.type() != SHT_NOTE || !section.name().equals(".note.stapsdt")) {
+        continue;
+      }
+      ByteBuffer notes = contents(section);
+      int at = 0;
+      while (at + 12 <= notes.limit()) {
+        int nameSize = notes.getInt(at);
+        int descSize = notes.getInt(at + 4);
+        int type = notes.getInt(at + 8);
+        int desc = at + 12 + align4(nameSize);
+        if (desc + descSize > notes.limit()) {
+          break;
+        }
+        if (type == NT_STAPSDT && descSize >= 24) {
+          long location = notes.getLong(desc);
+          long base = notes.getLong(desc + 8);
+          long semaphore = notes.getLong(desc + 16);
+          int end = desc + descSize;
+          int p = desc + 24;
+          String provider = cString(notes, p, end);
+          p += provider.length() + 1;
+          String name = cString(notes, p, end);
+          p += name.length() + 1;
+          String args = p < end ? cString(notes, p, end) : "";
+          probes.add(new UsdtProbe(provider, name, location, base, semaphore, args));
+        }
+        at = desc + align4(descSize);
+      }
+    }
+    return probes;
+  }
+
+  private List<Section> readSections() throws IOException {
+    long shoff = data.getLong(40);
+    int shentsize = Short.toUnsignedInt(data.getShort(58));
+    int shnum = Short.toUnsignedInt(data.getShort(60));
+    int shstrndx = Short.toUnsignedInt(data.getShort(62));
+    if (shoff <= 0 || shoff + (long) shnum * shentsize > data.capacity() || shstrndx >= shnum) {
+      throw new IOException(origin + ": malformed section header table");
+    }
+    int namesAt = (int) (shoff + (long) shstrndx * shentsize);
+    long namesOffset = data.getLong(namesAt + 24);
+    long namesSize = data.getLong(namesAt + 32);
+    List<Section> out = new ArrayList<>(shnum);
+    for (int i = 0; i < shnum; i++) {
+      int at = (int) (shoff + (long) i * shentsize);
+      int nameOffset = data.getInt(at);
+      String name = nameOffset < namesSize
+          ? cString(data, (int) (namesOffset + nameOffset), (int) (namesOffset + namesSize)) : "";
+      out.add(new Section(name, data.getInt(at + 4), data.getLong(at + 16), data.getLong(at + 24),
+          data.getLong(at + 32), data.getInt(at + 40)));
+    }
+    return List.copyOf(out);
+  }
+
+  static String cString(ByteBuffer buffer, int from, int limit) {
+    int end = from;
+    while (end < limit && buffer.get(end) != 0) {
+      end++;
+    }
+    byte[] bytes = new byte[end - from];
+    for (int i = 0; i < bytes.length; i++) {
+      bytes[i] = buffer.get(from + i);
+    }
+    return new String(bytes, StandardCharsets.UTF_8);
+  }
+
+  private static int align4(int n) {
+    return (n + 3) & ~3;
+  }
+}

@@ -1,0 +1,193 @@
+package dev.jvmebpf.bpf.gc;
+
+import dev.jvmebpf.bpf.ProbeStats;
+import dev.jvmebpf.bpf.hist.HistogramLayout;
+import dev.jvmebpf.bpf.hist.HistogramMaps;
+import dev.jvmebpf.bpf.hist.HistogramSnapshot;
+import dev.jvmebpf.bpf.libbpf.BpfException;
+import dev.jvmebpf.bpf.libbpf.BpfMap;
+import dev.jvmebpf.bpf.libbpf.BpfObject;
+import dev.jvmebpf.bpf.libbpf.BpfObjectSpec;
+import dev.jvmebpf.bpf.libbpf.Libbpf;
+import dev.jvmebpf.bpf.process.JvmProcess;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The GC probe family: HotSpot's {@code hotspot:gc__begin/gc__end} and
+ * {@code hotspot:mem__pool__gc__begin/__end} USDT probes in our own libjvm.so, attached for our
+ * pid only (see gc.h for how collections are recognised). Reads aggregated durations per
+ * collector and pool usage after GC; never individual events.
+ */
+public final class GcProbes implements AutoCloseable {
+
+  static final String OBJECT = "gc";
+
+  private final BpfObject object;
+  private final GcCollectors collectors;
+  private final HistogramLayout layout;
+  private final List<String> attachFailures;
+  private final BpfMap durations;
+  private final BpfMap poolUsage;
+  private final BpfMap stats;
+
+  private GcProbes(BpfObject object, GcCollectors collectors, HistogramLayout layout, List<String> attachFailures)
+      throws BpfException {
+    this.object = object;
+    this.collectors = collectors;
+    this.layout = layout;
+    this.attachFailures = List.copyOf(attachFailures);
+    this.durations = object.map("gc_duration");
+    this.poolUsage = object.map("gc_pool_usage");
+    this.stats = object.map("gc_stats");
+  }
+
+  /**
+   * Loads the GC program and attaches it to this JVM. Fails when the collection probes cannot
+   * attach; a failure of the pause probes alone (needed only for ZGC's and Shenandoah's pause
+   * collectors) is reported by {@link #attachFailures()}.
+   */
+  public static GcProbes attach(Libbpf libbpf, JvmProcess jvm, GcCollectors collectors, HistogramLayout layout)
+      throws BpfException {
+    BpfObjectSpec spec;
+    try {
+      spec = BpfObjectSpec.fromResource(OBJECT);
+    } catch (IOException e) {
+      throw new BpfException("read BPF object " + OBJECT + ": " + e.getMessage(), e);
+    }
+    BpfObject object = BpfObject.open(libbpf, spec);
+    try {
+      object.setConfig("config", config(jvm, collectors, layout));
+      object.setMaxEntries("gc_duration", collectors.collectorIdLimit());
+      object.load();
+      writeNames(object.map("gc_name_ids"), collectors);
+      List<String> failures = new ArrayList<>();
+      // The collection probes carry every collector that records pool usage: required.
+      object.attachUsdt("usdt_mem_pool_gc_begin", jvm.pid(), jvm.libjvm(), "hotspot", "mem__pool__gc__begin");
+      object.attachUsdt("usdt_mem_pool_gc_end", jvm.pid(), jvm.libjvm(), "hotspot", "mem__pool__gc__end");
+      // The pause probes only serve "... Pauses" collectors.
+      try {
+        object.attachUsdt("usdt_gc_begin", jvm.pid(), jvm.libjvm(), "hotspot", "gc__begin");
+        object.attachUsdt("usdt_gc_end", jvm.pid(), jvm.libjvm(), "hotspot", "gc__end");
+      } catch (BpfException e) {
+        failures.add(e.getMessage());
+      }
+      return new GcProbes(object, collectors, layout, failures);
+    } catch (BpfException | RuntimeException e) {
+      object.close();
+      throw e;
+    }
+  }
+
+  static byte[] config(JvmProcess jvm, GcCollectors collectors, HistogramLayout layout) {
+    ByteBuffer config = GcStructs.GC_CONFIG.allocate();
+    jvm.writeFilter(config.position(GcStructs.GC_CONFIG.offset("process")));
+    int[] pauses = collectors.pauseCollectors();
+    int[] cycles = collectors.cycleCollectors();
+    int pauseAt = GcStructs.GC_CONFIG.offset("pause_manager");
+    config.putInt(pauseAt, pauses[0]);
+    config.putInt(pauseAt + 4, pauses[1]);
+    config.putInt(GcStructs.GC_CONFIG.offset("minor_cycle_manager"), cycles[0]);
+    config.putInt(GcStructs.GC_CONFIG.offset("major_cycle_manager"), cycles[1]);
+    layout.writeTo(config.position(GcStructs.GC_CONFIG.offset("duration_ns")));
+    return config.array();
+  }
+
+  private static void writeNames(BpfMap names, GcCollectors collectors) throws BpfException {
+    for (GcCollectors.Collector c : collectors.collectors()) {
+      names.update(nameKey(c.name()), HistogramMaps.key(c.id()), 0);
+    }
+    for (GcCollectors.Pool p : collectors.pools()) {
+      names.update(nameKey(p.name()), HistogramMaps.key(p.id()), 0);
+    }
+  }
+
+  /** A struct gc_name: the name's first GC_NAME_LEN - 1 bytes, NUL-padded. */
+  static byte[] nameKey(String name) {
+    byte[] key = new byte[GcStructs.NAME_LENGTH];
+    byte[] bytes = name.getBytes(StandardCharsets.UTF_8);
+    System.arraycopy(bytes, 0, key, 0, Math.min(bytes.length, GcStructs.NAME_LENGTH - 1));
+    return key;
+  }
+
+  /** Messages of the probes that could not attach while the family still works. */
+  public List<String> attachFailures() {
+    return attachFailures;
+  }
+
+  /** Programs attached, e.g. for a status line. */
+  public List<String> attachedPrograms() {
+    return object.attachedPrograms();
+  }
+
+  public GcCollectors collectors() {
+    return collectors;
+  }
+
+  /** Reads the kernel's aggregates; O(collectors x buckets + pools), independent of GC count. */
+  public GcSnapshot snapshot() throws BpfException {
+    List<GcSnapshot.CollectorDurations> byCollector = new ArrayList<>();
+    HistogramSnapshot other = HistogramMaps.read(durations, GcStructs.OTHER_ID, layout)
+        .orElse(HistogramSnapshot.empty(layout));
+    for (GcCollectors.Collector c : collectors.collectors()) {
+      HistogramSnapshot h = HistogramMaps.read(durations, c.id(), layout).orElse(HistogramSnapshot.empty(layout));
+      byCollector.add(new GcSnapshot.CollectorDurations(c.name(), c.action(), h));
+    }
+    if (other.count() > 0) {
+      byCollector.add(new GcSnapshot.CollectorDurations("other", "end of GC", other));
+    }
+    return new GcSnapshot(byCollector, poolsAfterGc(), ProbeStats.read(stats, GcStructs.PROGRAMS));
+  }
+
+  private List<GcSnapshot.PoolUsage> poolsAfterGc() throws BpfException {
+    record Reading(long used, long committed, long time) {}
+    Map<Integer, Reading> latest = new HashMap<>();
+    Map<Integer, List<String>> poolsOf = new HashMap<>();
+    for (GcCollectors.Collector c : collectors.collectors()) {
+      poolsOf.put(c.id(), c.pools());
+    }
+    Map<String, Integer> poolIds = new HashMap<>();
+    for (GcCollectors.Pool p : collectors.pools()) {
+      poolIds.put(p.name(), p.id());
+    }
+    byte[] value = poolUsage.newValue();
+    for (byte[] key : poolUsage.keys()) {
+      ByteBuffer k = ByteBuffer.wrap(key).order(ByteOrder.LITTLE_ENDIAN);
+      int manager = k.getInt(GcStructs.GC_POOL_KEY.offset("manager"));
+      int pool = k.getInt(GcStructs.GC_POOL_KEY.offset("pool"));
+      // Only a pool its collector manages, as the MXBeans define "collection usage".
+      List<String> managed = poolsOf.getOrDefault(manager, List.of());
+      if (managed.stream().noneMatch(name -> poolIds.getOrDefault(name, -1) == pool)) {
+        continue;
+      }
+      if (!poolUsage.lookup(key, value)) {
+        continue;
+      }
+      ByteBuffer v = ByteBuffer.wrap(value).order(ByteOrder.LITTLE_ENDIAN);
+      Reading r = new Reading(v.getLong(GcStructs.GC_POOL_USAGE.offset("used_bytes")),
+          v.getLong(GcStructs.GC_POOL_USAGE.offset("committed_bytes")),
+          v.getLong(GcStructs.GC_POOL_USAGE.offset("time_ns")));
+      latest.merge(pool, r, (a, b) -> a.time() >= b.time() ? a : b);
+    }
+    List<GcSnapshot.PoolUsage> out = new ArrayList<>();
+    for (GcCollectors.Pool p : collectors.pools()) {
+      Reading r = latest.get(p.id());
+      if (r != null) {
+        out.add(new GcSnapshot.PoolUsage(p.name(), p.type(), r.used(), r.committed()));
+      }
+    }
+    return out;
+  }
+
+  /** Detaches every probe and frees the program and its maps. Idempotent. */
+  @Override
+  public void close() {
+    object.close();
+  }
+}

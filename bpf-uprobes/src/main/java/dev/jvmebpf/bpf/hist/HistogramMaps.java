@@ -1,0 +1,42 @@
+package dev.jvmebpf.bpf.hist;
+
+import dev.jvmebpf.bpf.libbpf.BpfException;
+import dev.jvmebpf.bpf.libbpf.BpfMap;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.Optional;
+
+/** Reads and creates {@code struct hist} values in per-CPU maps keyed by a u32 attribute id. */
+public final class HistogramMaps {
+
+  private HistogramMaps() {}
+
+  public static byte[] key(int id) {
+    return ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN).putInt(id).array();
+  }
+
+  /** The histogram under {@code id}, empty when the map has no such key. */
+  public static Optional<HistogramSnapshot> read(BpfMap map, int id, HistogramLayout layout) throws BpfException {
+    requireHist(map);
+    byte[] value = map.newValue();
+    if (!map.lookup(key(id), value)) {
+      return Optional.empty();
+    }
+    return Optional.of(HistogramSnapshot.fromPerCpu(layout, value, map.copies(), map.valueStride()));
+  }
+
+  /** Creates a zeroed histogram under {@code id} unless one exists (the `other` id, up front). */
+  public static void create(BpfMap map, int id) throws BpfException {
+    requireHist(map);
+    byte[] value = map.newValue();
+    if (!map.lookup(key(id), value)) {
+      map.update(key(id), map.newValue(), 1 /* BPF_NOEXIST */);
+    }
+  }
+
+  private static void requireHist(BpfMap map) {
+    if (map.valueSize() != HistStructs.HIST.size() || map.keySize() != 4 || !map.isPerCpu()) {
+      throw new IllegalArgumentException(map.name() + " is not a per-CPU map of struct hist by u32");
+    }
+  }
+}

@@ -1,0 +1,113 @@
+package dev.jvmebpf.bpf.hist;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.Arrays;
+
+/**
+ * One kernel histogram, summed over CPUs: counts per kernel bucket of a {@link HistogramLayout}
+ * plus sum, min and max in the base unit. Immutable.
+ *
+ * <p>{@link #count()} is derived from the buckets (zero bucket included), never taken from the
+ * kernel's running count, so it always equals the sum of the bucket counts even when a read
+ * races an update; sum, min and max may then lag by that one value.
+ */
+public final class HistogramSnapshot {
+
+  private final HistogramLayout layout;
+  private final long zeroCount;
+  private final long[] counts;
+  private final long count;
+  private final long sum;
+  private final long min;
+  private final long max;
+
+  public HistogramSnapshot(HistogramLayout layout, long zeroCount, long[] counts, long sum, long min, long max) {
+    if (counts.length != layout.bucketCount()) {
+      throw new IllegalArgumentException("expected " + layout.bucketCount() + " buckets, got " + counts.length);
+    }
+    this.layout = layout;
+    this.zeroCount = zeroCount;
+    this.counts = counts.clone();
+    this.count = zeroCount + Arrays.stream(counts).sum();
+    this.sum = sum;
+    this.min = min;
+    this.max = max;
+  }
+
+  public static HistogramSnapshot empty(HistogramLayout layout) {
+    return new HistogramSnapshot(layout, 0, new long[layout.bucketCount()], 0, 0, 0);
+  }
+
+  /**
+   * Sums the per-CPU copies of a {@code struct hist} as returned by a per-CPU map lookup:
+   * {@code cpus} values, each {@code stride} bytes apart.
+   */
+  public static HistogramSnapshot fromPerCpu(HistogramLayout layout, byte[] values, int cpus, int stride) {
+    ByteBuffer in = ByteBuffer.wrap(values).order(ByteOrder.LITTLE_ENDIAN);
+    long[] counts = new long[layout.bucketCount()];
+    long zero = 0;
+    long sum = 0;
+    long min = Long.MAX_VALUE;
+    long max = 0;
+    boolean any = false;
+    int bucketsAt = HistStructs.HIST.offset("buckets");
+    for (int cpu = 0; cpu < cpus; cpu++) {
+      int base = cpu * stride;
+      long cpuCount = in.getLong(base + HistStructs.HIST.offset("count"));
+      zero += in.getLong(base + HistStructs.HIST.offset("zero_count"));
+      sum += in.getLong(base + HistStructs.HIST.offset("sum"));
+      for (int k = 0; k < counts.length; k++) {
+        counts[k] += in.getLong(base + bucketsAt + 8 * k);
+      }
+      if (cpuCount > 0) {
+        any = true;
+        min = Math.min(min, in.getLong(base + HistStructs.HIST.offset("min")));
+        max = Math.max(max, in.getLong(base + HistStructs.HIST.offset("max")));
+      }
+    }
+    return new HistogramSnapshot(layout, zero, counts, sum, any ? min : 0, max);
+  }
+
+  public HistogramLayout layout() {
+    return layout;
+  }
+
+  /** Number of values recorded (zero bucket included). */
+  public long count() {
+    return count;
+  }
+
+  public long zeroCount() {
+    return zeroCount;
+  }
+
+  /** Count of kernel bucket {@code k} (OpenTelemetry index {@code layout().firstIndex() + k}). */
+  public long bucketCount(int k) {
+    return counts[k];
+  }
+
+  public long[] bucketCounts() {
+    return counts.clone();
+  }
+
+  /** Sum of the values, in the base unit. */
+  public long sum() {
+    return sum;
+  }
+
+  /** Smallest value in the base unit; meaningful when count() > 0. */
+  public long min() {
+    return min;
+  }
+
+  /** Largest value in the base unit; meaningful when count() > 0. */
+  public long max() {
+    return max;
+  }
+
+  @Override
+  public String toString() {
+    return "HistogramSnapshot[count=" + count + ", sum=" + sum + ", min=" + min + ", max=" + max + "]";
+  }
+}

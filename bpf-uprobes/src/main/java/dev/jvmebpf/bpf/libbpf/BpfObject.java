@@ -1,0 +1,202 @@
+package dev.jvmebpf.bpf.libbpf;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import jnr.ffi.Pointer;
+import jnr.ffi.byref.IntByReference;
+import jnr.ffi.byref.PointerByReference;
+
+/**
+ * A live BPF object with the links it attached. The lifecycle is libbpf's:
+ * {@link #open} → configure ({@link #setConfig}, {@link #setMaxEntries}) → {@link #load} →
+ * attach → read {@link #map maps} → {@link #close}. Each step fails with its own message.
+ * Closing destroys every link (the kernel then removes the uprobes) and the object; it is
+ * idempotent. Thread-safe.
+ */
+public final class BpfObject implements AutoCloseable {
+
+  private final Libbpf libbpf;
+  private final BpfObjectSpec spec;
+  private final List<Pointer> links = new ArrayList<>();
+  private final List<String> attached = new ArrayList<>();
+  private Pointer object;
+  private boolean loaded;
+
+  private BpfObject(Libbpf libbpf, BpfObjectSpec spec, Pointer object) {
+    this.libbpf = libbpf;
+    this.spec = spec;
+    this.object = object;
+  }
+
+  public static BpfObject open(Libbpf libbpf, BpfObjectSpec spec) throws BpfException {
+    PointerByReference out = new PointerByReference();
+    libbpf.beginCapture();
+    int rc = libbpf.lib.jeb_open(spec.bytes(), spec.bytes().length, spec.name(), out);
+    String log = libbpf.endCapture();
+    if (rc != 0) {
+      throw libbpf.error("open BPF object " + spec.name(), rc, log);
+    }
+    return new BpfObject(libbpf, spec, out.getValue());
+  }
+
+  public String name() {
+    return spec.name();
+  }
+
+  /** Sets the {@code const volatile} variable {@code variable} in .rodata; before load. */
+  public synchronized void setConfig(String variable, byte[] value) throws BpfException {
+    requireOpen(false);
+    byte[] image;
+    try {
+      image = spec.rodataWith(variable, value);
+    } catch (IOException e) {
+      throw new BpfException("configure " + spec.name() + ": " + e.getMessage(), e);
+    }
+    int rc = libbpf.lib.jeb_set_rodata(object, image, image.length);
+    if (rc != 0) {
+      throw libbpf.error("configure " + spec.name() + " (.rodata, " + image.length + " bytes)", rc);
+    }
+  }
+
+  /** Resizes a map; before load. */
+  public synchronized void setMaxEntries(String mapName, int maxEntries) throws BpfException {
+    requireOpen(false);
+    int rc = libbpf.lib.bpf_map__set_max_entries(mapPointer(mapName), maxEntries);
+    if (rc != 0) {
+      throw libbpf.error("size map " + mapName + " to " + maxEntries, rc);
+    }
+  }
+
+  /** Loads every program into the kernel (the verifier runs here) and creates the maps. */
+  public synchronized void load() throws BpfException {
+    requireOpen(false);
+    libbpf.beginCapture();
+    int rc = libbpf.lib.bpf_object__load(object);
+    String log = libbpf.endCapture();
+    if (rc != 0) {
+      throw libbpf.error("load BPF object " + spec.name(), rc, log);
+    }
+    loaded = true;
+  }
+
+  /**
+   * Attaches a USDT program to {@code provider:probe} in {@code binary}, for process {@code pid}
+   * only: the kernel installs the breakpoints in that process alone.
+   */
+  public synchronized void attachUsdt(String program, int pid, Path binary, String provider, String probe)
+      throws BpfException {
+    requireOpen(true);
+    String what = "attach usdt " + provider + ":" + probe + " in " + binary + " (pid " + pid + ")";
+    PointerByReference out = new PointerByReference();
+    libbpf.beginCapture();
+    int rc = libbpf.lib.jeb_attach_usdt(programPointer(program), pid, binary.toString(), provider, probe, out);
+    String log = libbpf.endCapture();
+    if (rc != 0) {
+      throw attachError(what, rc, log);
+    }
+    links.add(out.getValue());
+    attached.add(program);
+  }
+
+  /**
+   * Attaches a uprobe (or uretprobe) on {@code function + offset} in {@code binary} for
+   * process {@code pid} only. {@code function} may be a local symbol of .symtab.
+   */
+  public synchronized void attachUprobe(String program, int pid, Path binary, String function, long offset,
+      boolean returnProbe) throws BpfException {
+    requireOpen(true);
+    String what = "attach " + (returnProbe ? "uretprobe " : "uprobe ") + function
+        + (offset != 0 ? "+" + offset : "") + " in " + binary + " (pid " + pid + ")";
+    PointerByReference out = new PointerByReference();
+    libbpf.beginCapture();
+    int rc = libbpf.lib.jeb_attach_uprobe(programPointer(program), pid, binary.toString(), function, offset,
+        returnProbe ? 1 : 0, out);
+    String log = libbpf.endCapture();
+    if (rc != 0) {
+      throw attachError(what, rc, log);
+    }
+    links.add(out.getValue());
+    attached.add(program);
+  }
+
+  /** Runs a program that supports BPF_PROG_TEST_RUN once; returns the program's return value. */
+  public synchronized int testRun(String program, byte[] context) throws BpfException {
+    requireOpen(true);
+    int fd = libbpf.lib.bpf_program__fd(programPointer(program));
+    IntByReference result = new IntByReference();
+    int rc = libbpf.lib.jeb_prog_test_run(fd, context, context.length, result);
+    if (rc != 0) {
+      throw libbpf.error("test-run " + program, rc);
+    }
+    return result.getValue();
+  }
+
+  public synchronized BpfMap map(String mapName) throws BpfException {
+    requireOpen(true);
+    Pointer map = mapPointer(mapName);
+    return new BpfMap(libbpf, mapName, libbpf.lib.bpf_map__fd(map), libbpf.lib.bpf_map__type(map),
+        libbpf.lib.bpf_map__key_size(map), libbpf.lib.bpf_map__value_size(map),
+        libbpf.lib.bpf_map__max_entries(map));
+  }
+
+  /** Names of the programs attached so far, one entry per link. */
+  public synchronized List<String> attachedPrograms() {
+    return List.copyOf(attached);
+  }
+
+  public synchronized boolean isClosed() {
+    return object == null;
+  }
+
+  /** Destroys the links, then the object. Idempotent. */
+  @Override
+  public synchronized void close() {
+    if (object == null) {
+      return;
+    }
+    for (Pointer link : links) {
+      libbpf.lib.bpf_link__destroy(link);
+    }
+    links.clear();
+    attached.clear();
+    libbpf.lib.bpf_object__close(object);
+    object = null;
+  }
+
+  private BpfException attachError(String what, int rc, String log) {
+    if (Math.abs(rc) == Errno.ENOENT) {
+      String detail = log.isBlank() ? "" : " (libbpf: " + log.strip().lines().reduce((a, b) -> b).orElse("")
+          .replaceFirst("^libbpf: ", "") + ")";
+      return new BpfUnsupportedException(what + ": " + libbpf.describe(Math.abs(rc))
+          + "; the probe or symbol is not in this binary" + detail, Math.abs(rc));
+    }
+    return libbpf.error(what, rc, log);
+  }
+
+  private Pointer programPointer(String program) throws BpfException {
+    Pointer p = libbpf.lib.bpf_object__find_program_by_name(object, program);
+    if (p == null) {
+      throw new BpfException(spec.name() + " has no program " + program, 0);
+    }
+    return p;
+  }
+
+  private Pointer mapPointer(String mapName) throws BpfException {
+    Pointer p = libbpf.lib.bpf_object__find_map_by_name(object, mapName);
+    if (p == null) {
+      throw new BpfException(spec.name() + " has no map " + mapName, 0);
+    }
+    return p;
+  }
+
+  private void requireOpen(boolean mustBeLoaded) throws BpfException {
+    if (object == null) {
+      throw new BpfException(spec.name() + " is closed", 0);
+    }
+    if (mustBeLoaded != loaded) {
+      throw new BpfException(spec.name() + (loaded ? " is already loaded" : " is not loaded yet"), 0);
+    }
+  }
+}

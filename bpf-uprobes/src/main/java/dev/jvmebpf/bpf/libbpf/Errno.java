@@ -1,0 +1,47 @@
+package dev.jvmebpf.bpf.libbpf;
+
+import java.util.Map;
+
+/** Linux errno values the BPF calls return, by name (x86-64 numbering). */
+public final class Errno {
+  public static final int EPERM = 1;
+  public static final int ENOENT = 2;
+  public static final int ESRCH = 3;
+  public static final int EIO = 5;
+  public static final int E2BIG = 7;
+  public static final int EBADF = 9;
+  public static final int EAGAIN = 11;
+  public static final int ENOMEM = 12;
+  public static final int EACCES = 13;
+  public static final int EFAULT = 14;
+  public static final int EBUSY = 16;
+  public static final int EEXIST = 17;
+  public static final int ENODEV = 19;
+  public static final int EINVAL = 22;
+  public static final int EMFILE = 24;
+  public static final int ENOSPC = 28;
+  public static final int ERANGE = 34;
+  public static final int ENOSYS = 38;
+  public static final int ENODATA = 61;
+  public static final int EMSGSIZE = 90;
+  public static final int EOPNOTSUPP = 95;
+  /** The kernel's internal "not supported", which leaks out of some BPF paths. */
+  public static final int ENOTSUPP = 524;
+
+  private static final Map<Integer, String> NAMES = Map.ofEntries(
+      Map.entry(EPERM, "EPERM"), Map.entry(ENOENT, "ENOENT"), Map.entry(ESRCH, "ESRCH"),
+      Map.entry(EIO, "EIO"), Map.entry(E2BIG, "E2BIG"), Map.entry(EBADF, "EBADF"),
+      Map.entry(EAGAIN, "EAGAIN"), Map.entry(ENOMEM, "ENOMEM"), Map.entry(EACCES, "EACCES"),
+      Map.entry(EFAULT, "EFAULT"), Map.entry(EBUSY, "EBUSY"), Map.entry(EEXIST, "EEXIST"),
+      Map.entry(ENODEV, "ENODEV"), Map.entry(EINVAL, "EINVAL"), Map.entry(EMFILE, "EMFILE"),
+      Map.entry(ENOSPC, "ENOSPC"), Map.entry(ERANGE, "ERANGE"), Map.entry(ENOSYS, "ENOSYS"),
+      Map.entry(ENODATA, "ENODATA"), Map.entry(EMSGSIZE, "EMSGSIZE"),
+      Map.entry(EOPNOTSUPP, "EOPNOTSUPP"), Map.entry(ENOTSUPP, "ENOTSUPP"));
+
+  private Errno() {}
+
+  /** "EPERM", or "errno 4007" for values without a name here. */
+  public static String name(int errno) {
+    return NAMES.getOrDefault(errno, "errno " + errno);
+  }
+}

@@ -1,0 +1,208 @@
+package dev.jvmebpf.bpf.libbpf;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.Locale;
+import java.util.function.BiConsumer;
+import jnr.ffi.LibraryLoader;
+
+/**
+ * The bundled libbpf (libbpf + libelf + zlib + our shim, depending on glibc only), loaded once
+ * per process. The library ships as a platform-tagged resource and is extracted into a private
+ * directory before loading; the system property {@value #PATH_PROPERTY} points at another copy
+ * instead.
+ *
+ * <p>libbpf's own messages are kept per calling thread while an operation runs, so that a
+ * failure can carry them (the verifier's log in particular), and are passed to an optional
+ * listener for debugging. Nothing is printed.
+ */
+public final class Libbpf {
+
+  public static final String PATH_PROPERTY = "jvm.ebpf.libbpf.path";
+  static final String RESOURCE = "/dev/jvmebpf/bpf/native/linux-x86_64/libbpf-bundled.so";
+  static final int LOG_WARN = 0;
+
+  private static Libbpf instance;
+
+  final LibbpfNative lib;
+  private final int possibleCpus;
+  private final Path path;
+  // Held for as long as libbpf may call it (STYLE.md, trap 6): i.e. forever.
+  private final LibbpfNative.LogCallback callback;
+  private final ThreadLocal<StringBuilder> capture = new ThreadLocal<>();
+  private volatile BiConsumer<Integer, String> listener;
+
+  private Libbpf(LibbpfNative lib, Path path) throws BpfException {
+    this.lib = lib;
+    this.path = path;
+    this.callback = this::onLog;
+    lib.jeb_set_log(callback);
+    int cpus = lib.libbpf_num_possible_cpus();
+    if (cpus <= 0) {
+      throw error("count possible CPUs", cpus);
+    }
+    this.possibleCpus = cpus;
+  }
+
+  /**
+   * Loads the bundled library, extracting it into {@code privateDir} (which the caller created
+   * with mode 0700), or into a fresh private temporary directory when {@code privateDir} is
+   * null. Later calls return the same instance.
+   */
+  public static synchronized Libbpf load(Path privateDir) throws BpfException {
+    if (instance != null) {
+      return instance;
+    }
+    String os = System.getProperty("os.name", "").toLowerCase(Locale.ROOT);
+    String arch = System.getProperty("os.arch", "");
+    if (!os.contains("linux") || !(arch.equals("amd64") || arch.equals("x86_64"))) {
+      throw new BpfUnsupportedException("load libbpf: jvm-ebpf-agent supports Linux on x86-64 only, this is "
+          + System.getProperty("os.name") + " on " + arch, 0);
+    }
+    Path library;
+    String override = System.getProperty(PATH_PROPERTY);
+    try {
+      library = override != null && !override.isBlank() ? Path.of(override) : extract(privateDir);
+    } catch (IOException e) {
+      throw new BpfException("extract libbpf-bundled.so: " + e.getMessage(), e);
+    }
+    LibbpfNative lib;
+    try {
+      lib = LibraryLoader.create(LibbpfNative.class).failImmediately().load(library.toString());
+    } catch (LinkageError | RuntimeException e) {
+      throw new BpfException("load " + library + ": " + e.getMessage(), e);
+    }
+    instance = new Libbpf(lib, library);
+    return instance;
+  }
+
+  /** The instance {@link #load} created; IllegalStateException before. */
+  public static synchronized Libbpf get() {
+    if (instance == null) {
+      throw new IllegalStateException("libbpf is not loaded");
+    }
+    return instance;
+  }
+
+  private static Path extract(Path privateDir) throws IOException {
+    Path dir = privateDir;
+    if (dir == null) {
+      dir = Files.createTempDirectory("jvm-ebpf-agent-",
+          PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+      dir.toFile().deleteOnExit();
+    }
+    Path target = dir.resolve("libbpf-bundled.so");
+    try (InputStream in = Libbpf.class.getResourceAsStream(RESOURCE)) {
+      if (in == null) {
+        throw new IOException("resource " + RESOURCE + " is missing from the agent");
+      }
+      Files.copy(in, target, StandardCopyOption.REPLACE_EXISTING);
+    }
+    Files.setPosixFilePermissions(target, PosixFilePermissions.fromString("r-x------"));
+    target.toFile().deleteOnExit();
+    return target;
+  }
+
+  /** Where the loaded library came from. */
+  public Path path() {
+    return path;
+  }
+
+  /** Copies in a per-CPU map value: one per possible CPU. */
+  public int possibleCpus() {
+    return possibleCpus;
+  }
+
+  /** Receives every libbpf message (level 0 warn, 1 info, 2 debug); null to stop. */
+  public void setLogListener(BiConsumer<Integer, String> listener) {
+    this.listener = listener;
+  }
+
+  /**
+   * Whether the kernel lets this process load tracing (kprobe/uprobe) programs: 1 yes,
+   * 0 not supported, or a negative errno (-EPERM without privileges).
+   */
+  public int probeUprobePrograms() {
+    return lib.libbpf_probe_bpf_prog_type(2 /* BPF_PROG_TYPE_KPROBE */, null);
+  }
+
+  private void onLog(int level, String message) {
+    StringBuilder sb = capture.get();
+    if (sb != null && level == LOG_WARN) {
+      sb.append(message);
+    }
+    BiConsumer<Integer, String> l = listener;
+    if (l != null) {
+      try {
+        l.accept(level, message.stripTrailing());
+      } catch (RuntimeException ignored) {
+        // A listener must never break a libbpf call.
+      }
+    }
+  }
+
+  /** Starts keeping libbpf's warnings on this thread; returns what was kept by {@link #endCapture}. */
+  void beginCapture() {
+    capture.set(new StringBuilder());
+  }
+
+  String endCapture() {
+    StringBuilder sb = capture.get();
+    capture.remove();
+    return sb == null ? "" : sb.toString();
+  }
+
+  /** A typed exception for a failed call that returned {@code result} (a negative errno). */
+  BpfException error(String operation, int result) {
+    return error(operation, result, "");
+  }
+
+  BpfException error(String operation, int result, String libbpfLog) {
+    int errno = Math.abs(result);
+    String text = operation + ": " + describe(errno);
+    if (libbpfLog.contains("BEGIN PROG LOAD LOG")) {
+      return new BpfVerifierException(text + "; the verifier rejected the program", errno,
+          verifierLog(libbpfLog));
+    }
+    if (errno == Errno.EPERM || errno == Errno.EACCES) {
+      return new BpfPermissionException(text + "; " + BpfPermissionException.HOW_TO_GRANT, errno);
+    }
+    if (errno == Errno.ENOSYS || errno == Errno.EOPNOTSUPP || errno == Errno.ENOTSUPP) {
+      return new BpfUnsupportedException(text + "; the kernel lacks this BPF feature", errno);
+    }
+    String detail = lastLine(libbpfLog);
+    return new BpfException(detail.isEmpty() ? text : text + " (libbpf: " + detail + ")", errno);
+  }
+
+  /** "EPERM (Operation not permitted)", the text from libbpf_strerror. */
+  String describe(int errno) {
+    byte[] text = new byte[256];
+    String description = "";
+    if (lib.jeb_strerror(errno, text, text.length) == 0) {
+      int end = 0;
+      while (end < text.length && text[end] != 0) {
+        end++;
+      }
+      description = new String(text, 0, end, java.nio.charset.StandardCharsets.UTF_8);
+    }
+    return description.isEmpty() ? Errno.name(errno) : Errno.name(errno) + " (" + description + ")";
+  }
+
+  private static String verifierLog(String log) {
+    int from = log.indexOf("-- BEGIN PROG LOAD LOG --");
+    int to = log.indexOf("-- END PROG LOAD LOG --");
+    if (from < 0) {
+      return log;
+    }
+    return to > from ? log.substring(from, to + "-- END PROG LOAD LOG --".length()) : log.substring(from);
+  }
+
+  private static String lastLine(String log) {
+    String[] lines = log.strip().split("\n");
+    return lines.length == 0 ? "" : lines[lines.length - 1].replaceFirst("^libbpf: ", "").strip();
+  }
+}

@@ -1,0 +1,85 @@
+package dev.jvmebpf.bpf.libbpf;
+
+import jnr.ffi.Pointer;
+import jnr.ffi.annotations.Delegate;
+import jnr.ffi.annotations.In;
+import jnr.ffi.annotations.Out;
+import jnr.ffi.byref.IntByReference;
+import jnr.ffi.byref.PointerByReference;
+import jnr.ffi.types.size_t;
+
+/**
+ * The native surface of libbpf-bundled.so: libbpf's own calls that take only handles, file
+ * descriptors and buffers, plus the shim's {@code jeb_*} calls for everything that involves a
+ * libbpf option struct or a va_list. Calls return 0 or a negative errno unless noted.
+ * Used only through {@link Libbpf}, {@link BpfObject} and {@link BpfMap}.
+ */
+public interface LibbpfNative {
+
+  /** Receives libbpf's messages; level is enum libbpf_print_level (0 warn, 1 info, 2 debug). */
+  interface LogCallback {
+    @Delegate
+    void log(int level, String message);
+  }
+
+  void jeb_set_log(LogCallback callback);
+
+  int jeb_open(@In byte[] buffer, @size_t long size, String name, PointerByReference object);
+
+  long jeb_rodata_size(Pointer object);
+
+  int jeb_set_rodata(Pointer object, @In byte[] data, @size_t long size);
+
+  int jeb_attach_usdt(Pointer program, int pid, String binary, String provider, String name,
+      PointerByReference link);
+
+  int jeb_attach_uprobe(Pointer program, int pid, String binary, String function,
+      @size_t long offset, int retprobe, PointerByReference link);
+
+  int jeb_prog_test_run(int programFd, @In byte[] context, int contextSize, IntByReference returnValue);
+
+  int jeb_strerror(int error, @Out byte[] buffer, @size_t long size);
+
+  int bpf_object__load(Pointer object);
+
+  void bpf_object__close(Pointer object);
+
+  /** NULL when absent. */
+  Pointer bpf_object__find_program_by_name(Pointer object, String name);
+
+  /** NULL when absent. */
+  Pointer bpf_object__find_map_by_name(Pointer object, String name);
+
+  int bpf_program__fd(Pointer program);
+
+  int bpf_program__set_autoload(Pointer program, boolean autoload);
+
+  int bpf_map__fd(Pointer map);
+
+  int bpf_map__set_max_entries(Pointer map, int maxEntries);
+
+  int bpf_map__max_entries(Pointer map);
+
+  int bpf_map__key_size(Pointer map);
+
+  int bpf_map__value_size(Pointer map);
+
+  int bpf_map__type(Pointer map);
+
+  int bpf_map_lookup_elem(int fd, @In byte[] key, @Out byte[] value);
+
+  int bpf_map_update_elem(int fd, @In byte[] key, @In byte[] value, long flags);
+
+  int bpf_map_delete_elem(int fd, @In byte[] key);
+
+  /** key NULL gives the first key. */
+  int bpf_map_get_next_key(int fd, @In byte[] key, @Out byte[] nextKey);
+
+  int bpf_link__destroy(Pointer link);
+
+  /** Number of possible CPUs (per-CPU map values hold this many copies), or a negative errno. */
+  int libbpf_num_possible_cpus();
+
+  /** 1 when the kernel can load programs of the type, 0 when not, a negative errno otherwise. */
+  int libbpf_probe_bpf_prog_type(int programType, Pointer options);
+}

@@ -1,0 +1,97 @@
+package dev.jvmebpf.bpf.process;
+
+import dev.jvmebpf.bpf.elf.ElfFile;
+import dev.jvmebpf.bpf.hist.HistStructs;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Optional;
+
+/**
+ * This JVM as the probes see it: its pid and pid namespace (the programs' filter), the
+ * libjvm.so and libc it runs on and where libjvm is loaded.
+ */
+public final class JvmProcess {
+
+  private final int pid;
+  private final long pidNamespaceDevice;
+  private final long pidNamespaceInode;
+  private final Path libjvm;
+  private final Path libc;
+  private final long libjvmBase;
+  private ElfFile libjvmElf;
+
+  private JvmProcess(int pid, long pidNamespaceDevice, long pidNamespaceInode, Path libjvm, Path libc,
+      long libjvmBase) {
+    this.pid = pid;
+    this.pidNamespaceDevice = pidNamespaceDevice;
+    this.pidNamespaceInode = pidNamespaceInode;
+    this.libjvm = libjvm;
+    this.libc = libc;
+    this.libjvmBase = libjvmBase;
+  }
+
+  /** The running JVM; IOException when it is not a HotSpot JVM on Linux with a libjvm.so. */
+  public static JvmProcess current() throws IOException {
+    ProcessMaps maps = ProcessMaps.self();
+    Path libjvm = maps.library("libjvm.so")
+        .orElseThrow(() -> new IOException("no libjvm.so in /proc/self/maps: not a HotSpot JVM"));
+    Path libc = maps.library("libc.so").orElse(null);
+    long base = maps.baseOf(libjvm)
+        .orElseThrow(() -> new IOException("libjvm.so has no mapping at file offset 0"));
+    Path ns = Path.of("/proc/self/ns/pid");
+    long device = ((Number) Files.getAttribute(ns, "unix:dev")).longValue();
+    long inode = ((Number) Files.getAttribute(ns, "unix:ino")).longValue();
+    return new JvmProcess((int) ProcessHandle.current().pid(), device, inode, libjvm, libc, base);
+  }
+
+  public int pid() {
+    return pid;
+  }
+
+  public Path libjvm() {
+    return libjvm;
+  }
+
+  public Optional<Path> libc() {
+    return Optional.ofNullable(libc);
+  }
+
+  /** libjvm.so parsed (mapped read-only once, on first use). */
+  public synchronized ElfFile libjvmElf() throws IOException {
+    if (libjvmElf == null) {
+      libjvmElf = ElfFile.read(libjvm);
+    }
+    return libjvmElf;
+  }
+
+  /**
+   * Run-time address of a libjvm symbol (a variable or function), from its .symtab/.dynsym
+   * value and where libjvm is loaded; empty when the symbol is absent.
+   */
+  public Optional<Long> libjvmAddress(String symbol) throws IOException {
+    ElfFile elf = libjvmElf();
+    Optional<ElfFile.Symbol> found = elf.symbol(symbol);
+    if (found.isEmpty()) {
+      return Optional.empty();
+    }
+    // A shared object's first PT_LOAD (file offset 0) maps at base + its p_vaddr.
+    long firstVaddr = elf.loadSegments().stream().filter(s -> s.offset() == 0)
+        .mapToLong(ElfFile.Segment::virtualAddress).findFirst().orElse(0);
+    return Optional.of(libjvmBase - firstVaddr + found.get().value());
+  }
+
+  /** Writes this process as a {@code struct process_filter} at the buffer's position. */
+  public void writeFilter(ByteBuffer out) {
+    int at = out.position();
+    out.putLong(at + HistStructs.PROCESS_FILTER.offset("pidns_dev"), pidNamespaceDevice);
+    out.putLong(at + HistStructs.PROCESS_FILTER.offset("pidns_ino"), pidNamespaceInode);
+    out.putInt(at + HistStructs.PROCESS_FILTER.offset("tgid"), pid);
+  }
+
+  @Override
+  public String toString() {
+    return "JvmProcess[pid=" + pid + ", libjvm=" + libjvm + ", libc=" + libc + "]";
+  }
+}

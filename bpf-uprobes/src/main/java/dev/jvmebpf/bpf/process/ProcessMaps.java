@@ -1,0 +1,82 @@
+package dev.jvmebpf.bpf.process;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+/** The memory mappings of a process, from /proc/&lt;pid&gt;/maps. */
+public final class ProcessMaps {
+
+  /** One line of the maps file. {@code path} is empty for anonymous mappings. */
+  public record Mapping(long start, long end, String permissions, long offset, String path) {}
+
+  private final List<Mapping> mappings;
+
+  private ProcessMaps(List<Mapping> mappings) {
+    this.mappings = mappings;
+  }
+
+  public static ProcessMaps of(long pid) throws IOException {
+    return parse(Files.readAllLines(Path.of("/proc", Long.toString(pid), "maps")));
+  }
+
+  public static ProcessMaps self() throws IOException {
+    return parse(Files.readAllLines(Path.of("/proc/self/maps")));
+  }
+
+  static ProcessMaps parse(List<String> lines) {
+    List<Mapping> out = new ArrayList<>(lines.size());
+    for (String line : lines) {
+      // start-end perms offset dev inode [path]; the path may contain spaces.
+      String[] f = line.trim().split("\\s+", 6);
+      if (f.length < 5) {
+        continue;
+      }
+      int dash = f[0].indexOf('-');
+      if (dash < 0) {
+        continue;
+      }
+      try {
+        out.add(new Mapping(Long.parseUnsignedLong(f[0].substring(0, dash), 16),
+            Long.parseUnsignedLong(f[0].substring(dash + 1), 16), f[1],
+            Long.parseUnsignedLong(f[2], 16), f.length > 5 ? f[5] : ""));
+      } catch (NumberFormatException ignored) {
+        // Not a mapping line.
+      }
+    }
+    return new ProcessMaps(List.copyOf(out));
+  }
+
+  public List<Mapping> mappings() {
+    return mappings;
+  }
+
+  /**
+   * The file of the first mapping whose file name is {@code fileName} or starts with
+   * {@code fileName + "."} (so "libc.so" finds "libc.so.6" and "libc-2.31.so" does not matter).
+   */
+  public Optional<Path> library(String fileName) {
+    for (Mapping m : mappings) {
+      if (!m.path().startsWith("/")) {
+        continue;
+      }
+      String name = Path.of(m.path()).getFileName().toString();
+      if (name.equals(fileName) || name.startsWith(fileName + ".")) {
+        return Optional.of(Path.of(m.path()));
+      }
+    }
+    return Optional.empty();
+  }
+
+  /** Start address of the mapping of {@code file} at file offset 0 (a shared object's load address). */
+  public Optional<Long> baseOf(Path file) {
+    String wanted = file.toString();
+    return mappings.stream()
+        .filter(m -> m.path().equals(wanted) && m.offset() == 0)
+        .map(Mapping::start)
+        .findFirst();
+  }
+}

@@ -1,0 +1,166 @@
+package dev.jvmebpf.bpf.safepoint;
+
+import dev.jvmebpf.bpf.ProbeStats;
+import dev.jvmebpf.bpf.hist.HistogramLayout;
+import dev.jvmebpf.bpf.hist.HistogramMaps;
+import dev.jvmebpf.bpf.hist.HistogramSnapshot;
+import dev.jvmebpf.bpf.libbpf.BpfException;
+import dev.jvmebpf.bpf.libbpf.BpfMap;
+import dev.jvmebpf.bpf.libbpf.BpfObject;
+import dev.jvmebpf.bpf.libbpf.BpfObjectSpec;
+import dev.jvmebpf.bpf.libbpf.Libbpf;
+import dev.jvmebpf.bpf.process.JvmProcess;
+import dev.jvmebpf.bpf.process.ProcessMemory;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * The safepoint probe family: USDT {@code hs_private:safepoint__begin/__end} in our own
+ * libjvm.so, for our pid only, with the VM operation and time to safepoint read from HotSpot's
+ * own variables (see safepoint.h).
+ */
+public final class SafepointProbes implements AutoCloseable {
+
+  static final String OBJECT = "safepoint";
+  static final String CURRENT_TYPE = "_ZN16SafepointTracing13_current_typeE";
+  static final String BEGIN_TIME = "_ZN16SafepointTracing29_last_safepoint_begin_time_nsE";
+  static final String SYNC_TIME = "_ZN16SafepointTracing28_last_safepoint_sync_time_nsE";
+  static final String OPERATION_NAMES = "_ZN12VM_Operation6_namesE";
+
+  private final BpfObject object;
+  private final HistogramLayout layout;
+  private final List<String> operationNames;
+  private final List<String> limitations;
+  private final BpfMap total;
+  private final BpfMap sync;
+  private final BpfMap stats;
+
+  private SafepointProbes(BpfObject object, HistogramLayout layout, List<String> operationNames,
+      List<String> limitations) throws BpfException {
+    this.object = object;
+    this.layout = layout;
+    this.operationNames = operationNames;
+    this.limitations = List.copyOf(limitations);
+    this.total = object.map("safepoint_duration");
+    this.sync = object.map("safepoint_sync_duration");
+    this.stats = object.map("safepoint_stats");
+  }
+
+  /**
+   * Loads the safepoint program and attaches it to this JVM.
+   *
+   * @param operationLimit at most this many distinct VM operations get their own histogram;
+   *     the rest count as "other"
+   */
+  public static SafepointProbes attach(Libbpf libbpf, JvmProcess jvm, HistogramLayout layout, int operationLimit)
+      throws BpfException {
+    List<String> limitations = new ArrayList<>();
+    Optional<Long> currentType;
+    Optional<Long> beginTime;
+    Optional<Long> syncTime;
+    List<String> names;
+    try {
+      currentType = jvm.libjvmAddress(CURRENT_TYPE);
+      beginTime = jvm.libjvmAddress(BEGIN_TIME);
+      syncTime = jvm.libjvmAddress(SYNC_TIME);
+      names = currentType.isPresent() ? operationNames(jvm) : List.of();
+    } catch (IOException e) {
+      throw new BpfException("read libjvm symbols for safepoints: " + e.getMessage(), e);
+    }
+    if (currentType.isEmpty() || names.isEmpty()) {
+      limitations.add("VM operation names unavailable (no SafepointTracing::_current_type or VM_Operation::_names"
+          + " in " + jvm.libjvm() + "); safepoints count as \"other\"");
+    }
+    if (beginTime.isEmpty() || syncTime.isEmpty()) {
+      limitations.add("time to safepoint unavailable (no SafepointTracing timestamps in " + jvm.libjvm() + ")");
+    }
+
+    ByteBuffer config = SafepointStructs.SAFEPOINT_CONFIG.allocate();
+    jvm.writeFilter(config.position(SafepointStructs.SAFEPOINT_CONFIG.offset("process")));
+    config.putLong(SafepointStructs.SAFEPOINT_CONFIG.offset("current_type_addr"), names.isEmpty() ? 0 : currentType.get());
+    config.putLong(SafepointStructs.SAFEPOINT_CONFIG.offset("begin_time_addr"), beginTime.orElse(0L));
+    config.putLong(SafepointStructs.SAFEPOINT_CONFIG.offset("sync_time_addr"), syncTime.orElse(0L));
+    config.putInt(SafepointStructs.SAFEPOINT_CONFIG.offset("op_id_limit"), names.size() + 1);
+    layout.writeTo(config.position(SafepointStructs.SAFEPOINT_CONFIG.offset("duration_ns")));
+
+    BpfObjectSpec spec;
+    try {
+      spec = BpfObjectSpec.fromResource(OBJECT);
+    } catch (IOException e) {
+      throw new BpfException("read BPF object " + OBJECT + ": " + e.getMessage(), e);
+    }
+    BpfObject object = BpfObject.open(libbpf, spec);
+    try {
+      object.setConfig("config", config.array());
+      // One entry per operation seen, up to the bound, plus `other`.
+      object.setMaxEntries("safepoint_duration", operationLimit + 1);
+      object.setMaxEntries("safepoint_sync_duration", operationLimit + 1);
+      object.load();
+      HistogramMaps.create(object.map("safepoint_duration"), SafepointStructs.OTHER_OP);
+      HistogramMaps.create(object.map("safepoint_sync_duration"), SafepointStructs.OTHER_OP);
+      object.attachUsdt("usdt_safepoint_begin", jvm.pid(), jvm.libjvm(), "hs_private", "safepoint__begin");
+      object.attachUsdt("usdt_safepoint_end", jvm.pid(), jvm.libjvm(), "hs_private", "safepoint__end");
+      return new SafepointProbes(object, layout, names, limitations);
+    } catch (BpfException | RuntimeException e) {
+      object.close();
+      throw e;
+    }
+  }
+
+  /** HotSpot's VM operation names, VM_Operation::_names, indexed by VMOp_Type. */
+  static List<String> operationNames(JvmProcess jvm) throws IOException {
+    Optional<Long> table = jvm.libjvmAddress(OPERATION_NAMES);
+    if (table.isEmpty()) {
+      return List.of();
+    }
+    long size = jvm.libjvmElf().symbol(OPERATION_NAMES).orElseThrow().size();
+    List<String> names = new ArrayList<>();
+    try (ProcessMemory memory = ProcessMemory.self()) {
+      ByteBuffer pointers = memory.read(table.get(), (int) size);
+      while (pointers.remaining() >= 8) {
+        long p = pointers.getLong();
+        names.add(p == 0 ? "" : memory.readString(p, 128));
+      }
+    }
+    return List.copyOf(names);
+  }
+
+  /** What this JVM does not let us observe, one message each; empty when everything works. */
+  public List<String> limitations() {
+    return limitations;
+  }
+
+  public List<String> attachedPrograms() {
+    return object.attachedPrograms();
+  }
+
+  public SafepointSnapshot snapshot() throws BpfException {
+    List<SafepointSnapshot.OperationDurations> out = new ArrayList<>();
+    for (byte[] key : total.keys()) {
+      int op = ByteBuffer.wrap(key).order(ByteOrder.LITTLE_ENDIAN).getInt();
+      Optional<HistogramSnapshot> t = HistogramMaps.read(total, op, layout);
+      if (t.isEmpty() || t.get().count() == 0) {
+        continue;
+      }
+      HistogramSnapshot s = HistogramMaps.read(sync, op, layout).orElse(HistogramSnapshot.empty(layout));
+      out.add(new SafepointSnapshot.OperationDurations(operationName(op), t.get(), s));
+    }
+    return new SafepointSnapshot(out, ProbeStats.read(stats, SafepointStructs.PROGRAMS));
+  }
+
+  private String operationName(int op) {
+    if (op == SafepointStructs.OTHER_OP || op > operationNames.size() || operationNames.get(op - 1).isEmpty()) {
+      return "other";
+    }
+    return operationNames.get(op - 1);
+  }
+
+  @Override
+  public void close() {
+    object.close();
+  }
+}

@@ -1,0 +1,88 @@
+#!/usr/bin/env bash
+# Builds libbpf-bundled.so: libbpf + libelf + zlib, all compiled from Debian's own source packages
+# with -fPIC (Debian's static archives are not position-independent, see PLATFORM.md), plus our
+# small C shim (jeb_shim.c). The result depends on glibc only.
+#
+# usage: build-libbpf.sh OUT_DIR
+#   OUT_DIR receives libbpf-bundled.so and include/bpf/*.h (the headers the BPF programs use).
+# The build is cached under ${JEB_NATIVE_CACHE:-$HOME/.cache/jvm-ebpf-agent}, keyed by this
+# script's and the shim's content, so `mvn clean` does not force a rebuild.
+set -euo pipefail
+
+out=${1:?usage: build-libbpf.sh OUT_DIR}
+here=$(cd "$(dirname "$0")" && pwd)
+key=$(cat "$here/build-libbpf.sh" "$here/jeb_shim.c" | sha256sum | cut -c1-16)
+cache=${JEB_NATIVE_CACHE:-$HOME/.cache/jvm-ebpf-agent}/libbpf-$key
+
+if [ ! -f "$cache/libbpf-bundled.so" ]; then
+  for tool in gcc make dpkg-source apt-get; do
+    command -v "$tool" >/dev/null || { echo "build-libbpf.sh: '$tool' is missing; run 'make deps' (as root) first" >&2; exit 1; }
+  done
+  work=$(mktemp -d "${TMPDIR:-/tmp}/jeb-libbpf.XXXXXX")
+  trap 'rm -rf "$work"' EXIT
+  jobs=$(nproc 2>/dev/null || echo 2)
+
+  # Debian's source packages, fetched through a private sources list so the system's apt
+  # configuration is left alone.
+  mkdir -p "$work/apt/parts" "$work/apt/lists/partial" "$work/src"
+  cat > "$work/apt/parts/jeb-src.sources" <<SRC
+Types: deb-src
+URIs: http://deb.debian.org/debian
+Suites: bookworm bookworm-updates
+Components: main
+Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+
+Types: deb-src
+URIs: http://deb.debian.org/debian-security
+Suites: bookworm-security
+Components: main
+Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+SRC
+  aptopts=(-o Dir::Etc::SourceList=/dev/null -o "Dir::Etc::SourceParts=$work/apt/parts"
+           -o "Dir::State::Lists=$work/apt/lists" -o APT::Sandbox::User=root)
+  echo "build-libbpf.sh: fetching Debian sources of libbpf, elfutils, zlib" >&2
+  apt-get "${aptopts[@]}" -qq update
+  (cd "$work/src" && apt-get "${aptopts[@]}" -qq source --download-only libbpf elfutils zlib >/dev/null)
+  for pkg in zlib elfutils libbpf; do
+    (cd "$work/src" && dpkg-source -x --no-check "$(ls ${pkg}_*.dsc | head -n1)" >/dev/null)
+  done
+  zsrc=$(ls -d "$work"/src/zlib-*/ | head -n1)
+  esrc=$(ls -d "$work"/src/elfutils-*/ | head -n1)
+  bsrc=$(ls -d "$work"/src/libbpf-*/ | head -n1)
+
+  echo "build-libbpf.sh: building zlib" >&2
+  (cd "$zsrc" && CFLAGS="-O2 -fPIC" ./configure --static >/dev/null && make -s -j"$jobs" libz.a >/dev/null)
+
+  echo "build-libbpf.sh: building libelf" >&2
+  (cd "$esrc" && ./configure -q --disable-debuginfod --disable-libdebuginfod --without-bzlib \
+      --without-lzma --without-zstd CFLAGS="-O2 -fPIC -I$zsrc" LDFLAGS="-L$zsrc" >/dev/null \
+    && make -s -C lib -j"$jobs" >/dev/null && make -s -C libelf -j"$jobs" libelf.a >/dev/null)
+
+  echo "build-libbpf.sh: building libbpf" >&2
+  make -s -C "$bsrc/src" -j"$jobs" BUILD_STATIC_ONLY=y OBJDIR="$work/bpfobj" \
+      CFLAGS="-O2 -fPIC -I$esrc/libelf -I$zsrc" "$work/bpfobj/libbpf.a" >/dev/null
+  make -s -C "$bsrc/src" install_headers DESTDIR="$work/hdr" PREFIX=/ >/dev/null
+
+  echo "build-libbpf.sh: linking libbpf-bundled.so" >&2
+  gcc -O2 -fPIC -Wall -Wextra -Werror -I"$work/hdr/include" -c "$here/jeb_shim.c" -o "$work/jeb_shim.o"
+  # --exclude-libs keeps libelf's and zlib's symbols private, so they never clash with another
+  # copy the host process may have loaded.
+  gcc -shared -fPIC -o "$work/libbpf-bundled.so" "$work/jeb_shim.o" \
+      -Wl,--whole-archive "$work/bpfobj/libbpf.a" -Wl,--no-whole-archive \
+      "$esrc/libelf/libelf.a" "$zsrc/libz.a" \
+      -Wl,--exclude-libs,libelf.a:libz.a -Wl,-z,defs -Wl,-z,noexecstack -Wl,-Bsymbolic
+  strip --strip-unneeded "$work/libbpf-bundled.so"
+  if ldd "$work/libbpf-bundled.so" | grep -vE 'linux-vdso|libc\.so|ld-linux' | grep -q .; then
+    echo "build-libbpf.sh: libbpf-bundled.so depends on more than glibc:" >&2
+    ldd "$work/libbpf-bundled.so" >&2
+    exit 1
+  fi
+  mkdir -p "$cache.tmp/include"
+  cp "$work/libbpf-bundled.so" "$cache.tmp/"
+  cp -r "$work/hdr/include/bpf" "$cache.tmp/include/"
+  rm -rf "$cache" && mv "$cache.tmp" "$cache"
+fi
+
+mkdir -p "$out"
+cp "$cache/libbpf-bundled.so" "$out/"
+rm -rf "$out/include" && cp -r "$cache/include" "$out/"

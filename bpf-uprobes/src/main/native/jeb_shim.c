@@ -1,0 +1,131 @@
+// SPDX-License-Identifier: Apache-2.0
+// The C surface between the Java binding (jnr-ffi) and libbpf, linked into libbpf-bundled.so.
+//
+// It exists only for what Java cannot express safely: libbpf's printf-style log callback
+// (va_list) and libbpf's option structs, whose layouts we must not write by hand from Java.
+// Every function returns 0 or a negative errno captured right after the failing call.
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+typedef void (*jeb_log_fn)(int level, const char *message);
+
+static jeb_log_fn log_fn;
+
+static int forward_log(enum libbpf_print_level level, const char *fmt, va_list args)
+{
+	char small[512];
+	va_list copy;
+	int n;
+
+	if (!log_fn)
+		return 0;
+	va_copy(copy, args);
+	n = vsnprintf(small, sizeof(small), fmt, copy);
+	va_end(copy);
+	if (n < 0)
+		return 0;
+	if ((size_t)n < sizeof(small)) {
+		log_fn(level, small);
+		return n;
+	}
+	/* Verifier logs arrive as one long message. */
+	char *big = malloc((size_t)n + 1);
+	if (!big)
+		return 0;
+	vsnprintf(big, (size_t)n + 1, fmt, args);
+	log_fn(level, big);
+	free(big);
+	return n;
+}
+
+/* Routes libbpf's messages to fn; NULL silences libbpf entirely. */
+void jeb_set_log(jeb_log_fn fn)
+{
+	log_fn = fn;
+	libbpf_set_print(forward_log);
+}
+
+int jeb_open(const void *buf, size_t size, const char *name, struct bpf_object **out)
+{
+	LIBBPF_OPTS(bpf_object_open_opts, opts, .object_name = name);
+	struct bpf_object *obj = bpf_object__open_mem(buf, size, &opts);
+	int err = errno;
+
+	*out = obj;
+	return obj ? 0 : -(err ? err : EINVAL);
+}
+
+static struct bpf_map *rodata_map(struct bpf_object *obj)
+{
+	struct bpf_map *map;
+	bpf_object__for_each_map(map, obj) {
+		const char *name = bpf_map__name(map);
+		size_t len = strlen(name);
+		if (bpf_map__is_internal(map) && len >= 7 && strcmp(name + len - 7, ".rodata") == 0)
+			return map;
+	}
+	return NULL;
+}
+
+/* Size of the object's .rodata section (its `const volatile` configuration), or -ENOENT. */
+long jeb_rodata_size(struct bpf_object *obj)
+{
+	struct bpf_map *map = rodata_map(obj);
+	return map ? (long)bpf_map__value_size(map) : -ENOENT;
+}
+
+/* Sets .rodata between open and load; size must be the section's size exactly. */
+int jeb_set_rodata(struct bpf_object *obj, const void *data, size_t size)
+{
+	struct bpf_map *map = rodata_map(obj);
+
+	if (!map)
+		return -ENOENT;
+	if (bpf_map__value_size(map) != size)
+		return -EMSGSIZE;
+	return bpf_map__set_initial_value(map, data, size);
+}
+
+int jeb_attach_usdt(struct bpf_program *prog, int pid, const char *binary, const char *provider,
+		    const char *name, struct bpf_link **out)
+{
+	struct bpf_link *link = bpf_program__attach_usdt(prog, pid, binary, provider, name, NULL);
+	int err = errno;
+
+	*out = link;
+	return link ? 0 : -(err ? err : EINVAL);
+}
+
+/* func may be NULL (then offset is a file offset); otherwise offset is relative to func. */
+int jeb_attach_uprobe(struct bpf_program *prog, int pid, const char *binary, const char *func,
+		      size_t offset, int retprobe, struct bpf_link **out)
+{
+	LIBBPF_OPTS(bpf_uprobe_opts, opts, .func_name = func, .retprobe = retprobe != 0);
+	struct bpf_link *link = bpf_program__attach_uprobe_opts(prog, pid, binary, offset, &opts);
+	int err = errno;
+
+	*out = link;
+	return link ? 0 : -(err ? err : EINVAL);
+}
+
+/* Runs a program of a type that supports BPF_PROG_TEST_RUN (e.g. SEC("syscall")) once. */
+int jeb_prog_test_run(int prog_fd, void *ctx, unsigned int ctx_size, int *retval)
+{
+	LIBBPF_OPTS(bpf_test_run_opts, opts, .ctx_in = ctx, .ctx_size_in = ctx_size);
+	int err = bpf_prog_test_run_opts(prog_fd, &opts);
+
+	if (err)
+		return err < 0 ? err : -errno;
+	*retval = (int)opts.retval;
+	return 0;
+}
+
+int jeb_strerror(int err, char *buf, size_t size)
+{
+	return libbpf_strerror(err, buf, size);
+}

@@ -1,0 +1,70 @@
+// SPDX-License-Identifier: GPL-2.0 OR Apache-2.0
+/*
+ * Test-only program: runs the kernel-side bucket search of common.bpf.h on a batch of values,
+ * so a test can compare the kernel's choice with the OpenTelemetry SDK's indexer. Driven by
+ * BPF_PROG_TEST_RUN (SEC("syscall")); never shipped in the agent.
+ */
+#include <linux/types.h>
+#include <linux/bpf.h>
+#include <bpf/bpf_helpers.h>
+
+#include "hist.h"
+#include "common.bpf.h"
+
+#define HIST_TEST_BATCH 8192
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
+
+const volatile struct hist_layout layout = {};
+
+struct hist_test_values {
+	__u64 value[HIST_TEST_BATCH];
+};
+
+struct hist_test_buckets {
+	__u32 bucket[HIST_TEST_BATCH];
+};
+
+struct hist_test_args {
+	__u32 count;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct hist_test_values);
+} hist_test_values SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct hist_test_buckets);
+} hist_test_buckets SEC(".maps");
+
+struct batch {
+	struct hist_test_values *values;
+	struct hist_test_buckets *buckets;
+};
+
+static long bucket_of(__u32 i, struct batch *batch)
+{
+	if (i >= HIST_TEST_BATCH)
+		return 1;
+	batch->buckets->bucket[i] = hist_bucket(&layout, batch->values->value[i]);
+	return 0;
+}
+
+SEC("syscall")
+int hist_test_run(struct hist_test_args *args)
+{
+	struct batch batch;
+	__u32 key = 0;
+
+	batch.values = bpf_map_lookup_elem(&hist_test_values, &key);
+	batch.buckets = bpf_map_lookup_elem(&hist_test_buckets, &key);
+	if (!batch.values || !batch.buckets)
+		return -1;
+	return bpf_loop(args->count, bucket_of, &batch, 0);
+}
