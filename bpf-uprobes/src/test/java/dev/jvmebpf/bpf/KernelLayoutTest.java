@@ -1,0 +1,67 @@
+package dev.jvmebpf.bpf;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import dev.jvmebpf.bpf.btf.Btf;
+import dev.jvmebpf.bpf.btf.StructLayout;
+import dev.jvmebpf.bpf.gc.GcStructs;
+import dev.jvmebpf.bpf.hist.HistStructs;
+import dev.jvmebpf.bpf.libbpf.BpfObjectSpec;
+import dev.jvmebpf.bpf.safepoint.SafepointStructs;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The Java mirrors of the shared headers against the compiled objects' BTF: a header change
+ * that is not mirrored (or the reverse) fails here, not in production.
+ */
+class KernelLayoutTest {
+
+  @Test
+  void gcMirrorsMatchGcObject() throws Exception {
+    Btf btf = BpfObjectSpec.fromResource("gc").btf();
+    for (StructLayout layout : List.of(HistStructs.HIST_LAYOUT, HistStructs.HIST, HistStructs.PROBE_STATS,
+        HistStructs.PROCESS_FILTER, GcStructs.GC_NAME, GcStructs.GC_CONFIG, GcStructs.GC_POOL_KEY,
+        GcStructs.GC_POOL_USAGE)) {
+      assertMirrors(btf, layout);
+    }
+    assertEnum(btf, "gc_probe", GcStructs.PROBE_ENUM, "GC_PROBE_COUNT");
+    assertEquals(GcStructs.PROBE_ENUM.size(), GcStructs.PROGRAMS.size());
+  }
+
+  @Test
+  void safepointMirrorsMatchSafepointObject() throws Exception {
+    Btf btf = BpfObjectSpec.fromResource("safepoint").btf();
+    for (StructLayout layout : List.of(HistStructs.HIST_LAYOUT, HistStructs.HIST, HistStructs.PROBE_STATS,
+        HistStructs.PROCESS_FILTER, SafepointStructs.SAFEPOINT_CONFIG)) {
+      assertMirrors(btf, layout);
+    }
+    assertEnum(btf, "safepoint_probe", SafepointStructs.PROBE_ENUM, "SAFEPOINT_PROBE_COUNT");
+    assertEquals(SafepointStructs.PROBE_ENUM.size(), SafepointStructs.PROGRAMS.size());
+  }
+
+  static void assertMirrors(Btf btf, StructLayout mirror) {
+    Btf.Struct struct = btf.struct(mirror.name())
+        .orElseThrow(() -> new AssertionError("struct " + mirror.name() + " is not in the object's BTF"));
+    assertEquals(struct.size(), mirror.size(), "sizeof(struct " + mirror.name() + ")");
+    List<String> cNames = new ArrayList<>();
+    struct.members().forEach(m -> cNames.add(m.name()));
+    assertEquals(cNames, mirror.memberNames(), "members of struct " + mirror.name());
+    for (Btf.Member member : struct.members()) {
+      StructLayout.Member ours = mirror.member(member.name());
+      assertEquals(member.offset(), ours.offset(), mirror.name() + "." + member.name() + " offset");
+      assertEquals(member.size(), ours.size(), mirror.name() + "." + member.name() + " size");
+    }
+  }
+
+  private static void assertEnum(Btf btf, String name, List<String> mirror, String countName) {
+    Map<String, Long> values = btf.enumeration(name)
+        .orElseThrow(() -> new AssertionError("enum " + name + " is not in the object's BTF"));
+    for (int i = 0; i < mirror.size(); i++) {
+      assertEquals((long) i, values.get(mirror.get(i)), name + " value of " + mirror.get(i));
+    }
+    assertEquals((long) mirror.size(), values.get(countName), countName);
+  }
+}

@@ -1,0 +1,56 @@
+package dev.jvmebpf.bpf.elf;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.jvmebpf.bpf.BpfTestSupport;
+import dev.jvmebpf.bpf.process.JvmProcess;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+
+/** Our ELF reader against binutils' readelf, on the libjvm.so this test runs on. */
+class ElfFileTest {
+
+  @Test
+  void usdtNotesMatchReadelf() throws Exception {
+    Path libjvm = JvmProcess.current().libjvm();
+    String readelf = BpfTestSupport.toolOutput("readelf", "-n", "--wide", libjvm.toString());
+    List<String> expected = new ArrayList<>();
+    Matcher m = Pattern.compile("Provider: (\\S+)\\s+Name: (\\S+)\\s+Location: (0x[0-9a-f]+), Base: (0x[0-9a-f]+)")
+        .matcher(readelf);
+    while (m.find()) {
+      expected.add(m.group(1) + ":" + m.group(2) + "@" + Long.parseUnsignedLong(m.group(3).substring(2), 16)
+          + "/" + Long.parseUnsignedLong(m.group(4).substring(2), 16));
+    }
+    List<String> ours = new ArrayList<>();
+    for (ElfFile.UsdtProbe p : ElfFile.read(libjvm).usdtProbes()) {
+      ours.add(p.id() + "@" + p.location() + "/" + p.base());
+    }
+    assertFalse(expected.isEmpty(), "readelf found USDT notes");
+    assertEquals(expected, ours);
+    assertTrue(ours.stream().anyMatch(s -> s.startsWith("hotspot:mem__pool__gc__begin@")));
+  }
+
+  @Test
+  void localSymbolsMatchReadelf() throws Exception {
+    Path libjvm = JvmProcess.current().libjvm();
+    ElfFile elf = ElfFile.read(libjvm);
+    String readelf = BpfTestSupport.toolOutput("readelf", "-Ws", libjvm.toString());
+    for (String name : List.of("_ZN16SafepointTracing13_current_typeE", "_ZN12VM_Operation6_namesE",
+        "_ZN11AllocTracer28send_allocation_outside_tlabEP5KlassPP12HeapWordImplmP10JavaThread")) {
+      Matcher m = Pattern.compile("\\d+: ([0-9a-f]+)\\s+(\\d+)\\s+\\w+\\s+\\w+\\s+\\w+\\s+\\w+ " + Pattern.quote(name) + "$",
+          Pattern.MULTILINE).matcher(readelf);
+      assertTrue(m.find(), "readelf lists " + name);
+      ElfFile.Symbol symbol = elf.symbol(name).orElseThrow(() -> new AssertionError("we find " + name));
+      assertEquals(Long.parseUnsignedLong(m.group(1), 16), symbol.value(), name + " value");
+      assertEquals(Long.parseLong(m.group(2)), symbol.size(), name + " size");
+    }
+    assertEquals(Optional.empty(), elf.symbol("no_such_symbol_in_libjvm"));
+  }
+}

@@ -1,0 +1,73 @@
+package dev.jvmebpf.bpf.hist;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.jvmebpf.bpf.BpfTestSupport;
+import dev.jvmebpf.bpf.libbpf.BpfMap;
+import dev.jvmebpf.bpf.libbpf.BpfObject;
+import dev.jvmebpf.bpf.libbpf.BpfObjectSpec;
+import dev.jvmebpf.bpf.libbpf.Libbpf;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+/**
+ * Runs the kernel's own bucket search (common.bpf.h's hist_bucket, in a test-only program
+ * executed with BPF_PROG_TEST_RUN) on at least 10^6 values per layout and compares each
+ * choice with the Java table. otel-bridge's ExponentialBucketsSdkTest compares the same
+ * values' Java buckets with the OpenTelemetry SDK's indexer.
+ */
+class KernelBucketTest {
+
+  private static final int BATCH = 8192;
+
+  @ParameterizedTest
+  @CsvSource({"3,1000000000,1000000", "0,1000000000,100000", "1,1000000000,100000", "2,1000000000,100000",
+      "3,1,100000"})
+  void kernelChoosesTheJavaTablesBucket(int scale, long perUnit, int count) throws Exception {
+    Libbpf libbpf = BpfTestSupport.requireBpf();
+    HistogramLayout layout = HistogramLayout.create(scale, perUnit);
+    long[] values = HistogramTestValues.of(layout, count);
+    assertTrue(values.length >= count);
+
+    BpfObjectSpec spec = BpfObjectSpec.fromResource(KernelBucketTest.class, "hist_test");
+    try (BpfObject object = BpfObject.open(libbpf, spec)) {
+      ByteBuffer table = HistStructs.HIST_LAYOUT.allocate();
+      layout.writeTo(table);
+      object.setConfig("layout", table.array());
+      object.load();
+      BpfMap in = object.map("hist_test_values");
+      BpfMap out = object.map("hist_test_buckets");
+      byte[] key = new byte[4];
+      byte[] chosen = out.newValue();
+      int mismatches = 0;
+      String first = "";
+      for (int from = 0; from < values.length; from += BATCH) {
+        int n = Math.min(BATCH, values.length - from);
+        ByteBuffer batch = ByteBuffer.allocate(in.valueSize()).order(ByteOrder.LITTLE_ENDIAN);
+        for (int i = 0; i < n; i++) {
+          batch.putLong(values[from + i]);
+        }
+        in.update(key, batch.array(), 0);
+        byte[] args = ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN).putInt(n).array();
+        assertEquals(n, object.testRun("hist_test_run", args), "bpf_loop iterations");
+        out.lookup(key, chosen);
+        ByteBuffer result = ByteBuffer.wrap(chosen).order(ByteOrder.LITTLE_ENDIAN);
+        for (int i = 0; i < n; i++) {
+          long v = values[from + i];
+          int kernel = result.getInt(4 * i);
+          int java = layout.bucketOf(v);
+          if (kernel != java) {
+            if (mismatches++ == 0) {
+              first = "value " + Long.toUnsignedString(v) + ": kernel " + kernel + ", Java " + java;
+            }
+          }
+        }
+      }
+      assertEquals(0, mismatches, "kernel and Java disagree on " + mismatches + " of "
+          + HistogramTestValues.describe(values) + "; first: " + first);
+    }
+  }
+}
