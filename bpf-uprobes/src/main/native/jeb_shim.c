@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
@@ -123,6 +124,25 @@ int jeb_prog_test_run(int prog_fd, void *ctx, unsigned int ctx_size, int *retval
 		return err < 0 ? err : -errno;
 	*retval = (int)opts.retval;
 	return 0;
+}
+
+/*
+ * Loads the smallest program of a type ("r0 = 0; exit") and unloads it: 1 when the kernel
+ * accepts it, else the negative errno (-EPERM without privileges, -EINVAL when the type is
+ * unknown). libbpf_probe_bpf_prog_type folds every failure into 0, losing the reason.
+ */
+int jeb_probe_prog_load(int prog_type)
+{
+	const struct bpf_insn insns[] = {
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = 0 },
+		{ .code = BPF_JMP | BPF_EXIT },
+	};
+	int fd = bpf_prog_load((enum bpf_prog_type)prog_type, NULL, "GPL", insns, 2, NULL);
+
+	if (fd < 0)
+		return fd;
+	close(fd);
+	return 1;
 }
 
 int jeb_strerror(int err, char *buf, size_t size)

@@ -28,10 +28,8 @@ public final class BpfTestSupport {
     try {
       libbpf = Libbpf.load(null);
       int probe = libbpf.probeUprobePrograms();
-      if (probe == 0) {
-        reason = "the kernel does not support uprobe programs";
-      } else if (probe < 0) {
-        reason = "cannot load BPF programs (errno " + -probe + "); needs root or CAP_BPF+CAP_PERFMON";
+      if (probe != 1) {
+        reason = "cannot load BPF programs: " + libbpf.describe(-probe) + "; needs root or CAP_BPF+CAP_PERFMON";
       }
     } catch (BpfException e) {
       reason = e.getMessage();

@@ -17,4 +17,29 @@ public interface MetricSource {
 
   /** Current cumulative metrics; an exception skips this source for this collection only. */
   Collection<MetricData> collect(MetricContext context) throws Exception;
+
+  /** Reads metrics for a context; may fail. */
+  @FunctionalInterface
+  interface Collector {
+    Collection<MetricData> collect(MetricContext context) throws Exception;
+  }
+
+  static MetricSource of(String name, long startEpochNanos, Collector collector) {
+    return new MetricSource() {
+      @Override
+      public String name() {
+        return name;
+      }
+
+      @Override
+      public long startEpochNanos() {
+        return startEpochNanos;
+      }
+
+      @Override
+      public Collection<MetricData> collect(MetricContext context) throws Exception {
+        return collector.collect(context);
+      }
+    };
+  }
 }

@@ -6,7 +6,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.util.HashMap;
 import java.util.Locale;
+import java.util.Map;
 import java.util.function.BiConsumer;
 import jnr.ffi.LibraryLoader;
 
@@ -71,10 +73,20 @@ public final class Libbpf {
       throw new BpfException("extract libbpf-bundled.so: " + e.getMessage(), e);
     }
     LibbpfNative lib;
+    // jffi reads these once, when it first loads: its own stub goes into our private directory
+    // and it uses its native memory path instead of sun.misc.Unsafe (which JDK 24+ warns about).
+    Map<String, String> jffi = new HashMap<>();
+    jffi.put("jffi.unsafe.disabled", "true");
+    if (override == null || override.isBlank()) {
+      jffi.put("jffi.extract.dir", library.getParent().toString());
+    }
+    Map<String, String> previous = setProperties(jffi);
     try {
       lib = LibraryLoader.create(LibbpfNative.class).failImmediately().load(library.toString());
     } catch (LinkageError | RuntimeException e) {
       throw new BpfException("load " + library + ": " + e.getMessage(), e);
+    } finally {
+      setProperties(previous);
     }
     instance = new Libbpf(lib, library);
     return instance;
@@ -86,6 +98,16 @@ public final class Libbpf {
       throw new IllegalStateException("libbpf is not loaded");
     }
     return instance;
+  }
+
+  /** Sets each property (null value: clears it); returns the previous values. */
+  private static Map<String, String> setProperties(Map<String, String> values) {
+    Map<String, String> previous = new HashMap<>();
+    for (Map.Entry<String, String> e : values.entrySet()) {
+      previous.put(e.getKey(), e.getValue() == null ? System.clearProperty(e.getKey())
+          : System.setProperty(e.getKey(), e.getValue()));
+    }
+    return previous;
   }
 
   private static Path extract(Path privateDir) throws IOException {
@@ -123,11 +145,11 @@ public final class Libbpf {
   }
 
   /**
-   * Whether the kernel lets this process load tracing (kprobe/uprobe) programs: 1 yes,
-   * 0 not supported, or a negative errno (-EPERM without privileges).
+   * Whether the kernel lets this process load tracing (kprobe/uprobe) programs: 1 yes, else
+   * the negative errno (-EPERM without privileges, -EINVAL when the kernel lacks the type).
    */
   public int probeUprobePrograms() {
-    return lib.libbpf_probe_bpf_prog_type(2 /* BPF_PROG_TYPE_KPROBE */, null);
+    return lib.jeb_probe_prog_load(2 /* BPF_PROG_TYPE_KPROBE */);
   }
 
   private void onLog(int level, String message) {
@@ -179,7 +201,7 @@ public final class Libbpf {
   }
 
   /** "EPERM (Operation not permitted)", the text from libbpf_strerror. */
-  String describe(int errno) {
+  public String describe(int errno) {
     byte[] text = new byte[256];
     String description = "";
     if (lib.jeb_strerror(errno, text, text.length) == 0) {

@@ -80,6 +80,6 @@ public interface LibbpfNative {
   /** Number of possible CPUs (per-CPU map values hold this many copies), or a negative errno. */
   int libbpf_num_possible_cpus();
 
-  /** 1 when the kernel can load programs of the type, 0 when not, a negative errno otherwise. */
-  int libbpf_probe_bpf_prog_type(int programType, Pointer options);
+  /** 1 when the kernel loads a trivial program of the type, else the negative errno. */
+  int jeb_probe_prog_load(int programType);
 }

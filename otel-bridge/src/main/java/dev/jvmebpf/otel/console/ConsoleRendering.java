@@ -30,8 +30,11 @@ final class ConsoleRendering {
         }
       }
       case LONG_SUM -> {
+        // Counters that stayed at zero (no drops, no errors) would only be noise here.
         for (LongPointData p : metric.getLongSumData().getPoints()) {
-          scalar(metric, p, text);
+          if (p.getValue() != 0) {
+            scalar(metric, p, text);
+          }
         }
       }
       case LONG_GAUGE -> {

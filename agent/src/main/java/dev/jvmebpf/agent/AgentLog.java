@@ -1,0 +1,77 @@
+package dev.jvmebpf.agent;
+
+import io.opentelemetry.sdk.OpenTelemetrySdk;
+import java.io.PrintStream;
+import java.util.logging.Handler;
+import java.util.logging.Level;
+import java.util.logging.LogRecord;
+import java.util.logging.Logger;
+
+/**
+ * Everything the agent writes on the host's stderr. Normally that is one status line per
+ * change of state ("eBPF on ...", "eBPF off: why, how to enable"); with {@code debug=true}
+ * also details and libbpf's own messages. Each line starts with {@value #PREFIX}.
+ */
+public final class AgentLog {
+
+  public static final String PREFIX = "[jvm-ebpf-agent] ";
+
+  // JUL keeps loggers weakly: hold ours, or its settings vanish with it.
+  private static Logger sdkLogger;
+
+  private final PrintStream err;
+  private final boolean debug;
+
+  public AgentLog(PrintStream err, boolean debug) {
+    this.err = err;
+    this.debug = debug;
+  }
+
+  public boolean isDebug() {
+    return debug;
+  }
+
+  /** A line that is always printed: state changes and problems the user should see. */
+  public void status(String line) {
+    err.println(PREFIX + line);
+  }
+
+  public void debug(String line) {
+    if (debug) {
+      err.println(PREFIX + "debug: " + line);
+    }
+  }
+
+  /**
+   * Routes the OpenTelemetry SDK's java.util.logging output (e.g. an export that failed) to
+   * this log instead of the JVM's root handler, i.e. the host's stderr. Applies only to our
+   * relocated copy of the SDK: the application's own OpenTelemetry loggers are left alone.
+   */
+  public synchronized void captureSdkLogging() {
+    String sdkPackage = OpenTelemetrySdk.class.getPackageName();
+    String root = sdkPackage.substring(0, sdkPackage.length() - ".sdk".length());
+    if (root.equals("io.opentelemetry")) {
+      return; // not relocated (unit tests): these loggers would be the application's too
+    }
+    Logger logger = Logger.getLogger(root);
+    logger.setUseParentHandlers(false);
+    logger.setLevel(debug ? Level.FINE : Level.WARNING);
+    logger.addHandler(new Handler() {
+      @Override
+      public void publish(LogRecord record) {
+        String message = record.getMessage() == null ? "" : record.getMessage();
+        if (record.getThrown() != null) {
+          message += ": " + record.getThrown();
+        }
+        debug("sdk " + record.getLevel() + " " + message);
+      }
+
+      @Override
+      public void flush() {}
+
+      @Override
+      public void close() {}
+    });
+    sdkLogger = logger;
+  }
+}

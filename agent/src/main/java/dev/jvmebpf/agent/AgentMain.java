@@ -1,0 +1,40 @@
+package dev.jvmebpf.agent;
+
+import dev.jvmebpf.agent.cli.CommandLine;
+import java.io.IOException;
+import java.io.InputStream;
+import java.lang.instrument.Instrumentation;
+import java.nio.file.Path;
+import java.util.Properties;
+
+/** Entry points the bootstrap calls, by reflection, inside the agent's own class loader. */
+public final class AgentMain {
+
+  private AgentMain() {}
+
+  /**
+   * Starts the agent in this JVM; on the init thread, never throws. {@code removeFiles} deletes
+   * {@code privateDir}; the agent runs it once it no longer needs the files (at exit).
+   */
+  public static void start(String arguments, Instrumentation instrumentation, String entry, Path privateDir,
+      Runnable removeFiles) {
+    AgentRuntime.start(arguments, entry, privateDir, removeFiles, version());
+  }
+
+  /** The command line; returns the exit status. */
+  public static int commandLine(String[] args, Path privateDir) {
+    return new CommandLine(version(), privateDir, System.out, System.err).run(args);
+  }
+
+  public static String version() {
+    try (InputStream in = AgentMain.class.getResourceAsStream("version.properties")) {
+      Properties p = new Properties();
+      if (in != null) {
+        p.load(in);
+      }
+      return p.getProperty("version", "unknown");
+    } catch (IOException e) {
+      return "unknown";
+    }
+  }
+}

@@ -1,0 +1,195 @@
+package dev.jvmebpf.agent.bootstrap;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.lang.instrument.Instrumentation;
+import java.lang.module.Configuration;
+import java.lang.module.ModuleFinder;
+import java.lang.module.ModuleReference;
+import java.lang.reflect.Method;
+import java.net.URL;
+import java.net.URLClassLoader;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.Comparator;
+import java.util.Enumeration;
+import java.util.HashSet;
+import java.util.Map;
+import java.util.Set;
+import java.util.jar.JarEntry;
+import java.util.jar.JarFile;
+import java.util.stream.Stream;
+
+/**
+ * Builds the agent's own class loaders from the jars nested in jvm-ebpf-agent.jar, so that the
+ * application's libraries (other OpenTelemetry, jnr-ffi or ASM versions) and ours never meet:
+ *
+ * <ol>
+ *   <li>{@code inst/layer/*.jar} (bpf-uprobes, jnr-ffi, jffi, ASM) become modules of a private
+ *       {@link ModuleLayer} over the platform class loader. With the Instrumentation we open
+ *       {@code java.lang} to our bpf-uprobes module only, which grants native access to each
+ *       module of the layer: JDK 24+ then prints no warning about jffi's native code.</li>
+ *   <li>{@code inst/agent-impl.jar} (the agent, otel-bridge and a relocated OpenTelemetry SDK) is
+ *       loaded by a class loader whose parent is that layer's.</li>
+ * </ol>
+ *
+ * Jars are extracted into a fresh directory with mode 0700 under java.io.tmpdir, removed when
+ * the JVM exits; directories left by JVMs that died without cleaning up are removed on start.
+ */
+final class IsolatedRuntime {
+
+  static final String DIR_PREFIX = "jvm-ebpf-agent-";
+  private static final String LAYER = "inst/layer/";
+  private static final String IMPL = "inst/agent-impl.jar";
+  private static final String BPF_MODULE = "dev.jvmebpf.bpf";
+  private static final String AGENT_MAIN = "dev.jvmebpf.agent.AgentMain";
+
+  private IsolatedRuntime() {}
+
+  /** Runs on the agent's init thread; never throws. */
+  static void startAgent(String arguments, Instrumentation instrumentation, String entry) {
+    Path dir = null;
+    try {
+      dir = privateDirectory();
+      ClassLoader loader = load(dir, instrumentation);
+      Thread.currentThread().setContextClassLoader(loader);
+      Method start = loader.loadClass(AGENT_MAIN).getMethod("start", String.class, Instrumentation.class,
+          String.class, Path.class, Runnable.class);
+      Path files = dir;
+      start.invoke(null, arguments, instrumentation, entry, dir, (Runnable) () -> deleteQuietly(files));
+    } catch (Throwable e) {
+      Throwable cause = e instanceof java.lang.reflect.InvocationTargetException && e.getCause() != null
+          ? e.getCause() : e;
+      System.err.println("[jvm-ebpf-agent] not started: " + cause);
+      deleteQuietly(dir);
+    }
+  }
+
+  /** The command line ({@code java -jar jvm-ebpf-agent.jar ...}); returns the exit status. */
+  static int runCommandLine(String[] args, Instrumentation instrumentation) throws Exception {
+    Path dir = privateDirectory();
+    try {
+      ClassLoader loader = load(dir, instrumentation);
+      Thread.currentThread().setContextClassLoader(loader);
+      Method cli = loader.loadClass(AGENT_MAIN).getMethod("commandLine", String[].class, Path.class);
+      return (int) cli.invoke(null, args, dir);
+    } catch (java.lang.reflect.InvocationTargetException e) {
+      throw e.getCause() instanceof Exception ? (Exception) e.getCause() : e;
+    } finally {
+      deleteQuietly(dir);
+    }
+  }
+
+  private static ClassLoader load(Path dir, Instrumentation instrumentation) throws Exception {
+    Path layerDir = Files.createDirectory(dir.resolve("layer"));
+    Path impl = dir.resolve("agent-impl.jar");
+    extract(layerDir, impl);
+
+    ModuleFinder finder = ModuleFinder.of(layerDir);
+    Set<String> roots = new HashSet<>();
+    for (ModuleReference module : finder.findAll()) {
+      roots.add(module.descriptor().name()); // automatic modules declare no requires: resolve all
+    }
+    Configuration configuration = ModuleLayer.boot().configuration().resolve(finder, ModuleFinder.of(), roots);
+    ModuleLayer layer = ModuleLayer.boot().defineModulesWithOneLoader(configuration,
+        ClassLoader.getPlatformClassLoader());
+    grantNativeAccess(layer, instrumentation);
+    ClassLoader layerLoader = layer.findLoader(BPF_MODULE);
+    return new URLClassLoader("jvm-ebpf-agent", new URL[] {impl.toUri().toURL()}, layerLoader);
+  }
+
+  /**
+   * Opens java.lang to our bpf-uprobes module (and nothing else), then lets code in that module
+   * call Module's internal implAddEnableNativeAccess on each module of our layer. A JDK
+   * without that method (17) needs nothing; any failure only means JDK 24+ will warn.
+   */
+  private static void grantNativeAccess(ModuleLayer layer, Instrumentation instrumentation) {
+    if (instrumentation == null) {
+      return;
+    }
+    try {
+      Module bpf = layer.findModule(BPF_MODULE).orElseThrow();
+      instrumentation.redefineModule(Object.class.getModule(), Set.of(), Map.of(),
+          Map.of("java.lang", Set.of(bpf)), Set.of(), Map.of());
+      Class<?> access = layer.findLoader(BPF_MODULE).loadClass("dev.jvmebpf.bpf.libbpf.NativeAccess");
+      access.getMethod("enable", Set.class).invoke(null, layer.modules());
+    } catch (Throwable ignored) {
+      // Native access stays as the JVM's defaults have it.
+    }
+  }
+
+  private static void extract(Path layerDir, Path impl) throws IOException {
+    Path agentJar = agentJar();
+    try (JarFile jar = new JarFile(agentJar.toFile())) {
+      Enumeration<JarEntry> entries = jar.entries();
+      while (entries.hasMoreElements()) {
+        JarEntry entry = entries.nextElement();
+        String name = entry.getName();
+        Path target;
+        if (name.startsWith(LAYER) && name.endsWith(".jar") && name.indexOf('/', LAYER.length()) < 0) {
+          target = layerDir.resolve(name.substring(LAYER.length()));
+        } else if (name.equals(IMPL)) {
+          target = impl;
+        } else {
+          continue;
+        }
+        try (InputStream in = jar.getInputStream(entry)) {
+          Files.copy(in, target, StandardCopyOption.REPLACE_EXISTING);
+        }
+      }
+    }
+    if (!Files.exists(impl)) {
+      throw new IOException(agentJar + " lacks " + IMPL + ": not a complete jvm-ebpf-agent.jar");
+    }
+  }
+
+  private static Path agentJar() throws IOException {
+    try {
+      return Path.of(AgentBootstrap.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+    } catch (Exception e) {
+      throw new IOException("cannot locate jvm-ebpf-agent.jar: " + e, e);
+    }
+  }
+
+  /** A new 0700 directory named after our pid; stale ones of dead JVMs are removed first. */
+  static Path privateDirectory() throws IOException {
+    Path tmp = Path.of(System.getProperty("java.io.tmpdir", "/tmp"));
+    removeStale(tmp);
+    Path dir = Files.createTempDirectory(tmp, DIR_PREFIX + ProcessHandle.current().pid() + "-",
+        PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+    return dir;
+  }
+
+  private static void removeStale(Path tmp) {
+    String user = System.getProperty("user.name", "");
+    try (DirectoryStream<Path> dirs = Files.newDirectoryStream(tmp, DIR_PREFIX + "*")) {
+      for (Path dir : dirs) {
+        String rest = dir.getFileName().toString().substring(DIR_PREFIX.length());
+        int dash = rest.indexOf('-');
+        if (dash <= 0 || !Files.getOwner(dir).getName().equals(user)) {
+          continue;
+        }
+        long pid = Long.parseLong(rest.substring(0, dash));
+        if (ProcessHandle.of(pid).isEmpty()) {
+          deleteQuietly(dir);
+        }
+      }
+    } catch (IOException | RuntimeException ignored) {
+      // Best effort.
+    }
+  }
+
+  static void deleteQuietly(Path dir) {
+    if (dir == null) {
+      return;
+    }
+    try (Stream<Path> files = Files.walk(dir)) {
+      files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+    } catch (IOException | RuntimeException ignored) {
+      // Best effort.
+    }
+  }
+}

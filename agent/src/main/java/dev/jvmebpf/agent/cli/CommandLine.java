@@ -1,0 +1,66 @@
+package dev.jvmebpf.agent.cli;
+
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.util.Arrays;
+
+/** {@code java -jar jvm-ebpf-agent.jar <command>}: one-line errors, exit status that says what happened. */
+public final class CommandLine {
+
+  public static final int OK = 0;
+  public static final int FAILED = 1;
+  public static final int USAGE = 2;
+
+  private final String version;
+  private final Path privateDir;
+  private final PrintStream out;
+  private final PrintStream err;
+
+  public CommandLine(String version, Path privateDir, PrintStream out, PrintStream err) {
+    this.version = version;
+    this.privateDir = privateDir;
+    this.out = out;
+    this.err = err;
+  }
+
+  public int run(String[] args) {
+    if (args.length == 0 || isHelp(args[0]) || args[0].equals("help")) {
+      out.print(usage());
+      return args.length == 0 ? USAGE : OK;
+    }
+    String[] rest = Arrays.copyOfRange(args, 1, args.length);
+    switch (args[0]) {
+      case "doctor":
+        if (rest.length > 0 && isHelp(rest[0])) {
+          out.print(Doctor.HELP);
+          return OK;
+        }
+        if (rest.length > 0) {
+          err.println("jvm-ebpf-agent doctor: unexpected argument '" + rest[0] + "'; see doctor --help");
+          return USAGE;
+        }
+        return new Doctor(version, privateDir, out).run();
+      case "version":
+      case "--version":
+        out.println("jvm-ebpf-agent " + version);
+        return OK;
+      default:
+        err.println("jvm-ebpf-agent: unknown command '" + args[0] + "'; see --help");
+        return USAGE;
+    }
+  }
+
+  private static boolean isHelp(String arg) {
+    return arg.equals("--help") || arg.equals("-h");
+  }
+
+  private String usage() {
+    return "jvm-ebpf-agent " + version + ": JVM telemetry aggregated in the kernel with eBPF, exported with "
+        + "OpenTelemetry\n\n"
+        + "As an agent:   java -javaagent:jvm-ebpf-agent.jar[=key=value,...] ...\n"
+        + "Commands:      java -jar jvm-ebpf-agent.jar <command>\n"
+        + "  doctor       check whether eBPF works here and what this JVM offers the probes\n"
+        + "  version      print the version\n"
+        + "  --help       this text; <command> --help for one command\n";
+  }
+}

@@ -1,0 +1,196 @@
+package dev.jvmebpf.agent.cli;
+
+import dev.jvmebpf.bpf.elf.ElfFile;
+import dev.jvmebpf.bpf.gc.GcCollectors;
+import dev.jvmebpf.bpf.gc.GcProbes;
+import dev.jvmebpf.bpf.hist.HistogramLayout;
+import dev.jvmebpf.bpf.libbpf.BpfException;
+import dev.jvmebpf.bpf.libbpf.BpfPermissionException;
+import dev.jvmebpf.bpf.libbpf.Libbpf;
+import dev.jvmebpf.bpf.process.JvmProcess;
+import dev.jvmebpf.bpf.safepoint.SafepointProbes;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * {@code doctor}: what the kernel, the privileges and this JVM's libjvm and libc offer the
+ * agent, ending with a real load-and-attach of the probe families. Exit status 0 when eBPF
+ * works here, 1 otherwise.
+ */
+final class Doctor {
+
+  static final String HELP = "usage: java -jar jvm-ebpf-agent.jar doctor\n\n"
+      + "Checks the kernel (version, BTF, lockdown), this process's capabilities, whether BPF programs\n"
+      + "can be loaded, which USDT probes and symbols the probes need are present in the libjvm.so and\n"
+      + "libc of the java running it (run it with your application's java), and finally attaches and\n"
+      + "detaches the probes for real. Exit status 0 when eBPF works here, 1 otherwise.\n";
+
+  /** USDT probes the families attach to. */
+  static final List<String> USDT = List.of("hotspot:gc__begin", "hotspot:gc__end", "hotspot:mem__pool__gc__begin",
+      "hotspot:mem__pool__gc__end", "hs_private:safepoint__begin", "hs_private:safepoint__end");
+
+  /** libjvm symbols: readable name and mangled name. */
+  static final Map<String, String> LIBJVM_SYMBOLS = new LinkedHashMap<>();
+  /** libc functions the network and native-allocation families will probe. */
+  static final List<String> LIBC_SYMBOLS = List.of("connect", "accept4", "read", "write", "recv", "send", "close",
+      "getaddrinfo", "malloc", "free");
+
+  static {
+    LIBJVM_SYMBOLS.put("SafepointTracing::_current_type", "_ZN16SafepointTracing13_current_typeE");
+    LIBJVM_SYMBOLS.put("SafepointTracing::_last_safepoint_begin_time_ns",
+        "_ZN16SafepointTracing29_last_safepoint_begin_time_nsE");
+    LIBJVM_SYMBOLS.put("SafepointTracing::_last_safepoint_sync_time_ns",
+        "_ZN16SafepointTracing28_last_safepoint_sync_time_nsE");
+    LIBJVM_SYMBOLS.put("VM_Operation::_names", "_ZN12VM_Operation6_namesE");
+    LIBJVM_SYMBOLS.put("AllocTracer::send_allocation_in_new_tlab",
+        "_ZN11AllocTracer27send_allocation_in_new_tlabEP5KlassPP12HeapWordImplmmP10JavaThread");
+    LIBJVM_SYMBOLS.put("AllocTracer::send_allocation_outside_tlab",
+        "_ZN11AllocTracer28send_allocation_outside_tlabEP5KlassPP12HeapWordImplmP10JavaThread");
+  }
+
+  private static final int CAP_SYS_ADMIN = 21;
+  private static final int CAP_PERFMON = 38;
+  private static final int CAP_BPF = 39;
+
+  private final String version;
+  private final Path privateDir;
+  private final PrintStream out;
+
+  Doctor(String version, Path privateDir, PrintStream out) {
+    this.version = version;
+    this.privateDir = privateDir;
+    this.out = out;
+  }
+
+  int run() {
+    out.println("jvm-ebpf-agent " + version + " doctor");
+    line("kernel", read("/proc/sys/kernel/osrelease") + " (" + System.getProperty("os.arch") + ")");
+    line("BTF", Files.exists(Path.of("/sys/kernel/btf/vmlinux")) ? "yes (/sys/kernel/btf/vmlinux)" : "no");
+    line("lockdown", read("/sys/kernel/security/lockdown"));
+    line("perf_event_paranoid", read("/proc/sys/kernel/perf_event_paranoid"));
+    capabilities();
+
+    boolean bpfWorks = false;
+    Libbpf libbpf = null;
+    try {
+      libbpf = Libbpf.load(privateDir);
+      int probe = libbpf.probeUprobePrograms();
+      if (probe == 1) {
+        line("BPF programs", "can be loaded (uprobe/USDT programs)");
+        bpfWorks = true;
+      } else {
+        line("BPF programs", "NO: " + libbpf.describe(-probe) + "; " + BpfPermissionException.HOW_TO_GRANT);
+      }
+    } catch (BpfException e) {
+      line("BPF programs", "NO: " + e.getMessage());
+    }
+
+    JvmProcess jvm = null;
+    try {
+      jvm = JvmProcess.current();
+      libjvm(jvm);
+      libc(jvm);
+    } catch (IOException e) {
+      line("libjvm", "NO: " + e.getMessage());
+    }
+
+    boolean attached = bpfWorks && jvm != null && attach(libbpf, jvm);
+    line("verdict", attached ? "eBPF works here: the agent will use its probes"
+        : "eBPF does not work here: the agent would run in degraded mode (GC metrics from the MXBeans)");
+    return attached ? CommandLine.OK : CommandLine.FAILED;
+  }
+
+  private void capabilities() {
+    String status = read("/proc/self/status");
+    long effective = 0;
+    String uid = "?";
+    for (String l : status.split("\n")) {
+      if (l.startsWith("CapEff:")) {
+        effective = Long.parseUnsignedLong(l.substring(7).trim(), 16);
+      } else if (l.startsWith("Uid:")) {
+        uid = l.substring(4).trim().split("\\s+")[1];
+      }
+    }
+    List<String> have = new ArrayList<>();
+    List<String> missing = new ArrayList<>();
+    for (Object[] cap : new Object[][] {{"CAP_BPF", CAP_BPF}, {"CAP_PERFMON", CAP_PERFMON},
+        {"CAP_SYS_ADMIN", CAP_SYS_ADMIN}}) {
+      ((effective >>> (int) cap[1] & 1) != 0 ? have : missing).add((String) cap[0]);
+    }
+    boolean enough = have.contains("CAP_SYS_ADMIN") || (have.contains("CAP_BPF") && have.contains("CAP_PERFMON"));
+    line("user", "uid " + uid);
+    line("capabilities", "effective: " + (have.isEmpty() ? "none of CAP_BPF, CAP_PERFMON, CAP_SYS_ADMIN"
+        : String.join(" ", have)) + (enough ? "" : "; missing: " + String.join(" ", missing)
+        + "; grant CAP_BPF and CAP_PERFMON (e.g. setcap cap_bpf,cap_perfmon+ep on the java binary, "
+        + "or --cap-add BPF --cap-add PERFMON for a container) or run as root"));
+  }
+
+  private void libjvm(JvmProcess jvm) throws IOException {
+    ElfFile elf = jvm.libjvmElf();
+    line("libjvm", jvm.libjvm().toString());
+    List<ElfFile.UsdtProbe> probes = elf.usdtProbes();
+    for (String id : USDT) {
+      long sites = probes.stream().filter(p -> p.id().equals(id)).count();
+      out.printf("  usdt %-34s %s%n", id, sites > 0 ? "found (" + sites + (sites == 1 ? " site)" : " sites)") : "MISSING");
+    }
+    for (Map.Entry<String, String> symbol : LIBJVM_SYMBOLS.entrySet()) {
+      out.printf("  symbol %-50s %s%n", symbol.getKey(), elf.symbol(symbol.getValue()).isPresent() ? "found" : "MISSING");
+    }
+  }
+
+  private void libc(JvmProcess jvm) throws IOException {
+    if (jvm.libc().isEmpty()) {
+      line("libc", "not found in /proc/self/maps");
+      return;
+    }
+    ElfFile elf = ElfFile.read(jvm.libc().get());
+    line("libc", jvm.libc().get().toString());
+    List<String> found = new ArrayList<>();
+    List<String> missing = new ArrayList<>();
+    for (String function : LIBC_SYMBOLS) {
+      (elf.symbol(function).isPresent() ? found : missing).add(function);
+    }
+    out.println("  symbols found: " + String.join(" ", found) + (missing.isEmpty() ? "" : "; MISSING: "
+        + String.join(" ", missing)));
+  }
+
+  /** Loads and attaches each family for real, then detaches. */
+  private boolean attach(Libbpf libbpf, JvmProcess jvm) {
+    HistogramLayout layout = HistogramLayout.nanosecondsAsSeconds(3);
+    boolean ok = true;
+    try (GcProbes gc = GcProbes.attach(libbpf, jvm, GcCollectors.ofThisJvm(), layout)) {
+      line("probes gc", "attached " + gc.attachedPrograms().size() + " programs, detached"
+          + (gc.attachFailures().isEmpty() ? "" : "; " + String.join("; ", gc.attachFailures())));
+    } catch (BpfException e) {
+      line("probes gc", "FAILED: " + e.getMessage());
+      ok = false;
+    }
+    try (SafepointProbes safepoints = SafepointProbes.attach(libbpf, jvm, layout, 64)) {
+      line("probes safepoint", "attached " + safepoints.attachedPrograms().size() + " programs, detached"
+          + (safepoints.limitations().isEmpty() ? "" : "; " + String.join("; ", safepoints.limitations())));
+    } catch (BpfException e) {
+      line("probes safepoint", "FAILED: " + e.getMessage());
+      ok = false;
+    }
+    return ok;
+  }
+
+  private void line(String what, String text) {
+    out.printf("%-20s %s%n", what, text);
+  }
+
+  private static String read(String file) {
+    try {
+      return Files.readString(Path.of(file), StandardCharsets.UTF_8).trim();
+    } catch (IOException | RuntimeException e) {
+      return "unknown (" + file + " unreadable)";
+    }
+  }
+}

@@ -1,0 +1,64 @@
+package dev.jvmebpf.agent.otel;
+
+import io.opentelemetry.api.common.AttributeKey;
+import io.opentelemetry.api.common.Attributes;
+import io.opentelemetry.sdk.resources.Resource;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/**
+ * The resource our metrics describe: this process. What the user configured (OTEL_SERVICE_NAME,
+ * OTEL_RESOURCE_ATTRIBUTES...) wins; when no service name is configured it is the main class or
+ * the jar's name. {@code telemetry.distro.*} always names this agent.
+ */
+public final class AgentResource {
+
+  static final AttributeKey<String> SERVICE_NAME = AttributeKey.stringKey("service.name");
+  static final AttributeKey<String> DISTRO_NAME = AttributeKey.stringKey("telemetry.distro.name");
+  static final AttributeKey<String> DISTRO_VERSION = AttributeKey.stringKey("telemetry.distro.version");
+
+  private AgentResource() {}
+
+  static Resource customize(Resource configured, String agentVersion) {
+    Attributes process = Attributes.builder()
+        .put("process.pid", ProcessHandle.current().pid())
+        .put("process.runtime.name", System.getProperty("java.runtime.name", "Java"))
+        .put("process.runtime.version", System.getProperty("java.runtime.version", ""))
+        .put("process.runtime.description", System.getProperty("java.vm.vendor", "") + " "
+            + System.getProperty("java.vm.name", "") + " " + System.getProperty("java.vm.version", ""))
+        .put("host.name", hostName())
+        .build();
+    Resource merged = Resource.create(process).merge(configured);
+    String service = merged.getAttribute(SERVICE_NAME);
+    if (service == null || service.startsWith("unknown_service")) {
+      merged = merged.merge(Resource.create(Attributes.of(SERVICE_NAME,
+          serviceNameFromCommand(System.getProperty("sun.java.command", "")))));
+    }
+    return merged.merge(Resource.create(Attributes.of(DISTRO_NAME, "jvm-ebpf-agent", DISTRO_VERSION, agentVersion)));
+  }
+
+  /** The main class, or the jar's file name without ".jar", of a java command line. */
+  static String serviceNameFromCommand(String command) {
+    String first = command.trim().split("\\s+", 2)[0];
+    if (first.isEmpty()) {
+      return "unknown_service:java";
+    }
+    if (first.endsWith(".jar")) {
+      String file = Path.of(first).getFileName().toString();
+      return file.substring(0, file.length() - 4);
+    }
+    return first;
+  }
+
+  /** From the kernel, without a DNS lookup that could block. */
+  private static String hostName() {
+    try {
+      return Files.readString(Path.of("/proc/sys/kernel/hostname"), StandardCharsets.UTF_8).trim();
+    } catch (IOException | RuntimeException e) {
+      String env = System.getenv("HOSTNAME");
+      return env == null ? "unknown" : env;
+    }
+  }
+}

@@ -1,0 +1,60 @@
+package dev.jvmebpf.agent.otel;
+
+import dev.jvmebpf.agent.AgentConfig;
+import dev.jvmebpf.agent.AgentLog;
+import dev.jvmebpf.otel.KernelMetricProducer;
+import io.opentelemetry.sdk.OpenTelemetrySdk;
+import io.opentelemetry.sdk.autoconfigure.AutoConfiguredOpenTelemetrySdk;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicReference;
+
+/**
+ * The agent's own OpenTelemetry SDK, configured by the SDK's autoconfiguration (so every
+ * standard OTEL_* / otel.* setting works) with our overrides on top. It is never registered as
+ * the global OpenTelemetry, exports only what our producer produces, and has no shutdown hook
+ * of its own: the agent flushes it at exit.
+ */
+public final class OpenTelemetrySetup {
+
+  /** The running SDK and the health of its exporter. */
+  public record Telemetry(OpenTelemetrySdk sdk, ExportHealth exportHealth, String destination) {}
+
+  private OpenTelemetrySetup() {}
+
+  public static Telemetry create(AgentConfig config, KernelMetricProducer producer, AgentLog log, String version) {
+    String destination = destination(config);
+    AtomicReference<ExportHealth> health = new AtomicReference<>();
+    OpenTelemetrySdk sdk = AutoConfiguredOpenTelemetrySdk.builder()
+        .disableShutdownHook()
+        .setServiceClassLoader(OpenTelemetrySetup.class.getClassLoader())
+        // Defaults under the user's settings: we produce metrics only.
+        .addPropertiesSupplier(() -> Map.of(
+            "otel.traces.exporter", "none",
+            "otel.logs.exporter", "none"))
+        .addPropertiesCustomizer(properties -> config.openTelemetryOverrides())
+        .addResourceCustomizer((resource, properties) -> AgentResource.customize(resource, version))
+        .addMeterProviderCustomizer((builder, properties) -> builder.registerMetricProducer(producer))
+        .addMetricExporterCustomizer((exporter, properties) -> {
+          ExportHealth wrapped = new ExportHealth(exporter, log, destination);
+          health.set(wrapped);
+          return wrapped;
+        })
+        .build()
+        .getOpenTelemetrySdk();
+    return new Telemetry(sdk, health.get(), destination);
+  }
+
+  /** "otlp grpc http://localhost:4317", "console", ...: for the status line. */
+  static String destination(AgentConfig config) {
+    String exporter = config.openTelemetry("otel.metrics.exporter").orElse("otlp");
+    if (!exporter.equals("otlp")) {
+      return exporter;
+    }
+    String protocol = config.openTelemetry("otel.exporter.otlp.metrics.protocol")
+        .or(() -> config.openTelemetry("otel.exporter.otlp.protocol")).orElse("grpc");
+    String endpoint = config.openTelemetry("otel.exporter.otlp.metrics.endpoint")
+        .or(() -> config.openTelemetry("otel.exporter.otlp.endpoint"))
+        .orElse(protocol.equals("grpc") ? "http://localhost:4317" : "http://localhost:4318");
+    return "otlp " + protocol + " " + endpoint;
+  }
+}
