@@ -1,0 +1,72 @@
+package dev.jvmebpf.it;
+
+import static org.junit.jupiter.api.Assertions.fail;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.net.URISyntaxException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/** Where things are: the agent jar, the JDKs, the workloads' classes; the CI rules for absences. */
+final class Fixtures {
+
+  private Fixtures() {}
+
+  static boolean inCi() {
+    return "true".equalsIgnoreCase(System.getenv("CI"));
+  }
+
+  static Path agentJar() {
+    Path jar = Path.of(System.getProperty("jeb.agent.jar", "../agent/target/jvm-ebpf-agent.jar")).toAbsolutePath();
+    if (!Files.isRegularFile(jar)) {
+      fail("the agent jar " + jar + " is missing: build it with 'mvn package' (make test does)");
+    }
+    return jar.normalize();
+  }
+
+  static Path testClasses() {
+    try {
+      return Path.of(Fixtures.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+    } catch (URISyntaxException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  static Path jdk17() {
+    return jdk("jeb.jdk17.home");
+  }
+
+  static Path jdk25() {
+    return jdk("jeb.jdk25.home");
+  }
+
+  /** "17" or "25": the JDKs the agent supports, for parameterized tests. */
+  static Path jdk(int feature) {
+    return switch (feature) {
+      case 17 -> jdk17();
+      case 25 -> jdk25();
+      default -> throw new IllegalArgumentException("no JDK " + feature + " configured");
+    };
+  }
+
+  private static Path jdk(String property) {
+    Path home = Path.of(System.getProperty(property, ""));
+    boolean present = Files.isExecutable(home.resolve("bin/java"));
+    if (!present && inCi()) {
+      fail(property + "=" + home + " has no bin/java; CI needs both JDKs");
+    }
+    assumeTrue(present, "skipped, no JDK at " + home + " (" + property + ")");
+    return home;
+  }
+
+  /** A JDK's feature version, from its release file. */
+  static int featureVersion(Path javaHome) throws java.io.IOException {
+    for (String line : Files.readAllLines(javaHome.resolve("release"))) {
+      if (line.startsWith("JAVA_VERSION=")) {
+        String v = line.substring("JAVA_VERSION=".length()).replace("\"", "");
+        return Integer.parseInt(v.split("[.+-]")[0]);
+      }
+    }
+    throw new IllegalStateException("no JAVA_VERSION in " + javaHome.resolve("release"));
+  }
+}

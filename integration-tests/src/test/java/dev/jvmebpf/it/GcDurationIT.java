@@ -1,0 +1,96 @@
+package dev.jvmebpf.it;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.jvmebpf.it.workload.GcWorkload;
+import io.opentelemetry.proto.metrics.v1.ExponentialHistogramDataPoint;
+import io.opentelemetry.proto.metrics.v1.Metric;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+/**
+ * jvm.gc.duration from the real agent against two oracles of the same run: the
+ * GarbageCollectorMXBeans' collection counts (exactly equal) and the pause times HotSpot logs
+ * with -Xlog:gc (within 5%, or 2 ms).
+ */
+class GcDurationIT {
+
+  private static OtlpReceiver receiver;
+
+  @BeforeAll
+  static void startReceiver() throws Exception {
+    receiver = new OtlpReceiver();
+  }
+
+  @AfterAll
+  static void stopReceiver() {
+    receiver.close();
+  }
+
+  @ParameterizedTest(name = "JDK {0}, {1}")
+  @CsvSource({"17,SerialGC", "17,ParallelGC", "17,G1GC", "25,SerialGC", "25,ParallelGC", "25,G1GC"})
+  void countsEqualTheMxBeansAndPausesMatchTheGcLog(int jdk, String collector) throws Exception {
+    Path home = Fixtures.jdk(jdk);
+    Path log = Files.createTempFile("jeb-gc-", ".log");
+    receiver.clear();
+    try {
+      TargetJvm.Result run = TargetJvm.on(home).withAgent(receiver.agentArguments("http/protobuf"))
+          .jvmArgs("-XX:+Use" + collector, "-Xmx256m", GcLog.option(log))
+          .run(Duration.ofSeconds(120), GcWorkload.class, "4000", "2");
+      assertEquals(0, run.exitCode(), run.stderr());
+      assertTrue(run.value("AGENT").startsWith("on: gc"), "agent status: " + run.value("AGENT") + "\n" + run.stderr());
+
+      Map<String, Long> beans = new HashMap<>();
+      run.values("BEAN").forEach(l -> beans.put(l.split("\t")[0], Long.parseLong(l.split("\t")[1])));
+      Map<String, String> actions = new HashMap<>();
+      run.values("ACTION").forEach(l -> actions.put(l.split("\t")[0], l.split("\t")[1]));
+      long windowStart = Long.parseLong(run.value("WINDOW_START_MS"));
+      long windowEnd = Long.parseLong(run.value("WINDOW_END_MS"));
+
+      Metric metric = receiver.latest("jvm.gc.duration").orElseThrow(() ->
+          new AssertionError("no jvm.gc.duration received; stderr:\n" + run.stderr())).metric();
+      Map<String, ExponentialHistogramDataPoint> ours = new HashMap<>();
+      for (ExponentialHistogramDataPoint p : metric.getExponentialHistogram().getDataPointsList()) {
+        Map<String, String> attributes = Otlp.attributes(p.getAttributesList());
+        String name = attributes.get("jvm.gc.name");
+        ours.put(name, p);
+        assertEquals(p.getCount(), Otlp.bucketTotal(p), "bucket counts of " + name + " sum to its count");
+        if (actions.containsKey(name)) {
+          assertEquals(actions.get(name), attributes.get("jvm.gc.action"), "jvm.gc.action of " + name);
+        }
+      }
+      long collections = 0;
+      for (Map.Entry<String, Long> bean : beans.entrySet()) {
+        long exported = ours.containsKey(bean.getKey()) ? ours.get(bean.getKey()).getCount() : 0;
+        assertEquals(bean.getValue(), exported, "collections of " + bean.getKey());
+        collections += bean.getValue();
+      }
+      assertEquals(beans.keySet().containsAll(ours.keySet()), true, "no collector beyond the MXBeans': " + ours.keySet());
+      assertTrue(collections >= 20, "the workload collected " + collections + " times");
+
+      // JDK 17's G1 MXBeans do not count the remark and cleanup pauses (JDK 21 added a bean for them).
+      List<GcLog.Pause> pauses = GcLog.pauses(log).stream()
+          .filter(p -> p.uptimeMillis() >= windowStart && p.uptimeMillis() <= windowEnd)
+          .filter(p -> jdk >= 21 || !(p.kind().equals("Pause Remark") || p.kind().equals("Pause Cleanup")))
+          .toList();
+      assertEquals(collections, pauses.size(), "the GC log's pauses are the MXBeans' collections");
+      double logged = pauses.stream().mapToDouble(GcLog.Pause::millis).sum();
+      double measured = ours.values().stream().mapToDouble(ExponentialHistogramDataPoint::getSum).sum() * 1000;
+      double tolerance = Math.max(0.05 * logged, 2.0);
+      System.out.printf("JDK %d %s: %d collections, -Xlog:gc pauses %.1f ms, jvm.gc.duration %.1f ms (%+.2f%%)%n",
+          jdk, collector, collections, logged, measured, 100 * (measured - logged) / logged);
+      assertEquals(logged, measured, tolerance, "summed pause time against -Xlog:gc");
+    } finally {
+      Files.deleteIfExists(log);
+    }
+  }
+}

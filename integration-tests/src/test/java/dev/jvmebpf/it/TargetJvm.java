@@ -1,0 +1,169 @@
+package dev.jvmebpf.it;
+
+import static org.junit.jupiter.api.Assertions.fail;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A JVM the tests start: a chosen JDK, optionally our agent, a workload main class from these
+ * tests' classes. Output goes to files (no pipe can fill up); a run that outlives its timeout is
+ * killed, by pid, and fails the test.
+ */
+final class TargetJvm {
+
+  /** How a run ended. */
+  record Result(int exitCode, String stdout, String stderr, long pid) {
+    /** Lines of stdout starting with {@code key + " "}, without the key. */
+    List<String> values(String key) {
+      List<String> out = new ArrayList<>();
+      for (String line : stdout.split("\n")) {
+        if (line.startsWith(key + " ")) {
+          out.add(line.substring(key.length() + 1));
+        }
+      }
+      return out;
+    }
+
+    String value(String key) {
+      List<String> all = values(key);
+      if (all.size() != 1) {
+        fail("expected one '" + key + "' line in the workload's output, got " + all.size() + "\nstdout:\n" + stdout
+            + "\nstderr:\n" + stderr);
+      }
+      return all.get(0);
+    }
+
+    /** Lines of stderr that the agent wrote. */
+    List<String> agentLines() {
+      return stderr.lines().filter(l -> l.startsWith("[jvm-ebpf-agent]")).toList();
+    }
+  }
+
+  private final Path javaHome;
+  private final List<String> jvmArgs = new ArrayList<>();
+  private String agentArgs;
+  private boolean withAgent;
+  private String user;
+  private Path agentJar = Fixtures.agentJar();
+  private Path classes = Fixtures.testClasses();
+
+  private TargetJvm(Path javaHome) {
+    this.javaHome = javaHome;
+  }
+
+  static TargetJvm on(Path javaHome) {
+    return new TargetJvm(javaHome);
+  }
+
+  TargetJvm withAgent(String arguments) {
+    this.withAgent = true;
+    this.agentArgs = arguments;
+    return this;
+  }
+
+  TargetJvm jvmArgs(String... args) {
+    jvmArgs.addAll(List.of(args));
+    return this;
+  }
+
+  /** Runs as another user, from copies of the agent jar and classes that user can read. */
+  TargetJvm asUser(String name, Path readableCopies) throws IOException {
+    this.user = name;
+    this.agentJar = Files.copy(agentJar, readableCopies.resolve("jvm-ebpf-agent.jar"));
+    Path copied = readableCopies.resolve("classes");
+    try (var files = Files.walk(classes)) {
+      for (Path p : (Iterable<Path>) files::iterator) {
+        Path target = copied.resolve(classes.relativize(p).toString());
+        if (Files.isDirectory(p)) {
+          Files.createDirectories(target);
+        } else {
+          Files.copy(p, target);
+        }
+      }
+    }
+    this.classes = copied;
+    return this;
+  }
+
+  List<String> command(Class<?> main, String... args) {
+    List<String> command = new ArrayList<>();
+    if (user != null) {
+      command.addAll(List.of("runuser", "-u", user, "--"));
+    }
+    command.add(javaHome.resolve("bin/java").toString());
+    if (withAgent) {
+      command.add("-javaagent:" + agentJar + (agentArgs == null || agentArgs.isEmpty() ? "" : "=" + agentArgs));
+    }
+    command.addAll(jvmArgs);
+    command.addAll(List.of("-cp", classes.toString(), main.getName()));
+    command.addAll(List.of(args));
+    return command;
+  }
+
+  /** Starts the JVM; the caller waits with {@link Running#await}. */
+  Running start(Class<?> main, String... args) throws IOException {
+    Path out = Files.createTempFile("jeb-it-", ".out");
+    Path err = Files.createTempFile("jeb-it-", ".err");
+    ProcessBuilder builder = new ProcessBuilder(command(main, args))
+        .redirectOutput(out.toFile()).redirectError(err.toFile());
+    builder.environment().remove("JAVA_TOOL_OPTIONS");
+    return new Running(builder.start(), out, err);
+  }
+
+  Result run(Duration timeout, Class<?> main, String... args) throws Exception {
+    return start(main, args).await(timeout);
+  }
+
+  /** A started JVM. */
+  static final class Running {
+    private final Process process;
+    private final Path out;
+    private final Path err;
+
+    Running(Process process, Path out, Path err) {
+      this.process = process;
+      this.out = out;
+      this.err = err;
+    }
+
+    long pid() {
+      return process.pid();
+    }
+
+    boolean isAlive() {
+      return process.isAlive();
+    }
+
+    Result await(Duration timeout) throws Exception {
+      try {
+        if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
+          kill();
+          fail("the JVM (pid " + process.pid() + ") ran longer than " + timeout + "; killed\nstdout:\n"
+              + read(out) + "\nstderr:\n" + read(err));
+        }
+        return new Result(process.exitValue(), read(out), read(err), process.pid());
+      } finally {
+        Files.deleteIfExists(out);
+        Files.deleteIfExists(err);
+      }
+    }
+
+    /** Ends the process and its descendants (e.g. runuser's java), by pid. */
+    void kill() throws InterruptedException {
+      process.descendants().forEach(ProcessHandle::destroyForcibly);
+      process.destroyForcibly();
+      process.waitFor(10, TimeUnit.SECONDS);
+    }
+
+    private static String read(Path file) throws IOException {
+      return Files.exists(file) ? Files.readString(file, StandardCharsets.UTF_8) : "";
+    }
+  }
+}

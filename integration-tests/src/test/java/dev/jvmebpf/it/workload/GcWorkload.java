@@ -1,0 +1,89 @@
+package dev.jvmebpf.it.workload;
+
+import com.sun.management.GarbageCollectionNotificationInfo;
+import java.lang.management.GarbageCollectorMXBean;
+import java.lang.management.ManagementFactory;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
+import javax.management.NotificationEmitter;
+import javax.management.openmbean.CompositeData;
+
+/**
+ * Runs in the target JVM. Waits until the agent has reported its state, then allocates for the
+ * given time (keeping some objects alive so that old collections happen too) with a few
+ * System.gc() calls, and prints what the JVM itself says about that window:
+ *
+ * <pre>
+ * AGENT &lt;status&gt;
+ * WINDOW_START_MS &lt;uptime&gt; / WINDOW_END_MS &lt;uptime&gt;
+ * BEAN &lt;collector&gt;\t&lt;collections during the window&gt;
+ * ACTION &lt;collector&gt;\t&lt;gcAction of its notifications&gt;
+ * PREMAIN_NANOS &lt;how long premain took&gt;
+ * </pre>
+ *
+ * args: millis [systemGcCalls]
+ */
+public final class GcWorkload {
+
+  static volatile Object sink;
+
+  public static void main(String[] args) throws Exception {
+    long millis = Long.parseLong(args[0]);
+    int systemGcs = args.length > 1 ? Integer.parseInt(args[1]) : 2;
+    System.out.println("AGENT " + Agent.awaitStatus());
+
+    Map<String, String> actions = new ConcurrentHashMap<>();
+    for (GarbageCollectorMXBean bean : ManagementFactory.getGarbageCollectorMXBeans()) {
+      ((NotificationEmitter) bean).addNotificationListener((n, h) -> {
+        if (GarbageCollectionNotificationInfo.GARBAGE_COLLECTION_NOTIFICATION.equals(n.getType())) {
+          GarbageCollectionNotificationInfo info = GarbageCollectionNotificationInfo.from((CompositeData) n.getUserData());
+          actions.putIfAbsent(info.getGcName(), info.getGcAction());
+        }
+      }, null, null);
+    }
+
+    Map<String, Long> before = counts();
+    System.out.println("WINDOW_START_MS " + ManagementFactory.getRuntimeMXBean().getUptime());
+    long end = System.nanoTime() + millis * 1_000_000L;
+    long gcEvery = millis * 1_000_000L / (systemGcs + 1);
+    long nextGc = System.nanoTime() + gcEvery;
+    List<byte[]> retained = new ArrayList<>();
+    int i = 0;
+    while (System.nanoTime() < end) {
+      sink = new byte[256 + (i % 4096)];
+      if (i++ % 64 == 0) {
+        retained.add(new byte[2048]);
+        if (retained.size() > 8_000) {
+          retained.subList(0, 4_000).clear();
+        }
+      }
+      if (systemGcs > 0 && System.nanoTime() > nextGc) {
+        System.gc();
+        nextGc += gcEvery;
+      }
+    }
+    retained = null;
+    // Last: an explicit collection leaves the young generation empty, so the little the agent
+    // allocates while exporting at exit cannot trigger a collection after our last count.
+    System.gc();
+    Thread.sleep(300); // GC notifications are delivered asynchronously
+    Map<String, Long> after = counts();
+    System.out.println("WINDOW_END_MS " + ManagementFactory.getRuntimeMXBean().getUptime());
+    for (Map.Entry<String, Long> e : after.entrySet()) {
+      System.out.println("BEAN " + e.getKey() + "\t" + (e.getValue() - before.get(e.getKey())));
+    }
+    actions.forEach((name, action) -> System.out.println("ACTION " + name + "\t" + action));
+    System.out.println("PREMAIN_NANOS " + System.getProperty("jvm.ebpf.agent.premain.nanos"));
+  }
+
+  static Map<String, Long> counts() {
+    Map<String, Long> counts = new TreeMap<>();
+    for (GarbageCollectorMXBean bean : ManagementFactory.getGarbageCollectorMXBeans()) {
+      counts.put(bean.getName(), bean.getCollectionCount());
+    }
+    return counts;
+  }
+}
