@@ -24,7 +24,9 @@ import javax.management.openmbean.CompositeData;
  * PREMAIN_NANOS &lt;how long premain took&gt;
  * </pre>
  *
- * args: millis [systemGcCalls]
+ * args: millis [systemGcCalls [quiesce]]. With "quiesce", the window starts and ends only once
+ * no collection has happened for half a second: concurrent collectors (ZGC, Shenandoah) start
+ * cycles on their own, which must not fall between a count and the agent's.
  */
 public final class GcWorkload {
 
@@ -33,6 +35,7 @@ public final class GcWorkload {
   public static void main(String[] args) throws Exception {
     long millis = Long.parseLong(args[0]);
     int systemGcs = args.length > 1 ? Integer.parseInt(args[1]) : 2;
+    boolean quiesce = args.length > 2 && args[2].equals("quiesce");
     System.out.println("AGENT " + Agent.awaitStatus());
 
     Map<String, String> actions = new ConcurrentHashMap<>();
@@ -45,7 +48,7 @@ public final class GcWorkload {
       }, null, null);
     }
 
-    Map<String, Long> before = counts();
+    Map<String, Long> before = quiesce ? stableCounts() : counts();
     System.out.println("WINDOW_START_MS " + ManagementFactory.getRuntimeMXBean().getUptime());
     long end = System.nanoTime() + millis * 1_000_000L;
     long gcEvery = millis * 1_000_000L / (systemGcs + 1);
@@ -70,13 +73,29 @@ public final class GcWorkload {
     // allocates while exporting at exit cannot trigger a collection after our last count.
     System.gc();
     Thread.sleep(300); // GC notifications are delivered asynchronously
-    Map<String, Long> after = counts();
+    Map<String, Long> after = quiesce ? stableCounts() : counts();
     System.out.println("WINDOW_END_MS " + ManagementFactory.getRuntimeMXBean().getUptime());
     for (Map.Entry<String, Long> e : after.entrySet()) {
       System.out.println("BEAN " + e.getKey() + "\t" + (e.getValue() - before.get(e.getKey())));
     }
     actions.forEach((name, action) -> System.out.println("ACTION " + name + "\t" + action));
     System.out.println("PREMAIN_NANOS " + System.getProperty("jvm.ebpf.agent.premain.nanos"));
+  }
+
+  /** Counts once they have not changed for 500 ms (at most 20 s). */
+  static Map<String, Long> stableCounts() throws InterruptedException {
+    Map<String, Long> last = counts();
+    long stableSince = System.nanoTime();
+    long deadline = System.nanoTime() + 20_000_000_000L;
+    while (System.nanoTime() - stableSince < 500_000_000L && System.nanoTime() < deadline) {
+      Thread.sleep(50);
+      Map<String, Long> now = counts();
+      if (!now.equals(last)) {
+        last = now;
+        stableSince = System.nanoTime();
+      }
+    }
+    return last;
   }
 
   static Map<String, Long> counts() {
