@@ -5,6 +5,9 @@ import dev.jvmebpf.agent.AgentLog;
 import dev.jvmebpf.otel.KernelMetricProducer;
 import io.opentelemetry.sdk.OpenTelemetrySdk;
 import io.opentelemetry.sdk.autoconfigure.AutoConfiguredOpenTelemetrySdk;
+import io.opentelemetry.sdk.metrics.Aggregation;
+import io.opentelemetry.sdk.metrics.InstrumentSelector;
+import io.opentelemetry.sdk.metrics.View;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicReference;
 
@@ -33,7 +36,11 @@ public final class OpenTelemetrySetup {
             "otel.logs.exporter", "none"))
         .addPropertiesCustomizer(properties -> config.openTelemetryOverrides())
         .addResourceCustomizer((resource, properties) -> AgentResource.customize(resource, version))
-        .addMeterProviderCustomizer((builder, properties) -> builder.registerMetricProducer(producer))
+        // Our metrics come from the producer alone. The SDK's instruments are only its exporters'
+        // self-telemetry, which would be noise under a relocated scope name: dropped.
+        .addMeterProviderCustomizer((builder, properties) -> builder.registerMetricProducer(producer)
+            .registerView(InstrumentSelector.builder().setName("*").build(),
+                View.builder().setAggregation(Aggregation.drop()).build()))
         .addMetricExporterCustomizer((exporter, properties) -> {
           ExportHealth wrapped = new ExportHealth(exporter, log, destination);
           health.set(wrapped);

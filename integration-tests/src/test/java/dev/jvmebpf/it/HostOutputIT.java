@@ -1,0 +1,51 @@
+package dev.jvmebpf.it;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.jvmebpf.it.workload.GcWorkload;
+import dev.jvmebpf.it.workload.PlainApp;
+import java.nio.file.Path;
+import java.time.Duration;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * What the application and its user see of the agent: the same stdout and exit status, one
+ * status line on stderr and nothing else (no JDK warnings about native access or
+ * sun.misc.Unsafe, on JDK 25 in particular), and a premain that returns at once.
+ */
+class HostOutputIT {
+
+  @ParameterizedTest(name = "JDK {0}")
+  @ValueSource(ints = {17, 25})
+  void onlyOneStatusLineOnStderr(int jdk) throws Exception {
+    Path home = Fixtures.jdk(jdk);
+    try (OtlpReceiver receiver = new OtlpReceiver()) {
+      TargetJvm.Result plain = TargetJvm.on(home).run(Duration.ofSeconds(60), PlainApp.class, "1500");
+      TargetJvm.Result withAgent = TargetJvm.on(home).withAgent(receiver.agentArguments("http/protobuf"))
+          .run(Duration.ofSeconds(60), PlainApp.class, "1500");
+      assertEquals(42, withAgent.exitCode(), withAgent.stderr());
+      assertEquals(plain.stdout(), withAgent.stdout(), "the application's output");
+      assertEquals(1, withAgent.stderr().lines().count(), "exactly one line on stderr:\n" + withAgent.stderr());
+      assertTrue(withAgent.stderr().startsWith("[jvm-ebpf-agent] jvm-ebpf-agent ")
+          && withAgent.stderr().contains("eBPF on"), withAgent.stderr());
+      assertTrue(receiver.latest("jvm.ebpf.probe.events").isPresent(), "and it exported");
+    }
+  }
+
+  @ParameterizedTest(name = "JDK {0}")
+  @ValueSource(ints = {17, 25})
+  void premainReturnsInWellUnder50Milliseconds(int jdk) throws Exception {
+    Path home = Fixtures.jdk(jdk);
+    long worst = 0;
+    for (int i = 0; i < 3; i++) {
+      TargetJvm.Result run = TargetJvm.on(home).withAgent("exporter=none")
+          .run(Duration.ofSeconds(60), GcWorkload.class, "0", "0");
+      assertEquals(0, run.exitCode(), run.stderr());
+      worst = Math.max(worst, Long.parseLong(run.value("PREMAIN_NANOS")));
+    }
+    System.out.printf("JDK %d: premain took at most %.2f ms over 3 runs%n", jdk, worst / 1e6);
+    assertTrue(worst < 50_000_000L, "premain took " + worst / 1e6 + " ms");
+  }
+}
