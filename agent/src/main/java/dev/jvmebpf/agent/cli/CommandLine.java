@@ -40,6 +40,21 @@ public final class CommandLine {
           return USAGE;
         }
         return new Doctor(version, privateDir, out).run();
+      case "demo":
+        if (rest.length > 0 && isHelp(rest[0])) {
+          out.print(Demo.HELP);
+          return OK;
+        }
+        try {
+          int seconds = rest.length > 0 ? Integer.parseInt(rest[0]) : 20;
+          return Demo.run(seconds, out);
+        } catch (NumberFormatException e) {
+          err.println("jvm-ebpf-agent demo: '" + rest[0] + "' is not a number of seconds; see demo --help");
+          return USAGE;
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          return FAILED;
+        }
       case "version":
       case "--version":
         out.println("jvm-ebpf-agent " + version);
@@ -60,6 +75,7 @@ public final class CommandLine {
         + "As an agent:   java -javaagent:jvm-ebpf-agent.jar[=key=value,...] ...\n"
         + "Commands:      java -jar jvm-ebpf-agent.jar <command>\n"
         + "  doctor       check whether eBPF works here and what this JVM offers the probes\n"
+        + "  demo         an allocation-heavy workload to watch with the agent (make demo)\n"
         + "  version      print the version\n"
         + "  --help       this text; <command> --help for one command\n";
   }
