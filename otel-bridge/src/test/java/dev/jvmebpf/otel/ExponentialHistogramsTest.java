@@ -7,6 +7,7 @@ import dev.jvmebpf.bpf.hist.HistogramTestValues;
 import io.opentelemetry.api.common.Attributes;
 import io.opentelemetry.api.metrics.DoubleHistogram;
 import io.opentelemetry.sdk.metrics.Aggregation;
+import io.opentelemetry.sdk.metrics.Base2ExponentialHistogramOptions;
 import io.opentelemetry.sdk.metrics.InstrumentSelector;
 import io.opentelemetry.sdk.metrics.SdkMeterProvider;
 import io.opentelemetry.sdk.metrics.View;
@@ -33,8 +34,9 @@ class ExponentialHistogramsTest {
     InMemoryMetricReader reader = InMemoryMetricReader.create();
     try (SdkMeterProvider provider = SdkMeterProvider.builder().registerMetricReader(reader)
         .registerView(InstrumentSelector.builder().setName("h").build(),
-            View.builder().setAggregation(Aggregation.base2ExponentialBucketHistogram(HistogramLayout.MAX_BUCKETS,
-                scale)).build())
+            View.builder().setAggregation(Aggregation.base2ExponentialBucketHistogram(
+                Base2ExponentialHistogramOptions.builder().setMaxBuckets(HistogramLayout.MAX_BUCKETS)
+                    .setMaxScale(scale).build())).build())
         .build()) {
       DoubleHistogram histogram = provider.get("test").histogramBuilder("h").build();
       for (long v : values) {

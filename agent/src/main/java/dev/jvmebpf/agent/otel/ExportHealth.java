@@ -21,7 +21,6 @@ public final class ExportHealth implements MetricExporter {
   private final AgentLog log;
   private final String destination;
   private final AtomicLong failures = new AtomicLong();
-  private final AtomicLong exports = new AtomicLong();
   private volatile boolean failing;
 
   ExportHealth(MetricExporter delegate, AgentLog log, String destination) {
@@ -34,10 +33,6 @@ public final class ExportHealth implements MetricExporter {
     return failures.get();
   }
 
-  public long exports() {
-    return exports.get();
-  }
-
   @Override
   public CompletableResultCode export(Collection<MetricData> metrics) {
     CompletableResultCode result;
@@ -48,7 +43,6 @@ public final class ExportHealth implements MetricExporter {
       return CompletableResultCode.ofFailure();
     }
     result.whenComplete(() -> {
-      exports.incrementAndGet();
       if (result.isSuccess()) {
         if (failing) {
           failing = false;

@@ -78,8 +78,8 @@ public final class GcCollectors {
    */
   public static String actionOf(String collector) {
     return switch (collector) {
-      case "Copy", "PS Scavenge", "ParNew", "G1 Young Generation" -> "end of minor GC";
-      case "MarkSweepCompact", "PS MarkSweep", "ConcurrentMarkSweep", "G1 Old Generation" -> "end of major GC";
+      case "Copy", "PS Scavenge", "G1 Young Generation" -> "end of minor GC";
+      case "MarkSweepCompact", "PS MarkSweep", "G1 Old Generation" -> "end of major GC";
       case "G1 Concurrent GC" -> "end of concurrent GC pause";
       default -> collector.endsWith(" Pauses") ? "end of GC pause"
           : collector.endsWith(" Cycles") ? "end of GC cycle" : "end of GC";
