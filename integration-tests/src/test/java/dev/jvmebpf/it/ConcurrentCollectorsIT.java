@@ -8,8 +8,6 @@ import io.opentelemetry.proto.metrics.v1.ExponentialHistogramDataPoint;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
@@ -20,19 +18,7 @@ import org.junit.jupiter.params.provider.CsvSource;
  * counts; generational ZGC's minor and major pauses apart, as HotSpot attributes them.
  * Shenandoah's pauses carry one action, "end of GC pause", where its notifications name the phase.
  */
-class ConcurrentCollectorsIT {
-
-  private static OtlpReceiver receiver;
-
-  @BeforeAll
-  static void startReceiver() throws Exception {
-    receiver = new OtlpReceiver();
-  }
-
-  @AfterAll
-  static void stopReceiver() {
-    receiver.close();
-  }
+class ConcurrentCollectorsIT extends ReceiverTest {
 
   @ParameterizedTest(name = "JDK {0}, {1}")
   @CsvSource({"17,ZGC", "17,ShenandoahGC", "25,ZGC", "25,ShenandoahGC"})

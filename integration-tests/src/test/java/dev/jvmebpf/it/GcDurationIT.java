@@ -12,8 +12,6 @@ import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
@@ -22,19 +20,7 @@ import org.junit.jupiter.params.provider.CsvSource;
  * GarbageCollectorMXBeans' collection counts (exactly equal) and the pause times HotSpot logs
  * with -Xlog:gc (within 5%, or 2 ms).
  */
-class GcDurationIT {
-
-  private static OtlpReceiver receiver;
-
-  @BeforeAll
-  static void startReceiver() throws Exception {
-    receiver = new OtlpReceiver();
-  }
-
-  @AfterAll
-  static void stopReceiver() {
-    receiver.close();
-  }
+class GcDurationIT extends ReceiverTest {
 
   @ParameterizedTest(name = "JDK {0}, {1}")
   @CsvSource({"17,SerialGC", "17,ParallelGC", "17,G1GC", "25,SerialGC", "25,ParallelGC", "25,G1GC"})

@@ -15,26 +15,12 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /** Export over both OTLP protocols, decoded with the official proto classes. */
-class OtlpExportIT {
-
-  private static OtlpReceiver receiver;
-
-  @BeforeAll
-  static void startReceiver() throws Exception {
-    receiver = new OtlpReceiver();
-  }
-
-  @AfterAll
-  static void stopReceiver() {
-    receiver.close();
-  }
+class OtlpExportIT extends ReceiverTest {
 
   @ParameterizedTest
   @ValueSource(strings = {"grpc", "http/protobuf"})

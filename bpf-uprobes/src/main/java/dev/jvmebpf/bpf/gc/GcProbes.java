@@ -7,10 +7,8 @@ import dev.jvmebpf.bpf.hist.HistogramSnapshot;
 import dev.jvmebpf.bpf.libbpf.BpfException;
 import dev.jvmebpf.bpf.libbpf.BpfMap;
 import dev.jvmebpf.bpf.libbpf.BpfObject;
-import dev.jvmebpf.bpf.libbpf.BpfObjectSpec;
 import dev.jvmebpf.bpf.libbpf.Libbpf;
 import dev.jvmebpf.bpf.process.JvmProcess;
-import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
@@ -55,13 +53,7 @@ public final class GcProbes implements AutoCloseable {
    */
   public static GcProbes attach(Libbpf libbpf, JvmProcess jvm, GcCollectors collectors, HistogramLayout layout)
       throws BpfException {
-    BpfObjectSpec spec;
-    try {
-      spec = BpfObjectSpec.fromResource(OBJECT);
-    } catch (IOException e) {
-      throw new BpfException("read BPF object " + OBJECT + ": " + e.getMessage(), e);
-    }
-    BpfObject object = BpfObject.open(libbpf, spec);
+    BpfObject object = BpfObject.open(libbpf, OBJECT);
     try {
       object.setConfig("config", config(jvm, collectors, layout));
       object.setMaxEntries("gc_duration", collectors.collectorIdLimit());

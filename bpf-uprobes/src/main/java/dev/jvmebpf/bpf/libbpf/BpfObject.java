@@ -30,6 +30,17 @@ public final class BpfObject implements AutoCloseable {
     this.object = object;
   }
 
+  /** Opens the object {@code <name>.bpf.o} that the build compiled into this module's resources. */
+  public static BpfObject open(Libbpf libbpf, String name) throws BpfException {
+    BpfObjectSpec spec;
+    try {
+      spec = BpfObjectSpec.fromResource(name);
+    } catch (IOException e) {
+      throw new BpfException("read BPF object " + name + ": " + e.getMessage(), e);
+    }
+    return open(libbpf, spec);
+  }
+
   public static BpfObject open(Libbpf libbpf, BpfObjectSpec spec) throws BpfException {
     PointerByReference out = new PointerByReference();
     libbpf.beginCapture();

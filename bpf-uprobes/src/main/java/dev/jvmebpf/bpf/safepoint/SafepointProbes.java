@@ -7,7 +7,6 @@ import dev.jvmebpf.bpf.hist.HistogramSnapshot;
 import dev.jvmebpf.bpf.libbpf.BpfException;
 import dev.jvmebpf.bpf.libbpf.BpfMap;
 import dev.jvmebpf.bpf.libbpf.BpfObject;
-import dev.jvmebpf.bpf.libbpf.BpfObjectSpec;
 import dev.jvmebpf.bpf.libbpf.Libbpf;
 import dev.jvmebpf.bpf.process.JvmProcess;
 import dev.jvmebpf.bpf.process.ProcessMemory;
@@ -87,13 +86,7 @@ public final class SafepointProbes implements AutoCloseable {
     config.putInt(SafepointStructs.SAFEPOINT_CONFIG.offset("op_id_limit"), names.size() + 1);
     layout.writeTo(config.position(SafepointStructs.SAFEPOINT_CONFIG.offset("duration_ns")));
 
-    BpfObjectSpec spec;
-    try {
-      spec = BpfObjectSpec.fromResource(OBJECT);
-    } catch (IOException e) {
-      throw new BpfException("read BPF object " + OBJECT + ": " + e.getMessage(), e);
-    }
-    BpfObject object = BpfObject.open(libbpf, spec);
+    BpfObject object = BpfObject.open(libbpf, OBJECT);
     try {
       object.setConfig("config", config.array());
       // One entry per operation seen, up to the bound, plus `other`.
