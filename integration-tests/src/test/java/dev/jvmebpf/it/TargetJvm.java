@@ -53,6 +53,7 @@ final class TargetJvm {
   private String user;
   private Path agentJar = Fixtures.agentJar();
   private Path classes = Fixtures.testClasses();
+  private String extraClassPath = "";
 
   private TargetJvm(Path javaHome) {
     this.javaHome = javaHome;
@@ -65,6 +66,12 @@ final class TargetJvm {
   TargetJvm withAgent(String arguments) {
     this.withAgent = true;
     this.agentArgs = arguments;
+    return this;
+  }
+
+  /** More class path entries for the application, after the workloads' classes. */
+  TargetJvm extraClassPath(String entries) {
+    this.extraClassPath = entries;
     return this;
   }
 
@@ -102,7 +109,8 @@ final class TargetJvm {
       command.add("-javaagent:" + agentJar + (agentArgs == null || agentArgs.isEmpty() ? "" : "=" + agentArgs));
     }
     command.addAll(jvmArgs);
-    command.addAll(List.of("-cp", classes.toString(), main.getName()));
+    String classPath = classes + (extraClassPath.isEmpty() ? "" : java.io.File.pathSeparator + extraClassPath);
+    command.addAll(List.of("-cp", classPath, main.getName()));
     command.addAll(List.of(args));
     return command;
   }

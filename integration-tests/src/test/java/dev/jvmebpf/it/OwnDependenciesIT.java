@@ -1,0 +1,55 @@
+package dev.jvmebpf.it;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.jvmebpf.it.workload.OwnDependenciesApp;
+import io.opentelemetry.proto.metrics.v1.ExponentialHistogramDataPoint;
+import java.io.File;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * The agent's dependencies are isolated from the application's: an application carrying older
+ * OpenTelemetry and jnr-ffi versions uses its own, and the agent still works with its own.
+ */
+class OwnDependenciesIT extends ReceiverTest {
+
+  @ParameterizedTest(name = "JDK {0}")
+  @ValueSource(ints = {17, 25})
+  void applicationAndAgentEachUseTheirOwnVersions(int jdk) throws Exception {
+    receiver.clear();
+    String libs;
+    try (Stream<Path> jars = Files.list(Path.of(System.getProperty("jeb.app.libs")))) {
+      libs = jars.map(Path::toString).collect(Collectors.joining(File.pathSeparator));
+    }
+    TargetJvm.Result run = TargetJvm.on(Fixtures.jdk(jdk)).withAgent(receiver.agentArguments("grpc"))
+        .jvmArgs("-XX:+UseSerialGC", "-Xmx128m")
+        .extraClassPath(libs)
+        .run(Duration.ofSeconds(90), OwnDependenciesApp.class);
+    assertEquals(0, run.exitCode(), run.stderr());
+    assertTrue(run.value("AGENT").startsWith("on: gc"), run.value("AGENT"));
+    assertEquals("opentelemetry-api-1.30.1.jar",
+        run.value("OTEL_API_JAR"));
+    assertTrue(run.value("JNR_JAR").startsWith("jnr-ffi-2.2.11"), run.value("JNR_JAR"));
+    String[] pids = run.value("GETPID").split(" ");
+    assertEquals(pids[1], pids[0], "the application's jnr-ffi called libc");
+
+    Map<String, Long> exported = new HashMap<>();
+    for (ExponentialHistogramDataPoint p : receiver.latest("jvm.gc.duration").orElseThrow().metric()
+        .getExponentialHistogram().getDataPointsList()) {
+      exported.put(Otlp.attributes(p.getAttributesList()).get("jvm.gc.name"), p.getCount());
+    }
+    for (String line : run.values("BEAN")) {
+      String[] f = line.split("\t");
+      assertEquals(Long.parseLong(f[1]), exported.getOrDefault(f[0], 0L), "collections of " + f[0]);
+    }
+  }
+}
