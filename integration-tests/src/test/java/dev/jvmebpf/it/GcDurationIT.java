@@ -26,7 +26,9 @@ class GcDurationIT extends ReceiverTest {
   @CsvSource({"17,SerialGC", "17,ParallelGC", "17,G1GC", "25,SerialGC", "25,ParallelGC", "25,G1GC"})
   void countsEqualTheMxBeansAndPausesMatchTheGcLog(int jdk, String collector) throws Exception {
     Path home = Fixtures.jdk(jdk);
-    Path log = Files.createTempFile("jeb-gc-", ".log");
+    // HotSpot archives an existing log file as <name>.0: give it a directory of its own.
+    Path logDir = Files.createTempDirectory("jeb-gc-");
+    Path log = logDir.resolve("gc.log");
     receiver.clear();
     try {
       TargetJvm.Result run = TargetJvm.on(home).withAgent(receiver.agentArguments("http/protobuf"))
@@ -76,7 +78,12 @@ class GcDurationIT extends ReceiverTest {
           jdk, collector, collections, logged, measured, 100 * (measured - logged) / logged);
       assertEquals(logged, measured, tolerance, "summed pause time against -Xlog:gc");
     } finally {
-      Files.deleteIfExists(log);
+      try (var files = Files.list(logDir)) {
+        for (Path f : (Iterable<Path>) files::iterator) {
+          Files.delete(f);
+        }
+      }
+      Files.delete(logDir);
     }
   }
 }

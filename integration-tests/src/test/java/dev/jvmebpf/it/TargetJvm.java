@@ -129,7 +129,7 @@ final class TargetJvm {
     return start(main, args).await(timeout);
   }
 
-  /** A started JVM. */
+  /** A started JVM; its output files are deleted however it ends. */
   static final class Running {
     private final Process process;
     private final Path out;
@@ -163,11 +163,13 @@ final class TargetJvm {
       }
     }
 
-    /** Ends the process and its descendants (e.g. runuser's java), by pid. */
-    void kill() throws InterruptedException {
+    /** Ends the process and its descendants (e.g. runuser's java), by pid, and deletes its output. */
+    void kill() throws InterruptedException, IOException {
       process.descendants().forEach(ProcessHandle::destroyForcibly);
       process.destroyForcibly();
       process.waitFor(10, TimeUnit.SECONDS);
+      Files.deleteIfExists(out);
+      Files.deleteIfExists(err);
     }
 
     private static String read(Path file) throws IOException {
