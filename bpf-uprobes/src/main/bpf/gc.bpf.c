@@ -75,6 +75,21 @@ static __always_inline void record_duration(__u32 manager, __u64 duration_ns)
 	hist_add(h, &config.duration_ns, duration_ns);
 }
 
+static __always_inline int is_cycle_manager(long manager)
+{
+	return (config.minor_cycle_manager && manager == config.minor_cycle_manager) ||
+	       (config.major_cycle_manager && manager == config.major_cycle_manager);
+}
+
+/* A collection of `manager` has reported every pool at its start: HotSpot's moment to set the flag. */
+static __always_inline void cycle_started(long manager)
+{
+	if (config.minor_cycle_manager && manager == config.minor_cycle_manager)
+		minor_active = 1;
+	else if (config.major_cycle_manager && manager == config.major_cycle_manager)
+		minor_active = 0;
+}
+
 /*
  * Id of the name at user address text, len bytes long; -1 if unreadable. HotSpot's names are
  * C strings, so a bounded string read finds their end; the loop then honours len (the USDT
@@ -113,6 +128,7 @@ int BPF_USDT(usdt_gc_begin, long full)
 		stats->events++;
 	tid = (__u32)bpf_get_current_pid_tgid();
 	pause.start_ns = bpf_ktime_get_ns();
+	pause.minor = minor_active ? 1 : 0;
 	if (bpf_map_update_elem(&gc_pauses, &tid, &pause, BPF_ANY) && stats)
 		stats->dropped++;
 	return 0;
@@ -139,7 +155,7 @@ int BPF_USDT(usdt_gc_end)
 			stats->errors++;
 		return 0;
 	}
-	manager = config.pause_manager[minor_active ? 1 : 0];
+	manager = config.pause_manager[pause->minor ? 1 : 0];
 	if (pause->collections == 0 && manager != 0)
 		record_duration(manager, now - pause->start_ns);
 	bpf_map_delete_elem(&gc_pauses, &tid);
@@ -173,6 +189,8 @@ int BPF_USDT(usdt_mem_pool_gc_begin, const char *manager_name, long manager_len,
 	if (active && active->ends == 0) {
 		/* The same collection, next pool. */
 		active->begins++;
+		if (active->begins == config.pool_count)
+			cycle_started(manager);
 		return 0;
 	}
 
@@ -187,10 +205,8 @@ int BPF_USDT(usdt_mem_pool_gc_begin, const char *manager_name, long manager_len,
 	pause = bpf_map_lookup_elem(&gc_pauses, &key.tid);
 	if (pause)
 		pause->collections++;
-	if (config.minor_cycle_manager && manager == config.minor_cycle_manager)
-		minor_active = 1;
-	else if (config.major_cycle_manager && manager == config.major_cycle_manager)
-		minor_active = 0;
+	if (config.pool_count <= 1)
+		cycle_started(manager);
 	return 0;
 }
 
@@ -245,12 +261,11 @@ int BPF_USDT(usdt_mem_pool_gc_end, const char *manager_name, long manager_len,
 		return 0;
 	}
 	active->ends++;
+	if (active->ends == 1 && is_cycle_manager(manager))
+		minor_active = 0;
 	if (active->ends < active->begins)
 		return 0;
 	record_duration(manager, now - active->start_ns);
 	bpf_map_delete_elem(&gc_active, &key);
-	if ((config.minor_cycle_manager && manager == config.minor_cycle_manager) ||
-	    (config.major_cycle_manager && manager == config.major_cycle_manager))
-		minor_active = 0;
 	return 0;
 }

@@ -12,7 +12,9 @@
  * probes. Their pauses are the hotspot:gc__begin/gc__end pairs (SvcGCMarker) that contain no
  * collection; they are credited to config.pause_manager[minor_active], where minor_active
  * follows HotSpot's own rule for generational ZGC: set when a minor cycle begins, cleared
- * when a major cycle begins or any cycle ends.
+ * when a major cycle begins or any cycle ends. HotSpot flips it right after the cycle's
+ * gc_begin has reported every pool and right before its gc_end reports them, so the kernel
+ * does so at the last begin (config.pool_count) and at the first end.
  *
  * Names are matched in the kernel against a table Java fills from the JVM's MXBeans; ids are
  * small integers, 0 is `other`.
@@ -48,9 +50,12 @@ struct gc_config {
 	/* Generational ZGC's cycle managers, which drive minor_active; 0: not present. */
 	__u32 minor_cycle_manager;
 	__u32 major_cycle_manager;
+	/* Memory pools of the JVM: pool probes per gc_begin/gc_end; 0 if unknown. */
+	__u32 pool_count;
+	__u32 pad;
 	struct hist_layout duration_ns;
 };
-_Static_assert(sizeof(struct gc_config) == 24 + 16 + sizeof(struct hist_layout), "gc_config padding");
+_Static_assert(sizeof(struct gc_config) == 24 + 24 + sizeof(struct hist_layout), "gc_config padding");
 
 /* Pool usage after a collection of `manager` (gc_pool_usage map). */
 struct gc_pool_key {
@@ -83,7 +88,11 @@ struct gc_active {
 struct gc_pause {
 	__u64 start_ns;
 	__u32 collections;	/* collections that began inside this pause */
-	__u32 pad;
+	/*
+	 * minor_active when the pause began: HotSpot picks the pause's collector right after
+	 * gc__begin, and ZGC's driver threads may end a cycle while the pause runs.
+	 */
+	__u32 minor;
 };
 
 #endif /* JEB_GC_H */

@@ -33,10 +33,12 @@ public final class GcCollectors {
 
   private final List<Collector> collectors;
   private final List<Pool> pools;
+  private final int poolCount;
 
-  private GcCollectors(List<Collector> collectors, List<Pool> pools) {
+  private GcCollectors(List<Collector> collectors, List<Pool> pools, int poolCount) {
     this.collectors = List.copyOf(collectors);
     this.pools = List.copyOf(pools);
+    this.poolCount = poolCount;
   }
 
   /** The collectors and pools of this JVM. */
@@ -69,7 +71,7 @@ public final class GcCollectors {
       }
       pools.add(new Pool(next++, p.getKey(), p.getValue()));
     }
-    return new GcCollectors(collectors, pools);
+    return new GcCollectors(collectors, pools, poolTypes.size());
   }
 
   /**
@@ -96,6 +98,14 @@ public final class GcCollectors {
 
   public Optional<Collector> collector(String name) {
     return collectors.stream().filter(c -> c.name().equals(name)).findFirst();
+  }
+
+  /**
+   * The JVM's memory pools, all of them (HotSpot reports each at every collection's start and
+   * end), whether or not they got an id.
+   */
+  public int poolCount() {
+    return poolCount;
   }
 
   /** Highest id in use plus one: the size the per-collector map needs. */

@@ -87,6 +87,7 @@ public final class GcProbes implements AutoCloseable {
     config.putInt(pauseAt + 4, pauses[1]);
     config.putInt(GcStructs.GC_CONFIG.offset("minor_cycle_manager"), cycles[0]);
     config.putInt(GcStructs.GC_CONFIG.offset("major_cycle_manager"), cycles[1]);
+    config.putInt(GcStructs.GC_CONFIG.offset("pool_count"), collectors.poolCount());
     layout.writeTo(config.position(GcStructs.GC_CONFIG.offset("duration_ns")));
     return config.array();
   }

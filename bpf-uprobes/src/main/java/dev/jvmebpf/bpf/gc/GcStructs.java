@@ -28,6 +28,8 @@ public final class GcStructs {
       .u32Array("pause_manager", 2)
       .u32("minor_cycle_manager")
       .u32("major_cycle_manager")
+      .u32("pool_count")
+      .u32("pad")
       .struct("duration_ns", HistStructs.HIST_LAYOUT)
       .build();
 
