@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.jvmebpf.it.workload.GcWorkload;
 import io.opentelemetry.proto.metrics.v1.ExponentialHistogramDataPoint;
 import java.time.Duration;
-import java.util.HashMap;
 import java.util.Map;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -31,15 +30,11 @@ class ConcurrentCollectorsIT extends ReceiverTest {
     assertEquals(0, run.exitCode(), run.stderr());
     assertTrue(run.value("AGENT").startsWith("on: gc"), run.value("AGENT"));
 
-    Map<String, Long> beans = new HashMap<>();
-    run.values("BEAN").forEach(l -> beans.put(l.split("\t")[0], Long.parseLong(l.split("\t")[1])));
-    Map<String, String> actions = new HashMap<>();
-    run.values("ACTION").forEach(l -> actions.put(l.split("\t")[0], l.split("\t")[1]));
-    Map<String, ExponentialHistogramDataPoint> ours = new HashMap<>();
-    for (ExponentialHistogramDataPoint p : receiver.latest("jvm.gc.duration").orElseThrow().metric()
-        .getExponentialHistogram().getDataPointsList()) {
+    Map<String, Long> beans = run.beans();
+    Map<String, String> actions = run.table("ACTION");
+    Map<String, ExponentialHistogramDataPoint> ours = receiver.gcDurations();
+    for (ExponentialHistogramDataPoint p : ours.values()) {
       Map<String, String> attributes = Otlp.attributes(p.getAttributesList());
-      ours.put(attributes.get("jvm.gc.name"), p);
       String name = attributes.get("jvm.gc.name");
       if (name.equals("Shenandoah Pauses")) {
         // Its notifications name each pause's phase ("Init Mark", "Final Mark", ...) as the

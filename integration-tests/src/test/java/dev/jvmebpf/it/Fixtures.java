@@ -58,15 +58,4 @@ final class Fixtures {
     assumeTrue(present, "skipped, no JDK at " + home + " (" + property + ")");
     return home;
   }
-
-  /** A JDK's feature version, from its release file. */
-  static int featureVersion(Path javaHome) throws java.io.IOException {
-    for (String line : Files.readAllLines(javaHome.resolve("release"))) {
-      if (line.startsWith("JAVA_VERSION=")) {
-        String v = line.substring("JAVA_VERSION=".length()).replace("\"", "");
-        return Integer.parseInt(v.split("[.+-]")[0]);
-      }
-    }
-    throw new IllegalStateException("no JAVA_VERSION in " + javaHome.resolve("release"));
-  }
 }

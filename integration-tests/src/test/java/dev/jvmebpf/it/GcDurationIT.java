@@ -5,11 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.jvmebpf.it.workload.GcWorkload;
 import io.opentelemetry.proto.metrics.v1.ExponentialHistogramDataPoint;
-import io.opentelemetry.proto.metrics.v1.Metric;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -37,23 +35,19 @@ class GcDurationIT extends ReceiverTest {
       assertEquals(0, run.exitCode(), run.stderr());
       assertTrue(run.value("AGENT").startsWith("on: gc"), "agent status: " + run.value("AGENT") + "\n" + run.stderr());
 
-      Map<String, Long> beans = new HashMap<>();
-      run.values("BEAN").forEach(l -> beans.put(l.split("\t")[0], Long.parseLong(l.split("\t")[1])));
-      Map<String, String> actions = new HashMap<>();
-      run.values("ACTION").forEach(l -> actions.put(l.split("\t")[0], l.split("\t")[1]));
+      Map<String, Long> beans = run.beans();
+      Map<String, String> actions = run.table("ACTION");
       long windowStart = Long.parseLong(run.value("WINDOW_START_MS"));
       long windowEnd = Long.parseLong(run.value("WINDOW_END_MS"));
 
-      Metric metric = receiver.latest("jvm.gc.duration").orElseThrow(() ->
-          new AssertionError("no jvm.gc.duration received; stderr:\n" + run.stderr())).metric();
-      Map<String, ExponentialHistogramDataPoint> ours = new HashMap<>();
-      for (ExponentialHistogramDataPoint p : metric.getExponentialHistogram().getDataPointsList()) {
-        Map<String, String> attributes = Otlp.attributes(p.getAttributesList());
-        String name = attributes.get("jvm.gc.name");
-        ours.put(name, p);
+      Map<String, ExponentialHistogramDataPoint> ours = receiver.gcDurations();
+      for (Map.Entry<String, ExponentialHistogramDataPoint> e : ours.entrySet()) {
+        String name = e.getKey();
+        ExponentialHistogramDataPoint p = e.getValue();
         assertEquals(p.getCount(), Otlp.bucketTotal(p), "bucket counts of " + name + " sum to its count");
         if (actions.containsKey(name)) {
-          assertEquals(actions.get(name), attributes.get("jvm.gc.action"), "jvm.gc.action of " + name);
+          assertEquals(actions.get(name), Otlp.attributes(p.getAttributesList()).get("jvm.gc.action"),
+              "jvm.gc.action of " + name);
         }
       }
       long collections = 0;

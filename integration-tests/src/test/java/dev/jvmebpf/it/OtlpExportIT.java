@@ -90,9 +90,7 @@ class OtlpExportIT extends ReceiverTest {
       }
     }
     assertTrue(deltas >= 2, "several delta points: " + deltas);
-    for (String line : run.values("BEAN")) {
-      String[] f = line.split("\t");
-      assertEquals(Long.parseLong(f[1]), summed.getOrDefault(f[0], 0L), "deltas of " + f[0] + " add up");
-    }
+    run.beans().forEach((name, collections) ->
+        assertEquals(collections, summed.getOrDefault(name, 0L), "deltas of " + name + " add up"));
   }
 }

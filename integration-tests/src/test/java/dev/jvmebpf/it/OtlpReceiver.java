@@ -9,6 +9,7 @@ import io.grpc.protobuf.ProtoUtils;
 import io.grpc.stub.ServerCalls;
 import io.opentelemetry.proto.collector.metrics.v1.ExportMetricsServiceRequest;
 import io.opentelemetry.proto.collector.metrics.v1.ExportMetricsServiceResponse;
+import io.opentelemetry.proto.metrics.v1.ExponentialHistogramDataPoint;
 import io.opentelemetry.proto.metrics.v1.Metric;
 import io.opentelemetry.proto.metrics.v1.ResourceMetrics;
 import io.opentelemetry.proto.metrics.v1.ScopeMetrics;
@@ -16,7 +17,9 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.zip.GZIPInputStream;
@@ -116,6 +119,17 @@ final class OtlpReceiver implements AutoCloseable {
   }
 
   record ResourceMetric(ResourceMetrics resource, Metric metric) {}
+
+  /** The latest jvm.gc.duration points by jvm.gc.name; fails when none was received. */
+  Map<String, ExponentialHistogramDataPoint> gcDurations() {
+    Metric metric = latest("jvm.gc.duration")
+        .orElseThrow(() -> new AssertionError("no jvm.gc.duration received")).metric();
+    Map<String, ExponentialHistogramDataPoint> out = new HashMap<>();
+    for (ExponentialHistogramDataPoint p : metric.getExponentialHistogram().getDataPointsList()) {
+      out.put(Otlp.attributes(p.getAttributesList()).get("jvm.gc.name"), p);
+    }
+    return out;
+  }
 
   @Override
   public void close() {

@@ -9,7 +9,6 @@ import java.io.File;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.HashMap;
 import java.util.Map;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
@@ -42,14 +41,8 @@ class OwnDependenciesIT extends ReceiverTest {
     String[] pids = run.value("GETPID").split(" ");
     assertEquals(pids[1], pids[0], "the application's jnr-ffi called libc");
 
-    Map<String, Long> exported = new HashMap<>();
-    for (ExponentialHistogramDataPoint p : receiver.latest("jvm.gc.duration").orElseThrow().metric()
-        .getExponentialHistogram().getDataPointsList()) {
-      exported.put(Otlp.attributes(p.getAttributesList()).get("jvm.gc.name"), p.getCount());
-    }
-    for (String line : run.values("BEAN")) {
-      String[] f = line.split("\t");
-      assertEquals(Long.parseLong(f[1]), exported.getOrDefault(f[0], 0L), "collections of " + f[0]);
-    }
+    Map<String, ExponentialHistogramDataPoint> exported = receiver.gcDurations();
+    run.beans().forEach((name, collections) -> assertEquals(collections,
+        exported.containsKey(name) ? exported.get(name).getCount() : 0L, "collections of " + name));
   }
 }

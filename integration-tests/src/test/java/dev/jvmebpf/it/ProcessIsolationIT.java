@@ -10,7 +10,6 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -50,19 +49,13 @@ class ProcessIsolationIT {
         assertEquals(0, result.exitCode(), result.stderr());
         assertTrue(noisy.isAlive(), "the other JVM was still collecting when ours finished");
         TargetJvm.Result other = noisy.await(Duration.ofSeconds(90));
-        long otherCollections = other.values("BEAN").stream().mapToLong(l -> Long.parseLong(l.split("\t")[1])).sum();
+        long otherCollections = other.beans().values().stream().mapToLong(Long::longValue).sum();
         assertTrue(otherCollections >= 100, "the other JVM collected " + otherCollections + " times");
 
-        Map<String, Long> exported = new HashMap<>();
-        for (ExponentialHistogramDataPoint p : receiver.latest("jvm.gc.duration").orElseThrow().metric()
-            .getExponentialHistogram().getDataPointsList()) {
-          exported.put(Otlp.attributes(p.getAttributesList()).get("jvm.gc.name"), p.getCount());
-        }
-        for (String line : result.values("BEAN")) {
-          String[] f = line.split("\t");
-          assertEquals(Long.parseLong(f[1]), exported.getOrDefault(f[0], 0L), "our JVM's own " + f[0]);
-        }
-        System.out.println("other JVM: " + otherCollections + " collections; ours: " + exported);
+        Map<String, ExponentialHistogramDataPoint> exported = receiver.gcDurations();
+        result.beans().forEach((name, collections) -> assertEquals(collections,
+            exported.containsKey(name) ? exported.get(name).getCount() : 0L, "our JVM's own " + name));
+        System.out.println("other JVM: " + otherCollections + " collections; ours: " + result.beans());
 
         List<Program> after = programs();
         List<Integer> ids = loaded.stream().map(Program::id).toList();

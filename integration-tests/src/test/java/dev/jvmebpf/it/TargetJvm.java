@@ -9,6 +9,8 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -40,9 +42,21 @@ final class TargetJvm {
       return all.get(0);
     }
 
-    /** Lines of stderr that the agent wrote. */
-    List<String> agentLines() {
-      return stderr.lines().filter(l -> l.startsWith("[jvm-ebpf-agent]")).toList();
+    /** Lines "key name\tvalue" of stdout as a map from name to value. */
+    Map<String, String> table(String key) {
+      Map<String, String> out = new TreeMap<>();
+      for (String line : values(key)) {
+        String[] f = line.split("\t");
+        out.put(f[0], f[1]);
+      }
+      return out;
+    }
+
+    /** The workload's "BEAN collector\tcollections" lines: the MXBeans' counts for its window. */
+    Map<String, Long> beans() {
+      Map<String, Long> out = new TreeMap<>();
+      table("BEAN").forEach((name, count) -> out.put(name, Long.parseLong(count)));
+      return out;
     }
   }
 

@@ -8,7 +8,6 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 
 /**
  * The JVM's garbage collectors (memory managers) and memory pools as its MXBeans name them, with
@@ -94,10 +93,6 @@ public final class GcCollectors {
 
   public List<Pool> pools() {
     return pools;
-  }
-
-  public Optional<Collector> collector(String name) {
-    return collectors.stream().filter(c -> c.name().equals(name)).findFirst();
   }
 
   /**

@@ -157,10 +157,6 @@ public final class BpfObject implements AutoCloseable {
     return List.copyOf(attached);
   }
 
-  public synchronized boolean isClosed() {
-    return object == null;
-  }
-
   /** Destroys the links, then the object. Idempotent. */
   @Override
   public synchronized void close() {
