@@ -2,6 +2,8 @@ package dev.jvmebpf.bpf;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import dev.jvmebpf.bpf.alloc.AllocationStructs;
+import dev.jvmebpf.bpf.alloc.NativeAllocationStructs;
 import dev.jvmebpf.bpf.btf.Btf;
 import dev.jvmebpf.bpf.btf.StructLayout;
 import dev.jvmebpf.bpf.gc.GcStructs;
@@ -40,6 +42,31 @@ class KernelLayoutTest {
     }
     assertEnum(btf, "safepoint_probe", SafepointStructs.PROBE_ENUM, "SAFEPOINT_PROBE_COUNT");
     assertEquals(SafepointStructs.PROBE_ENUM.size(), SafepointStructs.PROGRAMS.size());
+  }
+
+  @Test
+  void allocationMirrorsMatchAllocObject() throws Exception {
+    Btf btf = BpfObjectSpec.fromResource("alloc").btf();
+    for (StructLayout layout : List.of(HistStructs.HIST_LAYOUT, HistStructs.HIST, HistStructs.PROBE_STATS,
+        HistStructs.PROCESS_FILTER, AllocationStructs.ALLOC_CONFIG, AllocationStructs.ALLOC_THREAD,
+        AllocationStructs.ALLOC_CLASS)) {
+      assertMirrors(btf, layout);
+    }
+    assertEnum(btf, "alloc_probe", AllocationStructs.PROBE_ENUM, "ALLOC_PROBE_COUNT");
+    assertEquals(AllocationStructs.PROBE_ENUM.size(), AllocationStructs.PROGRAMS.size());
+  }
+
+  @Test
+  void nativeAllocationMirrorsMatchNativeObject() throws Exception {
+    Btf btf = BpfObjectSpec.fromResource("native").btf();
+    for (StructLayout layout : List.of(HistStructs.HIST_LAYOUT, HistStructs.HIST, HistStructs.PROBE_STATS,
+        HistStructs.PROCESS_FILTER, NativeAllocationStructs.NATIVE_CONFIG, NativeAllocationStructs.NATIVE_BLOCK,
+        NativeAllocationStructs.NATIVE_OUTSTANDING)) {
+      assertMirrors(btf, layout);
+    }
+    assertEnum(btf, "native_probe", NativeAllocationStructs.PROBE_ENUM, "NATIVE_PROBE_COUNT");
+    assertEnum(btf, "native_allocator", NativeAllocationStructs.ALLOCATOR_ENUM, "NATIVE_ALLOCATOR_COUNT");
+    assertEquals(NativeAllocationStructs.PROBE_ENUM.size(), NativeAllocationStructs.PROGRAMS.size());
   }
 
   static void assertMirrors(Btf btf, StructLayout mirror) {

@@ -84,6 +84,10 @@ public final class StructLayout {
       return add(member, 8, 8, 1, null);
     }
 
+    public Builder s64(String member) {
+      return u64(member);
+    }
+
     public Builder u64Array(String member, int length) {
       return add(member, 8, 8 * length, length, null);
     }

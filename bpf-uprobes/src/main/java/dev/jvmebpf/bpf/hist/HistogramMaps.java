@@ -6,7 +6,7 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.Optional;
 
-/** Reads and creates {@code struct hist} values in per-CPU maps keyed by a u32 attribute id. */
+/** Reads and creates {@code struct hist} values in per-CPU maps keyed by an attribute id (u32 or u64). */
 public final class HistogramMaps {
 
   private HistogramMaps() {}
@@ -17,9 +17,15 @@ public final class HistogramMaps {
 
   /** The histogram under {@code id}, empty when the map has no such key. */
   public static Optional<HistogramSnapshot> read(BpfMap map, int id, HistogramLayout layout) throws BpfException {
+    return read(map, key(id), layout);
+  }
+
+  /** The histogram under a key of the map's own key size, empty when the map has no such key. */
+  public static Optional<HistogramSnapshot> read(BpfMap map, byte[] key, HistogramLayout layout)
+      throws BpfException {
     requireHist(map);
     byte[] value = map.newValue();
-    if (!map.lookup(key(id), value)) {
+    if (!map.lookup(key, value)) {
       return Optional.empty();
     }
     return Optional.of(HistogramSnapshot.fromPerCpu(layout, value, map.copies(), map.valueStride()));
@@ -27,16 +33,22 @@ public final class HistogramMaps {
 
   /** Creates a zeroed histogram under {@code id} unless one exists (the `other` id, up front). */
   public static void create(BpfMap map, int id) throws BpfException {
+    create(map, key(id));
+  }
+
+  /** Creates a zeroed histogram under {@code key} unless one exists. */
+  public static void create(BpfMap map, byte[] key) throws BpfException {
     requireHist(map);
     byte[] value = map.newValue();
-    if (!map.lookup(key(id), value)) {
-      map.update(key(id), map.newValue(), 1 /* BPF_NOEXIST */);
+    if (!map.lookup(key, value)) {
+      map.update(key, map.newValue(), 1 /* BPF_NOEXIST */);
     }
   }
 
   private static void requireHist(BpfMap map) {
-    if (map.valueSize() != HistStructs.HIST.size() || map.keySize() != 4 || !map.isPerCpu()) {
-      throw new IllegalArgumentException(map.name() + " is not a per-CPU map of struct hist by u32");
+    if (map.valueSize() != HistStructs.HIST.size() || (map.keySize() != 4 && map.keySize() != 8)
+        || !map.isPerCpu()) {
+      throw new IllegalArgumentException(map.name() + " is not a per-CPU map of struct hist by u32 or u64");
     }
   }
 }

@@ -69,6 +69,25 @@ public final class HistogramSnapshot {
     return new HistogramSnapshot(layout, zero, counts, sum, any ? min : 0, max);
   }
 
+  /** This histogram and {@code other} (same layout) as one. */
+  public HistogramSnapshot plus(HistogramSnapshot other) {
+    if (other.layout.scale() != layout.scale() || other.layout.baseUnitsPerUnit() != layout.baseUnitsPerUnit()) {
+      throw new IllegalArgumentException("cannot add histograms of different layouts");
+    }
+    if (other.count == 0) {
+      return this;
+    }
+    if (count == 0) {
+      return other;
+    }
+    long[] sums = counts.clone();
+    for (int k = 0; k < sums.length; k++) {
+      sums[k] += other.counts[k];
+    }
+    return new HistogramSnapshot(layout, zeroCount + other.zeroCount, sums, sum + other.sum,
+        Math.min(min, other.min), Math.max(max, other.max));
+  }
+
   public HistogramLayout layout() {
     return layout;
   }

@@ -89,6 +89,21 @@ public final class BpfMap {
     }
   }
 
+  /** Removes a key; false when it was absent. */
+  public boolean delete(byte[] key) throws BpfException {
+    if (key.length != keySize) {
+      throw new IllegalArgumentException(name + ": key is " + keySize + " bytes, got " + key.length);
+    }
+    int rc = libbpf.lib.bpf_map_delete_elem(fd, key);
+    if (rc == -Errno.ENOENT) {
+      return false;
+    }
+    if (rc != 0) {
+      throw libbpf.error("delete from map " + name, rc);
+    }
+    return true;
+  }
+
   /** Every key present now (a snapshot; entries may come and go meanwhile). */
   public List<byte[]> keys() throws BpfException {
     List<byte[]> keys = new ArrayList<>();

@@ -5,6 +5,8 @@ import io.opentelemetry.sdk.metrics.data.ExponentialHistogramBuckets;
 import io.opentelemetry.sdk.metrics.data.ExponentialHistogramPointData;
 import io.opentelemetry.sdk.metrics.data.LongPointData;
 import io.opentelemetry.sdk.metrics.data.MetricData;
+import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -19,6 +21,7 @@ import java.util.stream.Collectors;
 final class ConsoleRendering {
 
   static final int BAR_WIDTH = 40;
+  static final int TOP_N = 10;
 
   private ConsoleRendering() {}
 
@@ -30,6 +33,10 @@ final class ConsoleRendering {
         }
       }
       case LONG_SUM -> {
+        if ("By".equals(metric.getUnit())) {
+          topBytes(metric, text);
+          return;
+        }
         // Counters that stayed at zero (no drops, no errors) would only be noise here.
         for (LongPointData p : metric.getLongSumData().getPoints()) {
           if (p.getValue() != 0) {
@@ -43,6 +50,28 @@ final class ConsoleRendering {
         }
       }
       default -> text.append(metric.getName()).append(" (").append(metric.getType()).append(")\n");
+    }
+  }
+
+  /** Byte counters (allocation by class, by thread): the largest {@link #TOP_N}, then the rest in one line. */
+  private static void topBytes(MetricData metric, StringBuilder text) {
+    List<LongPointData> points = new ArrayList<>(metric.getLongSumData().getPoints());
+    points.removeIf(p -> p.getValue() == 0);
+    if (points.isEmpty()) {
+      return;
+    }
+    points.sort(Comparator.comparingLong(LongPointData::getValue).reversed());
+    long total = points.stream().mapToLong(LongPointData::getValue).sum();
+    text.append('\n').append(metric.getName()).append("  total ").append(format(total, "By"))
+        .append(points.size() > TOP_N ? ", top " + TOP_N : "").append('\n');
+    for (LongPointData p : points.subList(0, Math.min(TOP_N, points.size()))) {
+      text.append(String.format(Locale.ROOT, "  %10s %5.1f%%  %s%n", format(p.getValue(), "By"),
+          100.0 * p.getValue() / total, attributes(p.getAttributes())));
+    }
+    if (points.size() > TOP_N) {
+      long rest = points.subList(TOP_N, points.size()).stream().mapToLong(LongPointData::getValue).sum();
+      text.append(String.format(Locale.ROOT, "  %10s %5.1f%%  (%d more)%n", format(rest, "By"),
+          100.0 * rest / total, points.size() - TOP_N));
     }
   }
 

@@ -1,0 +1,121 @@
+package dev.jvmebpf.bpf.alloc;
+
+import dev.jvmebpf.bpf.ProbeStats;
+import dev.jvmebpf.bpf.hist.HistogramLayout;
+import dev.jvmebpf.bpf.hist.HistogramMaps;
+import dev.jvmebpf.bpf.hist.HistogramSnapshot;
+import dev.jvmebpf.bpf.libbpf.BpfException;
+import dev.jvmebpf.bpf.libbpf.BpfMap;
+import dev.jvmebpf.bpf.libbpf.BpfObject;
+import dev.jvmebpf.bpf.libbpf.BpfUnsupportedException;
+import dev.jvmebpf.bpf.libbpf.Libbpf;
+import dev.jvmebpf.bpf.process.JvmProcess;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.ToLongFunction;
+
+/**
+ * The native allocation probe family (opt-in): uprobes, for our pid only, on our libc's
+ * allocation functions (see native.h). Each call costs a uprobe and a uretprobe; the README
+ * states the measured price.
+ */
+public final class NativeAllocationProbes implements AutoCloseable {
+
+  static final String OBJECT = "native";
+  /** Blocks tracked at once by default; beyond, allocations are counted as dropped. */
+  public static final int DEFAULT_LIVE_BLOCKS = 1 << 20;
+
+  /** libc function, its entry program, its return program (null: entry only). */
+  private record Hook(String function, String entry, String exit) {}
+
+  private static final List<Hook> HOOKS = List.of(
+      new Hook("malloc", "uprobe_malloc", "uretprobe_malloc"),
+      new Hook("calloc", "uprobe_calloc", "uretprobe_calloc"),
+      new Hook("realloc", "uprobe_realloc", "uretprobe_realloc"),
+      new Hook("posix_memalign", "uprobe_posix_memalign", "uretprobe_posix_memalign"),
+      new Hook("free", "uprobe_free", null),
+      new Hook("mmap", "uprobe_mmap", "uretprobe_mmap"),
+      new Hook("munmap", "uprobe_munmap", null));
+
+  private final BpfObject object;
+  private final HistogramLayout layout;
+  private final BpfMap sizes;
+  private final BpfMap outstanding;
+  private final BpfMap stats;
+
+  private NativeAllocationProbes(BpfObject object, HistogramLayout layout) throws BpfException {
+    this.object = object;
+    this.layout = layout;
+    this.sizes = object.map("native_size");
+    this.outstanding = object.map("native_outstanding");
+    this.stats = object.map("native_stats");
+  }
+
+  /**
+   * Loads the native allocation program and attaches it to our libc.
+   *
+   * @param layout histogram layout for sizes in bytes
+   * @param liveBlocks at most this many blocks are tracked at once
+   * @param offsetOf where in each libc function to place its probes (0: the entry); a non-zero
+   *     offset must be reached once per call, before the stack or the argument registers change
+   */
+  public static NativeAllocationProbes attach(Libbpf libbpf, JvmProcess jvm, HistogramLayout layout, int liveBlocks,
+      ToLongFunction<String> offsetOf) throws BpfException {
+    Path libc = jvm.libc().orElseThrow(() -> new BpfUnsupportedException(
+        "native allocation: no libc.so in /proc/self/maps (not glibc?)", 0));
+    ByteBuffer config = NativeAllocationStructs.NATIVE_CONFIG.allocate();
+    jvm.writeFilter(config.position(NativeAllocationStructs.NATIVE_CONFIG.offset("process")));
+    layout.writeTo(config.position(NativeAllocationStructs.NATIVE_CONFIG.offset("size_bytes")));
+    BpfObject object = BpfObject.open(libbpf, OBJECT);
+    try {
+      object.setConfig("config", config.array());
+      object.setMaxEntries("native_live", liveBlocks);
+      object.load();
+      // Return probes first: a call whose entry is recorded must also have its return seen.
+      for (Hook hook : HOOKS) {
+        if (hook.exit() != null) {
+          object.attachUprobe(hook.exit(), jvm.pid(), libc, hook.function(), offsetOf.applyAsLong(hook.function()), true);
+        }
+      }
+      for (Hook hook : HOOKS) {
+        object.attachUprobe(hook.entry(), jvm.pid(), libc, hook.function(), offsetOf.applyAsLong(hook.function()), false);
+      }
+      return new NativeAllocationProbes(object, layout);
+    } catch (BpfException | RuntimeException e) {
+      object.close();
+      throw e;
+    }
+  }
+
+  public List<String> attachedPrograms() {
+    return object.attachedPrograms();
+  }
+
+  public synchronized NativeAllocationSnapshot snapshot() throws BpfException {
+    List<NativeAllocationSnapshot.AllocatorUsage> out = new ArrayList<>();
+    byte[] value = outstanding.newValue();
+    for (int i = 0; i < NativeAllocationStructs.ALLOCATORS.size(); i++) {
+      HistogramSnapshot h = HistogramMaps.read(sizes, i, layout).orElse(HistogramSnapshot.empty(layout));
+      long bytes = 0;
+      long blocks = 0;
+      if (outstanding.lookup(HistogramMaps.key(i), value)) {
+        ByteBuffer in = ByteBuffer.wrap(value).order(ByteOrder.LITTLE_ENDIAN);
+        for (int cpu = 0; cpu < outstanding.copies(); cpu++) {
+          int at = cpu * outstanding.valueStride();
+          bytes += in.getLong(at + NativeAllocationStructs.NATIVE_OUTSTANDING.offset("bytes"));
+          blocks += in.getLong(at + NativeAllocationStructs.NATIVE_OUTSTANDING.offset("blocks"));
+        }
+      }
+      out.add(new NativeAllocationSnapshot.AllocatorUsage(NativeAllocationStructs.ALLOCATORS.get(i), h, bytes, blocks));
+    }
+    return new NativeAllocationSnapshot(out, ProbeStats.read(stats, NativeAllocationStructs.PROGRAMS));
+  }
+
+  @Override
+  public synchronized void close() {
+    object.close();
+  }
+}

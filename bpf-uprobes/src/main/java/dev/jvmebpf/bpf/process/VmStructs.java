@@ -1,0 +1,90 @@
+package dev.jvmebpf.bpf.process;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * The field offsets that the running HotSpot JVM publishes about itself: the {@code VMStructs}
+ * table behind the exported {@code gHotSpotVMStructs}, which the Serviceability Agent reads too.
+ * Each entry names a C++ type and field and gives its offset (instance fields) or address (static
+ * fields) in <em>this</em> build, so nothing here is hard-coded per JDK version.
+ *
+ * <p>The table and its entries' layout (the {@code gHotSpotVMStructEntry*Offset} variables) are
+ * read from our own memory through {@link ProcessMemory}.
+ */
+public final class VmStructs {
+
+  /** One entry: an instance field's offset, or a static field's address. */
+  public record Field(String type, String field, String typeString, boolean isStatic, long offset, long address) {}
+
+  private final Map<String, Field> fields;
+
+  private VmStructs(Map<String, Field> fields) {
+    this.fields = Map.copyOf(fields);
+  }
+
+  /** Reads the table of the JVM we run in. */
+  public static VmStructs of(JvmProcess jvm) throws IOException {
+    long table = jvm.libjvmAddress("gHotSpotVMStructs")
+        .orElseThrow(() -> new IOException(jvm.libjvm() + " exports no gHotSpotVMStructs"));
+    try (ProcessMemory memory = ProcessMemory.self()) {
+      long typeNameAt = entryOffset(jvm, memory, "TypeName");
+      long fieldNameAt = entryOffset(jvm, memory, "FieldName");
+      long typeStringAt = entryOffset(jvm, memory, "TypeString");
+      long isStaticAt = entryOffset(jvm, memory, "IsStatic");
+      long offsetAt = entryOffset(jvm, memory, "Offset");
+      long addressAt = entryOffset(jvm, memory, "Address");
+      long stride = variable(jvm, memory, "gHotSpotVMStructEntryArrayStride");
+      if (stride <= 0 || stride > 256) {
+        throw new IOException("implausible VMStructs entry stride " + stride);
+      }
+      long entry = memory.readLong(table);
+      Map<String, Field> fields = new HashMap<>();
+      // The table ends with an entry whose type name is NULL; bound the walk all the same.
+      for (int i = 0; i < 20_000; i++, entry += stride) {
+        ByteBuffer bytes = memory.read(entry, (int) stride);
+        long typeName = bytes.getLong((int) typeNameAt);
+        if (typeName == 0) {
+          return new VmStructs(fields);
+        }
+        long fieldName = bytes.getLong((int) fieldNameAt);
+        long typeString = bytes.getLong((int) typeStringAt);
+        Field field = new Field(memory.readString(typeName, 128),
+            fieldName == 0 ? "" : memory.readString(fieldName, 128),
+            typeString == 0 ? "" : memory.readString(typeString, 128),
+            bytes.getInt((int) isStaticAt) != 0, bytes.getLong((int) offsetAt), bytes.getLong((int) addressAt));
+        fields.put(field.type() + "::" + field.field(), field);
+      }
+      throw new IOException("VMStructs table has no end marker within 20000 entries");
+    }
+  }
+
+  private static long entryOffset(JvmProcess jvm, ProcessMemory memory, String what) throws IOException {
+    return variable(jvm, memory, "gHotSpotVMStructEntry" + what + "Offset");
+  }
+
+  private static long variable(JvmProcess jvm, ProcessMemory memory, String symbol) throws IOException {
+    long address = jvm.libjvmAddress(symbol)
+        .orElseThrow(() -> new IOException(jvm.libjvm() + " exports no " + symbol));
+    return memory.readLong(address);
+  }
+
+  /** The entry for {@code type::field}, e.g. {@code Klass::_name}. */
+  public Optional<Field> field(String type, String field) {
+    return Optional.ofNullable(fields.get(type + "::" + field));
+  }
+
+  /** Offset of an instance field; IOException naming it when this JVM does not publish it. */
+  public long offsetOf(String type, String field) throws IOException {
+    Field f = field(type, field).filter(x -> !x.isStatic())
+        .orElseThrow(() -> new IOException("this JVM's VMStructs has no instance field " + type + "::" + field));
+    return f.offset();
+  }
+
+  public int size() {
+    return fields.size();
+  }
+}
