@@ -44,6 +44,10 @@ public final class AgentConfig {
     k.put("cardinality.limit", new String[] {"64", "distinct attribute values per metric before \"other\""});
     k.put("probes.gc", new String[] {"true", "GC collections and pauses (USDT in libjvm)"});
     k.put("probes.safepoint", new String[] {"true", "safepoints and time to safepoint (USDT in libjvm)"});
+    k.put("probes.allocation", new String[] {"true",
+        "heap allocation: TLAB and outside-TLAB sizes, bytes by thread and class (uprobes in libjvm)"});
+    k.put("probes.native", new String[] {"false",
+        "native allocation through libc malloc/free/mmap (uprobes in libc; costs about 1-2 us per call)"});
     k.put("debug", new String[] {"false", "libbpf's messages and the agent's details on stderr"});
     return Collections.unmodifiableMap(k);
   }

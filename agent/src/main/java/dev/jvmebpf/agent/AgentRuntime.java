@@ -1,6 +1,10 @@
 package dev.jvmebpf.agent;
 
 import dev.jvmebpf.agent.otel.OpenTelemetrySetup;
+import dev.jvmebpf.bpf.alloc.AllocationProbes;
+import dev.jvmebpf.bpf.alloc.AllocationSnapshot;
+import dev.jvmebpf.bpf.alloc.NativeAllocationProbes;
+import dev.jvmebpf.bpf.alloc.NativeAllocationSnapshot;
 import dev.jvmebpf.bpf.gc.GcCollectors;
 import dev.jvmebpf.bpf.gc.GcProbes;
 import dev.jvmebpf.bpf.gc.GcSnapshot;
@@ -12,11 +16,13 @@ import dev.jvmebpf.bpf.libbpf.Libbpf;
 import dev.jvmebpf.bpf.process.JvmProcess;
 import dev.jvmebpf.bpf.safepoint.SafepointProbes;
 import dev.jvmebpf.bpf.safepoint.SafepointSnapshot;
+import dev.jvmebpf.otel.AllocationMetrics;
 import dev.jvmebpf.otel.GcMetrics;
 import dev.jvmebpf.otel.KernelMetricData;
 import dev.jvmebpf.otel.KernelMetricProducer;
 import dev.jvmebpf.otel.MetricContext;
 import dev.jvmebpf.otel.MetricSource;
+import dev.jvmebpf.otel.NativeAllocationMetrics;
 import dev.jvmebpf.otel.ProbeMetrics;
 import dev.jvmebpf.otel.SafepointMetrics;
 import io.opentelemetry.api.common.Attributes;
@@ -44,7 +50,7 @@ import java.util.concurrent.TimeUnit;
  */
 final class AgentRuntime {
 
-  /** Read by tests and tools: "on: gc, safepoint", "degraded: ...", "off: ...". */
+  /** Read by tests and tools: "on: gc, safepoint, allocation", "degraded: ...", "off: ...". */
   static final String STATUS_PROPERTY = "jvm.ebpf.agent.status";
   static final long SHUTDOWN_WAIT_MILLIS = 5_000;
 
@@ -114,6 +120,7 @@ final class AgentRuntime {
       return;
     }
     HistogramLayout layout = HistogramLayout.nanosecondsAsSeconds(scale);
+    HistogramLayout bytesLayout = HistogramLayout.create(scale, 1);
     String temporalityName = config.openTelemetry("otel.exporter.otlp.metrics.temporality.preference")
         .orElse("cumulative").toLowerCase(Locale.ROOT);
     AggregationTemporality temporality = temporalityName.equals("cumulative")
@@ -139,7 +146,7 @@ final class AgentRuntime {
 
     List<String> attached = new ArrayList<>();
     List<String> problems = new ArrayList<>();
-    String bpfOff = attachProbes(layout, cardinality, producer, attached, problems);
+    String bpfOff = attachProbes(layout, bytesLayout, cardinality, producer, attached, problems);
     if (bpfOff != null || !attached.contains("gc")) {
       JmxGcFallback fallback = JmxGcFallback.start(layout);
       register(fallback);
@@ -164,7 +171,8 @@ final class AgentRuntime {
   }
 
   /** Attaches each enabled family; returns why eBPF is off altogether, or null. */
-  private String attachProbes(HistogramLayout layout, int cardinality, KernelMetricProducer producer,
+  private String attachProbes(HistogramLayout layout, HistogramLayout bytesLayout, int cardinality,
+      KernelMetricProducer producer,
       List<String> attached, List<String> problems) {
     Libbpf libbpf;
     JvmProcess jvm;
@@ -218,6 +226,42 @@ final class AgentRuntime {
         attached.add("safepoint");
       } catch (BpfException e) {
         problems.add("safepoint off: " + e.getMessage());
+      }
+    }
+    if (config.getBoolean("probes.allocation")) {
+      try {
+        AllocationProbes allocation = AllocationProbes.attach(libbpf, jvm, bytesLayout, cardinality);
+        if (!register(allocation)) {
+          return "stopping";
+        }
+        allocation.limitations().forEach(l -> problems.add("allocation: " + l));
+        producer.addSource(MetricSource.of("allocation", Clock.getDefault().now(), context -> {
+          AllocationSnapshot snapshot = allocation.snapshot();
+          List<MetricData> out = new ArrayList<>(AllocationMetrics.of(snapshot, context));
+          out.addAll(ProbeMetrics.of(snapshot.probes(), context));
+          return out;
+        }));
+        attached.add("allocation");
+      } catch (BpfException e) {
+        problems.add("allocation off: " + e.getMessage());
+      }
+    }
+    if (config.getBoolean("probes.native")) {
+      try {
+        NativeAllocationProbes nativeAllocation = NativeAllocationProbes.attach(libbpf, jvm, bytesLayout,
+            NativeAllocationProbes.DEFAULT_LIVE_BLOCKS, function -> 0);
+        if (!register(nativeAllocation)) {
+          return "stopping";
+        }
+        producer.addSource(MetricSource.of("native", Clock.getDefault().now(), context -> {
+          NativeAllocationSnapshot snapshot = nativeAllocation.snapshot();
+          List<MetricData> out = new ArrayList<>(NativeAllocationMetrics.of(snapshot, context));
+          out.addAll(ProbeMetrics.of(snapshot.probes(), context));
+          return out;
+        }));
+        attached.add("native");
+      } catch (BpfException e) {
+        problems.add("native off: " + e.getMessage());
       }
     }
     return null;

@@ -38,4 +38,21 @@ final class Otlp {
     }
     return total;
   }
+
+  /**
+   * Count of the positive bucket holding {@code value}, with the point's own scale. The index
+   * is computed exactly with integer arithmetic (for values that are whole numbers of the
+   * unit): bucket i holds (2^(i/2^scale), 2^((i+1)/2^scale)].
+   */
+  static long bucketCount(ExponentialHistogramDataPoint p, long value) {
+    int scale = p.getScale();
+    // The smallest i with value <= 2^((i+1)/2^scale), i.e. value^(2^scale) <= 2^(i+1).
+    java.math.BigInteger v = java.math.BigInteger.valueOf(value).pow(1 << scale);
+    int bits = v.bitLength();
+    // value^(2^s) <= 2^(i+1)  <=>  i+1 >= log2(v), exact for powers of two.
+    int index = (v.bitCount() == 1 ? bits - 1 : bits) - 1;
+    int k = index - p.getPositive().getOffset();
+    List<Long> counts = p.getPositive().getBucketCountsList();
+    return k >= 0 && k < counts.size() ? counts.get(k) : 0;
+  }
 }

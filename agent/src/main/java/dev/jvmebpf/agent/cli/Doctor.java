@@ -1,5 +1,7 @@
 package dev.jvmebpf.agent.cli;
 
+import dev.jvmebpf.bpf.alloc.AllocationProbes;
+import dev.jvmebpf.bpf.alloc.NativeAllocationProbes;
 import dev.jvmebpf.bpf.elf.ElfFile;
 import dev.jvmebpf.bpf.gc.GcCollectors;
 import dev.jvmebpf.bpf.gc.GcProbes;
@@ -40,7 +42,7 @@ final class Doctor {
   static final Map<String, String> LIBJVM_SYMBOLS = new LinkedHashMap<>();
   /** libc functions the network and native-allocation families will probe. */
   static final List<String> LIBC_SYMBOLS = List.of("connect", "accept4", "read", "write", "recv", "send", "close",
-      "getaddrinfo", "malloc", "free");
+      "getaddrinfo", "malloc", "calloc", "realloc", "posix_memalign", "free", "mmap", "munmap");
 
   static {
     LIBJVM_SYMBOLS.put("SafepointTracing::_current_type", "_ZN16SafepointTracing13_current_typeE");
@@ -49,10 +51,9 @@ final class Doctor {
     LIBJVM_SYMBOLS.put("SafepointTracing::_last_safepoint_sync_time_ns",
         "_ZN16SafepointTracing28_last_safepoint_sync_time_nsE");
     LIBJVM_SYMBOLS.put("VM_Operation::_names", "_ZN12VM_Operation6_namesE");
-    LIBJVM_SYMBOLS.put("AllocTracer::send_allocation_in_new_tlab",
-        "_ZN11AllocTracer27send_allocation_in_new_tlabEP5KlassPP12HeapWordImplmmP10JavaThread");
-    LIBJVM_SYMBOLS.put("AllocTracer::send_allocation_outside_tlab",
-        "_ZN11AllocTracer28send_allocation_outside_tlabEP5KlassPP12HeapWordImplmP10JavaThread");
+    LIBJVM_SYMBOLS.put("AllocTracer::send_allocation_in_new_tlab", AllocationProbes.NEW_TLAB);
+    LIBJVM_SYMBOLS.put("AllocTracer::send_allocation_outside_tlab", AllocationProbes.OUTSIDE_TLAB);
+    LIBJVM_SYMBOLS.put("gHotSpotVMStructs (class names)", "gHotSpotVMStructs");
   }
 
   private static final int CAP_SYS_ADMIN = 21;
@@ -178,6 +179,21 @@ final class Doctor {
     } catch (BpfException e) {
       line("probes safepoint", "FAILED: " + e.getMessage());
       ok = false;
+    }
+    HistogramLayout bytes = HistogramLayout.create(3, 1);
+    try (AllocationProbes allocation = AllocationProbes.attach(libbpf, jvm, bytes, 64)) {
+      line("probes allocation", "attached " + allocation.attachedPrograms().size() + " programs, detached"
+          + (allocation.limitations().isEmpty() ? "" : "; " + String.join("; ", allocation.limitations())));
+    } catch (BpfException e) {
+      line("probes allocation", "FAILED: " + e.getMessage());
+      ok = false;
+    }
+    try (NativeAllocationProbes nativeAllocation = NativeAllocationProbes.attach(libbpf, jvm, bytes, 1024,
+        function -> 0)) {
+      line("probes native", "attached " + nativeAllocation.attachedPrograms().size()
+          + " programs, detached (opt-in: probes.native=true)");
+    } catch (BpfException e) {
+      line("probes native", "FAILED: " + e.getMessage() + " (opt-in; the other families do not need it)");
     }
     return ok;
   }

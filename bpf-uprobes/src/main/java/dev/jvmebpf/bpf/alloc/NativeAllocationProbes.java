@@ -74,14 +74,13 @@ public final class NativeAllocationProbes implements AutoCloseable {
       object.setConfig("config", config.array());
       object.setMaxEntries("native_live", liveBlocks);
       object.load();
-      // Return probes first: a call whose entry is recorded must also have its return seen.
       for (Hook hook : HOOKS) {
+        long offset = offsetOf.applyAsLong(hook.function());
+        // The return probe first: a call whose entry is recorded must also have its return seen.
         if (hook.exit() != null) {
-          object.attachUprobe(hook.exit(), jvm.pid(), libc, hook.function(), offsetOf.applyAsLong(hook.function()), true);
+          object.attachUprobe(hook.exit(), jvm.pid(), libc, hook.function(), offset, true);
         }
-      }
-      for (Hook hook : HOOKS) {
-        object.attachUprobe(hook.entry(), jvm.pid(), libc, hook.function(), offsetOf.applyAsLong(hook.function()), false);
+        object.attachUprobe(hook.entry(), jvm.pid(), libc, hook.function(), offset, false);
       }
       return new NativeAllocationProbes(object, layout);
     } catch (BpfException | RuntimeException e) {
