@@ -11,7 +11,7 @@ TOOLS := java:openjdk-17-jdk-headless javac:openjdk-17-jdk-headless mvn:maven gc
          clang:clang llvm-strip:llvm bpftool:bpftool dpkg-source:dpkg-dev readelf:binutils \
          runuser:util-linux curl:curl
 
-.PHONY: all deps build test demo doctor clean
+.PHONY: all deps build test demo doctor bench clean
 
 all: build
 
@@ -42,6 +42,11 @@ demo: build
 
 doctor: build
 	java -jar $(AGENT_JAR) doctor
+
+# Overhead benchmarks (not tests): workloads without and with the agent, side by side. As root.
+BENCH ?= allocation
+bench: build
+	java -cp benchmarks/target/classes dev.jvmebpf.bench.Benchmarks $(BENCH)
 
 clean:
 	$(MVN) -q clean
