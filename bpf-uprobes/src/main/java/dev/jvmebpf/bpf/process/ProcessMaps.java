@@ -71,12 +71,22 @@ public final class ProcessMaps {
     return Optional.empty();
   }
 
-  /** Start address of the mapping of {@code file} at file offset 0 (a shared object's load address). */
+  /**
+   * Load address of the shared object {@code file}: the start of the dynamic loader's mapping of
+   * it at file offset 0. Only private mappings count (the loader maps with MAP_PRIVATE): the same
+   * file mapped for reading, e.g. by {@code FileChannel.map} to parse its ELF, is shared and may
+   * even lie lower. With several private candidates, the one right below its executable segment.
+   */
   public Optional<Long> baseOf(Path file) {
     String wanted = file.toString();
-    return mappings.stream()
-        .filter(m -> m.path().equals(wanted) && m.offset() == 0)
+    List<Mapping> loaded = mappings.stream()
+        .filter(m -> m.path().equals(wanted) && m.permissions().length() >= 4 && m.permissions().charAt(3) == 'p')
+        .toList();
+    Optional<Long> text = loaded.stream().filter(m -> m.permissions().charAt(2) == 'x')
+        .map(Mapping::start).findFirst();
+    return loaded.stream()
+        .filter(m -> m.offset() == 0 && (text.isEmpty() || m.start() <= text.get()))
         .map(Mapping::start)
-        .findFirst();
+        .reduce((a, b) -> text.isPresent() ? Math.max(a, b) : a);
   }
 }

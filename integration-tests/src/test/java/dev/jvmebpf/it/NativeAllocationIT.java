@@ -1,0 +1,85 @@
+package dev.jvmebpf.it;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.jvmebpf.it.workload.DirectBufferWorkload;
+import io.opentelemetry.proto.metrics.v1.ExponentialHistogramDataPoint;
+import io.opentelemetry.proto.metrics.v1.NumberDataPoint;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * Native allocation (probes.native=true) end to end: direct buffers of a known size appear in
+ * process.native.allocation.size, and process.native.memory.outstanding rises and falls with
+ * the JVM's own direct buffer pool, export by export.
+ */
+class NativeAllocationIT extends ReceiverTest {
+
+  static final int BUFFERS = 16;
+  static final int SIZE = 4 << 20;
+
+  @ParameterizedTest(name = "JDK {0}")
+  @ValueSource(ints = {17, 25})
+  void directBuffersRiseAndFallInOutstandingBytes(int jdk) throws Exception {
+    receiver.clear();
+    TargetJvm.Result run = TargetJvm.on(Fixtures.jdk(jdk))
+        .withAgent(receiver.agentArguments("grpc").replace("interval=600s", "interval=300ms") + ",probes.native=true")
+        .jvmArgs("-Xmx256m")
+        .run(Duration.ofSeconds(120), DirectBufferWorkload.class, Integer.toString(BUFFERS), Integer.toString(SIZE),
+            "1500");
+    assertEquals(0, run.exitCode(), run.stderr());
+    assertTrue(run.value("AGENT").contains("native"), "agent status: " + run.value("AGENT") + "\n" + run.stderr());
+    long before = Long.parseLong(run.value("BEFORE_MS"));
+    long allocatedAt = Long.parseLong(run.value("ALLOCATED_MS"));
+    long freeingAt = Long.parseLong(run.value("FREEING_MS"));
+    long freedAt = Long.parseLong(run.value("FREED_MS"));
+    long poolAllocated = Long.parseLong(run.value("POOL_ALLOCATED"));
+    long poolFreed = Long.parseLong(run.value("POOL_FREED"));
+    assertTrue(poolAllocated >= (long) BUFFERS * SIZE && poolFreed >= (long) BUFFERS * SIZE, run.stdout());
+
+    // The malloc allocator's outstanding bytes, export by export (time, value).
+    List<long[]> outstanding = new ArrayList<>();
+    for (OtlpReceiver.ResourceMetric m : receiver.metrics("process.native.memory.outstanding")) {
+      for (NumberDataPoint p : m.metric().getGauge().getDataPointsList()) {
+        if ("malloc".equals(Otlp.attributes(p.getAttributesList()).get("native.allocator"))) {
+          outstanding.add(new long[] {p.getTimeUnixNano() / 1_000_000, p.getAsInt()});
+        }
+      }
+    }
+    long baseline = last(outstanding, Long.MIN_VALUE, before);
+    long peak = last(outstanding, allocatedAt, freeingAt);
+    long after = last(outstanding, freedAt, Long.MAX_VALUE);
+    System.out.printf("JDK %d: direct pool +%d / -%d bytes; outstanding malloc bytes %d -> %d -> %d%n",
+        jdk, poolAllocated, poolFreed, baseline, peak, after);
+    assertTrue(peak - baseline >= 0.95 * poolAllocated && peak - baseline <= 1.5 * poolAllocated,
+        "rise " + (peak - baseline) + " against the pool's " + poolAllocated);
+    // The collection that finds the buffers allocates native memory too: 10% slack.
+    assertTrue(peak - after >= 0.90 * poolFreed && peak - after <= 1.5 * poolFreed,
+        "fall " + (peak - after) + " against the pool's " + poolFreed);
+
+    ExponentialHistogramDataPoint sizes = receiver.latest("process.native.allocation.size").orElseThrow()
+        .metric().getExponentialHistogram().getDataPointsList().stream()
+        .filter(p -> "malloc".equals(Otlp.attributes(p.getAttributesList()).get("native.allocator")))
+        .findFirst().orElseThrow(() -> new AssertionError("no malloc sizes"));
+    assertTrue(Otlp.bucketCount(sizes, SIZE) >= BUFFERS,
+        Otlp.bucketCount(sizes, SIZE) + " mallocs in the bucket of " + SIZE + " bytes");
+  }
+
+  /** The value of the latest point stamped within [from, to] (epoch millis); fails when none. */
+  private static long last(List<long[]> points, long from, long to) {
+    long[] found = null;
+    for (long[] p : points) {
+      if (p[0] >= from && p[0] <= to && (found == null || p[0] >= found[0])) {
+        found = p;
+      }
+    }
+    if (found == null) {
+      throw new AssertionError("no export between " + from + " and " + to + " ms");
+    }
+    return found[1];
+  }
+}
