@@ -53,7 +53,8 @@ class NativeAllocationProbesTest {
       long deadline = System.nanoTime() + 20_000_000_000L;
       // One collection finds the buffers unreachable; their cleaner then frees them. Few
       // collections, since each allocates native memory of its own.
-      for (int i = 0; direct.getMemoryUsed() > poolBefore && System.nanoTime() < deadline; i++) {
+      long target = poolBefore + allocated - (long) buffers * size;
+      for (int i = 0; direct.getMemoryUsed() > target && System.nanoTime() < deadline; i++) {
         if (i % 20 == 0) {
           System.gc();
         }
