@@ -5,6 +5,7 @@
 // (va_list) and libbpf's option structs, whose layouts we must not write by hand from Java.
 // Every function returns 0 or a negative errno captured right after the failing call.
 #include <errno.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -148,4 +149,13 @@ int jeb_probe_prog_load(int prog_type)
 int jeb_strerror(int err, char *buf, size_t size)
 {
 	return libbpf_strerror(err, buf, size);
+}
+
+/*
+ * Sends a signal to a process: 0, or the negative errno (-ESRCH no such process, -EPERM another
+ * user's). The command line uses it to wake a JVM's attach listener (SIGQUIT).
+ */
+int jeb_kill(int pid, int sig)
+{
+	return kill((pid_t)pid, sig) == 0 ? 0 : -errno;
 }

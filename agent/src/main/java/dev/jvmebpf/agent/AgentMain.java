@@ -22,8 +22,8 @@ public final class AgentMain {
   }
 
   /** The command line; returns the exit status. */
-  public static int commandLine(String[] args, Path privateDir) {
-    return new CommandLine(version(), privateDir, System.out, System.err).run(args);
+  public static int commandLine(String[] args, Path privateDir, Path agentJar) {
+    return new CommandLine(version(), privateDir, agentJar, System.out, System.err).run(args);
   }
 
   public static String version() {

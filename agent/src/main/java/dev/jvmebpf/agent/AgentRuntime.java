@@ -52,6 +52,11 @@ final class AgentRuntime {
 
   /** Read by tests and tools: "on: gc, safepoint, allocation", "degraded: ...", "off: ...". */
   static final String STATUS_PROPERTY = "jvm.ebpf.agent.status";
+  /**
+   * The {@code attach.id} the attach command passed, published once the status belongs to that
+   * start: the command waits for its own id before it believes the status.
+   */
+  static final String ATTACH_ID_PROPERTY = "jvm.ebpf.agent.attach.id";
   static final long SHUTDOWN_WAIT_MILLIS = 5_000;
 
   private static final Object LOCK = new Object();
@@ -84,6 +89,7 @@ final class AgentRuntime {
     } catch (IllegalArgumentException e) {
       new AgentLog(System.err, false).status("not started: " + e.getMessage());
       setStatus("off: " + e.getMessage());
+      publishAttachId(arguments);
       removeFiles.run();
       return;
     }
@@ -91,6 +97,7 @@ final class AgentRuntime {
     synchronized (LOCK) {
       if (running != null) {
         log.status("already running in this JVM; the second start (" + entry + ") is ignored");
+        publishAttachId(arguments);
         removeFiles.run();
         return;
       }
@@ -108,6 +115,7 @@ final class AgentRuntime {
 
   private void run() {
     setStatus("starting");
+    config.get("attach.id").ifPresent(AgentRuntime::setAttachId);
     int scale;
     int cardinality;
     try {
@@ -317,6 +325,26 @@ final class AgentRuntime {
       c.close();
     } catch (Exception e) {
       log.debug("closing " + c + " failed: " + e);
+    }
+  }
+
+  /** The attach id among raw agent arguments, if any, even when they do not parse otherwise. */
+  private static void publishAttachId(String arguments) {
+    if (arguments == null) {
+      return;
+    }
+    for (String part : arguments.split(",")) {
+      if (part.trim().startsWith("attach.id=")) {
+        setAttachId(part.trim().substring("attach.id=".length()));
+      }
+    }
+  }
+
+  private static void setAttachId(String id) {
+    try {
+      System.setProperty(ATTACH_ID_PROPERTY, id);
+    } catch (RuntimeException ignored) {
+      // Informative only.
     }
   }
 

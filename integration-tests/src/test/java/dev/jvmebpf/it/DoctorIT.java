@@ -4,25 +4,20 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /** {@code java -jar jvm-ebpf-agent.jar doctor}, as root (works) and as nobody (says what is missing). */
 class DoctorIT {
 
-  record Output(int exitCode, String text) {}
-
   @ParameterizedTest(name = "JDK {0}")
   @ValueSource(ints = {17, 25})
   void rootCanUseEbpf(int jdk) throws Exception {
-    Output doctor = doctor(Fixtures.jdk(jdk), null, Fixtures.agentJar());
+    AgentCli.Output doctor = doctor(Fixtures.jdk(jdk), null, Fixtures.agentJar());
     assertEquals(0, doctor.exitCode(), doctor.text());
     for (String expected : List.of("kernel ", "BTF                  yes", "BPF programs         can be loaded",
         "usdt hotspot:mem__pool__gc__begin       found", "usdt hs_private:safepoint__end          found",
@@ -39,7 +34,7 @@ class DoctorIT {
         PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwxr-xr-x")));
     Path jar = Files.copy(Fixtures.agentJar(), dir.resolve("jvm-ebpf-agent.jar"));
     try {
-      Output doctor = doctor(Fixtures.jdk(jdk), "nobody", jar);
+      AgentCli.Output doctor = doctor(Fixtures.jdk(jdk), "nobody", jar);
       assertEquals(1, doctor.exitCode(), doctor.text());
       assertTrue(doctor.text().contains("missing: CAP_BPF CAP_PERFMON"), doctor.text());
       assertTrue(doctor.text().contains("BPF programs         NO: EPERM"), doctor.text());
@@ -50,18 +45,7 @@ class DoctorIT {
     }
   }
 
-  private static Output doctor(Path javaHome, String user, Path jar) throws IOException, InterruptedException {
-    List<String> command = new ArrayList<>();
-    if (user != null) {
-      command.addAll(List.of("runuser", "-u", user, "--"));
-    }
-    command.addAll(List.of(javaHome.resolve("bin/java").toString(), "-jar", jar.toString(), "doctor"));
-    Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
-    String text = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-    if (!p.waitFor(60, TimeUnit.SECONDS)) {
-      p.destroyForcibly();
-      throw new AssertionError("doctor did not finish");
-    }
-    return new Output(p.exitValue(), text);
+  private static AgentCli.Output doctor(Path javaHome, String user, Path jar) throws IOException, InterruptedException {
+    return AgentCli.run(javaHome, user, jar, "doctor");
   }
 }

@@ -74,8 +74,8 @@ final class IsolatedRuntime {
     try {
       ClassLoader loader = load(dir, instrumentation);
       Thread.currentThread().setContextClassLoader(loader);
-      Method cli = loader.loadClass(AGENT_MAIN).getMethod("commandLine", String[].class, Path.class);
-      return (int) cli.invoke(null, args, dir);
+      Method cli = loader.loadClass(AGENT_MAIN).getMethod("commandLine", String[].class, Path.class, Path.class);
+      return (int) cli.invoke(null, args, dir, agentJar());
     } catch (java.lang.reflect.InvocationTargetException e) {
       throw e.getCause() instanceof Exception ? (Exception) e.getCause() : e;
     } finally {

@@ -10,15 +10,21 @@ public final class CommandLine {
   public static final int OK = 0;
   public static final int FAILED = 1;
   public static final int USAGE = 2;
+  /** attach: the agent was already active in the target; nothing was done. */
+  public static final int ALREADY_ATTACHED = 3;
+  /** attach: the agent runs in the target, without eBPF. */
+  public static final int DEGRADED = 4;
 
   private final String version;
   private final Path privateDir;
+  private final Path agentJar;
   private final PrintStream out;
   private final PrintStream err;
 
-  public CommandLine(String version, Path privateDir, PrintStream out, PrintStream err) {
+  public CommandLine(String version, Path privateDir, Path agentJar, PrintStream out, PrintStream err) {
     this.version = version;
     this.privateDir = privateDir;
+    this.agentJar = agentJar;
     this.out = out;
     this.err = err;
   }
@@ -55,6 +61,31 @@ public final class CommandLine {
           Thread.currentThread().interrupt();
           return FAILED;
         }
+      case "attach": {
+        if (rest.length > 0 && isHelp(rest[0])) {
+          out.print(AttachCommand.HELP);
+          return OK;
+        }
+        if (rest.length < 1 || rest.length > 2) {
+          err.println("jvm-ebpf-agent attach: expected <pid> [key=value,...]; see attach --help");
+          return USAGE;
+        }
+        long pid = pid("attach", rest[0]);
+        if (pid < 0) {
+          return USAGE;
+        }
+        return new AttachCommand(agentJar, privateDir, out, err).attach(pid, rest.length > 1 ? rest[1] : "");
+      }
+      case "list":
+        if (rest.length > 0 && isHelp(rest[0])) {
+          out.print(ListCommand.HELP);
+          return OK;
+        }
+        if (rest.length > 0) {
+          err.println("jvm-ebpf-agent list: unexpected argument '" + rest[0] + "'; see list --help");
+          return USAGE;
+        }
+        return ListCommand.run(out, ProcessHandle.current().pid());
       case "version":
       case "--version":
         out.println("jvm-ebpf-agent " + version);
@@ -63,6 +94,20 @@ public final class CommandLine {
         err.println("jvm-ebpf-agent: unknown command '" + args[0] + "'; see --help");
         return USAGE;
     }
+  }
+
+  /** A pid argument, or -1 after saying why it is not one. */
+  private long pid(String command, String arg) {
+    try {
+      long pid = Long.parseLong(arg);
+      if (pid > 0) {
+        return pid;
+      }
+    } catch (NumberFormatException ignored) {
+      // Said below.
+    }
+    err.println("jvm-ebpf-agent " + command + ": '" + arg + "' is not a process id; see " + command + " --help");
+    return -1;
   }
 
   private static boolean isHelp(String arg) {
@@ -74,6 +119,8 @@ public final class CommandLine {
         + "OpenTelemetry\n\n"
         + "As an agent:   java -javaagent:jvm-ebpf-agent.jar[=key=value,...] ...\n"
         + "Commands:      java -jar jvm-ebpf-agent.jar <command>\n"
+        + "  attach <pid> load the agent into a running JVM and wait until its probes are attached\n"
+        + "  list         the JVMs you may attach to, and whether the agent runs in them\n"
         + "  doctor       check whether eBPF works here and what this JVM offers the probes\n"
         + "  demo         an allocation-heavy workload to watch with the agent (make demo)\n"
         + "  version      print the version\n"

@@ -201,6 +201,14 @@ public final class Libbpf {
   }
 
   /** "EPERM (Operation not permitted)", the text from libbpf_strerror. */
+  /**
+   * Sends {@code signal} to process {@code pid} (kill(2)); the library is loaded anyway, and Java
+   * has no way to send a signal of its own. Returns 0 or the errno.
+   */
+  public int signal(long pid, int signal) {
+    return -lib.jeb_kill((int) pid, signal);
+  }
+
   public String describe(int errno) {
     byte[] text = new byte[256];
     String description = "";

@@ -38,6 +38,9 @@ public interface LibbpfNative {
 
   int jeb_prog_test_run(int programFd, @In byte[] context, int contextSize, IntByReference returnValue);
 
+  /** kill(2): 0 or the negative errno. */
+  int jeb_kill(int pid, int signal);
+
   int jeb_strerror(int error, @Out byte[] buffer, @size_t long size);
 
   int bpf_object__load(Pointer object);

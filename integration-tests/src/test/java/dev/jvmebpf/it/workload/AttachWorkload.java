@@ -1,0 +1,77 @@
+package dev.jvmebpf.it.workload;
+
+import java.lang.management.ManagementFactory;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Runs in a JVM started without the agent. Collects (allocation and System.gc()) until an agent
+ * announces itself through its status property, pauses while the agent starts, then collects for
+ * the given time and prints the MXBeans' counts for that window:
+ *
+ * <pre>
+ * AGENT &lt;status&gt;
+ * BEAN &lt;collector&gt;\t&lt;collections after the agent had started&gt;
+ * </pre>
+ *
+ * Pausing from "starting" until the final status keeps every collection either wholly before
+ * the probes attached or wholly inside the window. args: windowMillis [maxWaitMillis]
+ */
+public final class AttachWorkload {
+
+  static volatile Object sink;
+
+  public static void main(String[] args) throws Exception {
+    long window = Long.parseLong(args[0]);
+    long maxWait = args.length > 1 ? Long.parseLong(args[1]) : 60_000;
+    System.out.println("READY");
+    long giveUp = System.nanoTime() + maxWait * 1_000_000L;
+    long nextGc = System.nanoTime();
+    while (System.getProperty("jvm.ebpf.agent.status") == null) {
+      if (System.nanoTime() > giveUp) {
+        System.out.println("AGENT none");
+        return;
+      }
+      collect(20_000);
+      if (System.nanoTime() > nextGc) {
+        System.gc();
+        nextGc = System.nanoTime() + 200_000_000L;
+      }
+    }
+    String status;
+    while ((status = System.getProperty("jvm.ebpf.agent.status")).equals("starting")) {
+      Thread.sleep(5);
+    }
+    System.out.println("AGENT " + status);
+    Map<String, Long> before = GcWorkload.stableCounts();
+
+    long end = System.nanoTime() + window * 1_000_000L;
+    int gcs = 0;
+    while (System.nanoTime() < end) {
+      collect(50_000);
+      if (gcs < 3 && System.nanoTime() > end - (3 - gcs) * window * 250_000L) {
+        System.gc();
+        gcs++;
+      }
+    }
+    System.gc();
+    Map<String, Long> after = GcWorkload.stableCounts();
+    for (Map.Entry<String, Long> e : after.entrySet()) {
+      System.out.println("BEAN " + e.getKey() + "\t" + (e.getValue() - before.get(e.getKey())));
+    }
+    System.out.println("UPTIME_MS " + ManagementFactory.getRuntimeMXBean().getUptime());
+  }
+
+  private static void collect(int objects) {
+    List<byte[]> batch = new ArrayList<>();
+    for (int i = 0; i < objects; i++) {
+      byte[] b = new byte[512];
+      if (i % 16 == 0) {
+        batch.add(b);
+      }
+      sink = b;
+    }
+    sink = batch;
+  }
+}
