@@ -19,8 +19,9 @@ import org.junit.jupiter.params.provider.ValueSource;
  */
 class NativeAllocationIT extends ReceiverTest {
 
-  static final int BUFFERS = 16;
-  static final int SIZE = 4 << 20;
+  // 256 MiB in all: the JIT's and the collector's own mallocs meanwhile stay a few percent of it.
+  static final int BUFFERS = 32;
+  static final int SIZE = 8 << 20;
 
   @ParameterizedTest(name = "JDK {0}")
   @ValueSource(ints = {17, 25})
@@ -28,7 +29,7 @@ class NativeAllocationIT extends ReceiverTest {
     receiver.clear();
     TargetJvm.Result run = TargetJvm.on(Fixtures.jdk(jdk))
         .withAgent(receiver.agentArguments("grpc").replace("interval=600s", "interval=300ms") + ",probes.native=true")
-        .jvmArgs("-Xmx256m")
+        .jvmArgs("-Xmx256m", "-XX:MaxDirectMemorySize=1g")
         .run(Duration.ofSeconds(120), DirectBufferWorkload.class, Integer.toString(BUFFERS), Integer.toString(SIZE),
             "1500");
     assertEquals(0, run.exitCode(), run.stderr());
@@ -39,7 +40,8 @@ class NativeAllocationIT extends ReceiverTest {
     long freedAt = Long.parseLong(run.value("FREED_MS"));
     long poolAllocated = Long.parseLong(run.value("POOL_ALLOCATED"));
     long poolFreed = Long.parseLong(run.value("POOL_FREED"));
-    assertTrue(poolAllocated >= (long) BUFFERS * SIZE && poolFreed >= (long) BUFFERS * SIZE, run.stdout());
+    assertTrue(poolAllocated >= (long) BUFFERS * SIZE
+        && poolFreed >= (long) BUFFERS * SIZE - DirectBufferWorkload.OTHERS_SLACK, run.stdout());
 
     // The malloc allocator's outstanding bytes, export by export (time, value).
     List<long[]> outstanding = new ArrayList<>();

@@ -31,8 +31,9 @@ class NativeAllocationProbesTest {
       long poolBefore = direct.getMemoryUsed();
       NativeAllocationSnapshot.AllocatorUsage before = malloc(probes.snapshot());
 
-      int buffers = 16;
-      int size = 4 << 20;
+      // 256 MiB in all: the JIT's and the collector's own mallocs meanwhile stay a few percent of it.
+      int buffers = 32;
+      int size = 8 << 20;
       List<ByteBuffer> held = new ArrayList<>();
       for (int i = 0; i < buffers; i++) {
         held.add(ByteBuffer.allocateDirect(size));
@@ -53,7 +54,8 @@ class NativeAllocationProbesTest {
       long deadline = System.nanoTime() + 20_000_000_000L;
       // One collection finds the buffers unreachable; their cleaner then frees them. Few
       // collections, since each allocates native memory of its own.
-      long target = poolBefore + allocated - (long) buffers * size;
+      // Others may hold a few KiB of direct buffers meanwhile.
+      long target = poolBefore + allocated - (long) buffers * size + (64 << 10);
       for (int i = 0; direct.getMemoryUsed() > target && System.nanoTime() < deadline; i++) {
         if (i % 20 == 0) {
           System.gc();
@@ -61,7 +63,7 @@ class NativeAllocationProbesTest {
         Thread.sleep(50);
       }
       long freed = poolBefore + allocated - direct.getMemoryUsed();
-      assertTrue(freed >= (long) buffers * size, "the direct pool released only " + freed + " bytes");
+      assertTrue(freed >= (long) buffers * size - (64 << 10), "the direct pool released only " + freed + " bytes");
       NativeAllocationSnapshot.AllocatorUsage after = malloc(probes.snapshot());
       long fall = peak.outstandingBytes() - after.outstandingBytes();
       // The collection that finds the buffers allocates native memory too: 10% slack.
