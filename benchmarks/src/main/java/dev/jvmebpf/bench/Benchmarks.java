@@ -21,7 +21,8 @@ public final class Benchmarks {
 
   public static void main(String[] args) throws Exception {
     if (args.length == 0 || args[0].equals("--help")) {
-      System.out.println("usage: Benchmarks allocation [rounds]   (run as root, after make build)");
+      System.out.println("usage: Benchmarks allocation|allocation-heap|allocation-native [rounds]"
+          + "   (run as root, after make build)");
       return;
     }
     int rounds = args.length > 1 ? Integer.parseInt(args[1]) : 5;
@@ -36,13 +37,20 @@ public final class Benchmarks {
         Runtime.getRuntime().availableProcessors(), System.getProperty("java.vm.name"),
         System.getProperty("java.version"), rounds);
     switch (args[0]) {
-      case "allocation" -> allocation(new Runner(java, classes, agent), rounds);
+      case "allocation" -> {
+        heapAllocation(new Runner(java, classes, agent), rounds);
+        nativeAllocation(new Runner(java, classes, agent), rounds);
+      }
+      case "allocation-heap" -> heapAllocation(new Runner(java, classes, agent), rounds);
+      case "allocation-native" -> nativeAllocation(new Runner(java, classes, agent), rounds);
       default -> throw new IllegalArgumentException("unknown benchmark " + args[0]);
     }
   }
 
-  static void allocation(Runner runner, int rounds) throws Exception {
-    String common = "exporter=none,interval=10s,probes.gc=true,probes.safepoint=true";
+  static final String COMMON = "exporter=none,interval=10s,probes.gc=true,probes.safepoint=true";
+
+  static void heapAllocation(Runner runner, int rounds) throws Exception {
+    String common = COMMON;
     List<Runner.Config> heap = List.of(
         Runner.Config.without("no agent"),
         Runner.Config.with("agent, allocation off", common + ",probes.allocation=false"),
@@ -52,7 +60,10 @@ public final class Benchmarks {
     System.out.println("Heap allocation: 2 threads allocating small lists, maps, strings and arrays, "
         + "operations per second, higher is better");
     runner.compare(heap, rounds, AllocationWorkload.class, "heap");
+  }
 
+  static void nativeAllocation(Runner runner, int rounds) throws Exception {
+    String common = COMMON;
     List<Runner.Config> nativeConfigs = List.of(
         Runner.Config.without("no agent"),
         Runner.Config.with("agent, heap allocation on", common + ",probes.allocation=true"),

@@ -8,6 +8,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.List;
+import dev.jvmebpf.it.workload.PlainApp;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -24,6 +25,26 @@ class DoctorIT {
         "symbol SafepointTracing::_current_type", "libc ", "probes gc            attached 4 programs, detached",
         "verdict              eBPF works here")) {
       assertTrue(doctor.text().contains(expected), "doctor says '" + expected + "':\n" + doctor.text());
+    }
+  }
+
+  @ParameterizedTest(name = "JDK {0}")
+  @ValueSource(ints = {17, 25})
+  void checksAnotherRunningJvm(int jdk) throws Exception {
+    TargetJvm.Running target = TargetJvm.on(Fixtures.jdk(jdk)).start(PlainApp.class, "60000");
+    try {
+      AgentCli.Output doctor = AgentCli.run(Fixtures.jdk(17), null, Fixtures.agentJar(), "doctor",
+          Long.toString(target.pid()));
+      assertEquals(0, doctor.exitCode(), doctor.toString());
+      for (String expected : List.of("doctor, for JVM " + target.pid(), "JVM " + target.pid() + "'s effective: ",
+          "usdt hotspot:mem__pool__gc__begin       found", "symbol AllocTracer::send_allocation_outside_tlab",
+          "attach               possible", "verdict              the agent can use its probes in JVM " + target.pid())) {
+        assertTrue(doctor.text().contains(expected), "doctor says '" + expected + "':\n" + doctor.text());
+      }
+      // Its own JDK's files, not the JDK running doctor.
+      assertTrue(doctor.text().contains(Fixtures.jdk(jdk).toString()), doctor.text());
+    } finally {
+      target.kill();
     }
   }
 

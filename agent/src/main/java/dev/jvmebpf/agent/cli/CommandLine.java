@@ -41,9 +41,13 @@ public final class CommandLine {
           out.print(Doctor.HELP);
           return OK;
         }
-        if (rest.length > 0) {
-          err.println("jvm-ebpf-agent doctor: unexpected argument '" + rest[0] + "'; see doctor --help");
+        if (rest.length > 1) {
+          err.println("jvm-ebpf-agent doctor: unexpected argument '" + rest[1] + "'; see doctor --help");
           return USAGE;
+        }
+        if (rest.length == 1) {
+          long pid = pid("doctor", rest[0]);
+          return pid < 0 ? USAGE : new Doctor(version, privateDir, out).run(pid);
         }
         return new Doctor(version, privateDir, out).run();
       case "demo":
@@ -121,7 +125,7 @@ public final class CommandLine {
         + "Commands:      java -jar jvm-ebpf-agent.jar <command>\n"
         + "  attach <pid> load the agent into a running JVM and wait until its probes are attached\n"
         + "  list         the JVMs you may attach to, and whether the agent runs in them\n"
-        + "  doctor       check whether eBPF works here and what this JVM offers the probes\n"
+        + "  doctor [pid] check whether eBPF works here and what this (or that) JVM offers the probes\n"
         + "  demo         an allocation-heavy workload to watch with the agent (make demo)\n"
         + "  version      print the version\n"
         + "  --help       this text; <command> --help for one command\n";

@@ -28,11 +28,13 @@ import java.util.Map;
  */
 final class Doctor {
 
-  static final String HELP = "usage: java -jar jvm-ebpf-agent.jar doctor\n\n"
+  static final String HELP = "usage: java -jar jvm-ebpf-agent.jar doctor [pid]\n\n"
       + "Checks the kernel (version, BTF, lockdown), this process's capabilities, whether BPF programs\n"
       + "can be loaded, which USDT probes and symbols the probes need are present in the libjvm.so and\n"
       + "libc of the java running it (run it with your application's java), and finally attaches and\n"
-      + "detaches the probes for real. Exit status 0 when eBPF works here, 1 otherwise.\n";
+      + "detaches the probes for real. Exit status 0 when eBPF works here, 1 otherwise.\n\n"
+      + "With a pid: the same for that running JVM (its capabilities, its libjvm.so and libc, whether it\n"
+      + "takes an attach), without attaching anything to it.\n";
 
   /** USDT probes the families attach to. */
   static final List<String> USDT = List.of("hotspot:gc__begin", "hotspot:gc__end", "hotspot:mem__pool__gc__begin",
@@ -70,13 +72,58 @@ final class Doctor {
     this.out = out;
   }
 
+  /**
+   * {@code doctor <pid>}: the same checks for the JVM {@code pid}: its capabilities (the agent in
+   * it loads BPF with them), its libjvm and libc, and whether it takes an attach. No probe is
+   * attached to it.
+   */
+  int run(long pid) {
+    JvmTarget target;
+    try {
+      target = AttachCommand.usable(pid);
+    } catch (JvmTarget.Unusable e) {
+      out.println("jvm-ebpf-agent doctor: " + e.getMessage());
+      return CommandLine.FAILED;
+    }
+    out.println("jvm-ebpf-agent " + version + " doctor, for JVM " + pid + " (" + target.main() + ", Java "
+        + target.javaVersion() + ")");
+    line("kernel", read("/proc/sys/kernel/osrelease") + " (" + System.getProperty("os.arch") + ")");
+    line("BTF", Files.exists(Path.of("/sys/kernel/btf/vmlinux")) ? "yes (/sys/kernel/btf/vmlinux)" : "no");
+    line("lockdown", read("/sys/kernel/security/lockdown"));
+    boolean privileged = capabilities(read("/proc/" + pid + "/status"), "JVM " + pid + "'s");
+    boolean readable = true;
+    try {
+      libjvm(inTarget(pid, target.libjvm()));
+      if (target.libc().isPresent()) {
+        libc(inTarget(pid, target.libc().get()));
+      } else {
+        line("libc", "not found in /proc/" + pid + "/maps");
+      }
+    } catch (IOException e) {
+      line("libjvm", "NO: " + e.getMessage());
+      readable = false;
+    }
+    line("attach", target.agentActive() ? "the agent is active in it already"
+        : "possible (java -jar jvm-ebpf-agent.jar attach " + pid + ")");
+    boolean ok = privileged && readable;
+    line("verdict", ok ? "the agent can use its probes in JVM " + pid
+        : "the agent would run in degraded mode in JVM " + pid + " (see above)");
+    return ok ? CommandLine.OK : CommandLine.FAILED;
+  }
+
+  /** A file as the target sees it, through its root (it may run in another mount namespace). */
+  private static Path inTarget(long pid, Path file) {
+    Path through = Path.of("/proc/" + pid + "/root" + file);
+    return Files.isReadable(through) ? through : file;
+  }
+
   int run() {
     out.println("jvm-ebpf-agent " + version + " doctor");
     line("kernel", read("/proc/sys/kernel/osrelease") + " (" + System.getProperty("os.arch") + ")");
     line("BTF", Files.exists(Path.of("/sys/kernel/btf/vmlinux")) ? "yes (/sys/kernel/btf/vmlinux)" : "no");
     line("lockdown", read("/sys/kernel/security/lockdown"));
     line("perf_event_paranoid", read("/proc/sys/kernel/perf_event_paranoid"));
-    capabilities();
+    capabilities(read("/proc/self/status"), "this process's");
 
     boolean bpfWorks = false;
     Libbpf libbpf = null;
@@ -96,8 +143,12 @@ final class Doctor {
     JvmProcess jvm = null;
     try {
       jvm = JvmProcess.current();
-      libjvm(jvm);
-      libc(jvm);
+      libjvm(jvm.libjvm());
+      if (jvm.libc().isPresent()) {
+        libc(jvm.libc().get());
+      } else {
+        line("libc", "not found in /proc/self/maps");
+      }
     } catch (IOException e) {
       line("libjvm", "NO: " + e.getMessage());
     }
@@ -108,8 +159,8 @@ final class Doctor {
     return attached ? CommandLine.OK : CommandLine.FAILED;
   }
 
-  private void capabilities() {
-    String status = read("/proc/self/status");
+  /** Reports the capabilities in a /proc status text; true when they suffice for BPF. */
+  private boolean capabilities(String status, String whose) {
     long effective = 0;
     String uid = "?";
     for (String l : status.split("\n")) {
@@ -127,15 +178,16 @@ final class Doctor {
     }
     boolean enough = have.contains("CAP_SYS_ADMIN") || (have.contains("CAP_BPF") && have.contains("CAP_PERFMON"));
     line("user", "uid " + uid);
-    line("capabilities", "effective: " + (have.isEmpty() ? "none of CAP_BPF, CAP_PERFMON, CAP_SYS_ADMIN"
+    line("capabilities", whose + " effective: " + (have.isEmpty() ? "none of CAP_BPF, CAP_PERFMON, CAP_SYS_ADMIN"
         : String.join(" ", have)) + (enough ? "" : "; missing: " + String.join(" ", missing)
         + "; grant CAP_BPF and CAP_PERFMON (e.g. setcap cap_bpf,cap_perfmon+ep on the java binary, "
         + "or --cap-add BPF --cap-add PERFMON for a container) or run as root"));
+    return enough;
   }
 
-  private void libjvm(JvmProcess jvm) throws IOException {
-    ElfFile elf = jvm.libjvmElf();
-    line("libjvm", jvm.libjvm().toString());
+  private void libjvm(Path libjvm) throws IOException {
+    ElfFile elf = ElfFile.read(libjvm);
+    line("libjvm", libjvm.toString());
     List<ElfFile.UsdtProbe> probes = elf.usdtProbes();
     for (String id : USDT) {
       long sites = probes.stream().filter(p -> p.id().equals(id)).count();
@@ -146,13 +198,9 @@ final class Doctor {
     }
   }
 
-  private void libc(JvmProcess jvm) throws IOException {
-    if (jvm.libc().isEmpty()) {
-      line("libc", "not found in /proc/self/maps");
-      return;
-    }
-    ElfFile elf = ElfFile.read(jvm.libc().get());
-    line("libc", jvm.libc().get().toString());
+  private void libc(Path libc) throws IOException {
+    ElfFile elf = ElfFile.read(libc);
+    line("libc", libc.toString());
     List<String> found = new ArrayList<>();
     List<String> missing = new ArrayList<>();
     for (String function : LIBC_SYMBOLS) {
