@@ -17,7 +17,10 @@ public final class AgentLog {
   public static final String PREFIX = "[jvm-ebpf-agent] ";
 
   // JUL keeps loggers weakly: hold ours, or its settings vanish with it.
+  // Static: the logger must stay referenced (and configured) while the agent runs.
   private static Logger sdkLogger;
+  private static final String SHADED_PREFIX = "dev.jvmebpf.shaded.";
+  private static Handler sdkHandler;
 
   private final PrintStream err;
   private final boolean debug;
@@ -47,16 +50,25 @@ public final class AgentLog {
    * this log instead of the JVM's root handler, i.e. the host's stderr. Applies only to our
    * relocated copy of the SDK: the application's own OpenTelemetry loggers are left alone.
    */
-  public synchronized void captureSdkLogging() {
+  public void captureSdkLogging() {
+    synchronized (AgentLog.class) {
+      captureSdkLoggingLocked();
+    }
+  }
+
+  private void captureSdkLoggingLocked() {
     String sdkPackage = OpenTelemetrySdk.class.getPackageName();
     String root = sdkPackage.substring(0, sdkPackage.length() - ".sdk".length());
-    if (root.equals("io.opentelemetry")) {
-      return; // not relocated (unit tests): these loggers would be the application's too
+    // Not relocated (unit tests): these loggers would be the application's too. (No literal of
+    // the SDK's own package here: the shade plugin rewrites such strings along with the classes,
+    // which once made this test always true in the packaged agent.)
+    if (!root.startsWith(SHADED_PREFIX)) {
+      return;
     }
     Logger logger = Logger.getLogger(root);
     logger.setUseParentHandlers(false);
     logger.setLevel(debug ? Level.FINE : Level.WARNING);
-    logger.addHandler(new Handler() {
+    sdkHandler = new Handler() {
       @Override
       public void publish(LogRecord record) {
         String message = record.getMessage() == null ? "" : record.getMessage();
@@ -71,7 +83,19 @@ public final class AgentLog {
 
       @Override
       public void close() {}
-    });
+    };
+    logger.addHandler(sdkHandler);
     sdkLogger = logger;
+  }
+
+  /** Undoes {@link #captureSdkLogging} (the agent stops; a later start captures again). */
+  public static synchronized void releaseSdkLogging() {
+    if (sdkLogger != null) {
+      sdkLogger.removeHandler(sdkHandler);
+      sdkLogger.setUseParentHandlers(true);
+      sdkLogger.setLevel(null);
+      sdkLogger = null;
+      sdkHandler = null;
+    }
   }
 }

@@ -13,12 +13,24 @@ public final class AgentMain {
   private AgentMain() {}
 
   /**
-   * Starts the agent in this JVM; on the init thread, never throws. {@code removeFiles} deletes
-   * {@code privateDir}; the agent runs it once it no longer needs the files (at exit).
+   * Starts the agent in this JVM; on the init thread, never throws. {@code privateDir} holds the
+   * extracted files; the bootstrap removes it when the JVM exits.
    */
-  public static void start(String arguments, Instrumentation instrumentation, String entry, Path privateDir,
-      Runnable removeFiles) {
-    AgentRuntime.start(arguments, entry, privateDir, removeFiles, version());
+  public static void start(String arguments, Instrumentation instrumentation, String entry, Path privateDir) {
+    AgentRuntime.start(arguments, entry, privateDir, version());
+  }
+
+  /** Flushes and stops the running agent, if any (the JVM is exiting). Never throws. */
+  public static void stop() {
+    AgentRuntime.stopRunning("JVM exit");
+  }
+
+  /**
+   * Detaches the running agent: last export, every BPF link, map and program destroyed, its
+   * threads ended; the JVM goes on and a later start works. Never throws.
+   */
+  public static void detach(String arguments) {
+    AgentRuntime.detach(arguments);
   }
 
   /** The command line; returns the exit status. */

@@ -65,22 +65,21 @@ final class AgentRuntime {
   private final AgentConfig config;
   private final AgentLog log;
   private final Path privateDir;
-  private final Runnable removeFiles;
   private final String version;
   private OpenTelemetrySetup.Telemetry telemetry;
+  private Libbpf libbpf;
   private final List<AutoCloseable> closeables = new ArrayList<>();
   private boolean stopped;
 
-  private AgentRuntime(AgentConfig config, AgentLog log, Path privateDir, Runnable removeFiles, String version) {
+  private AgentRuntime(AgentConfig config, AgentLog log, Path privateDir, String version) {
     this.config = config;
     this.log = log;
     this.privateDir = privateDir;
-    this.removeFiles = removeFiles;
     this.version = version;
   }
 
   /** Called on the agent's init thread. */
-  static void start(String arguments, String entry, Path privateDir, Runnable removeFiles, String version) {
+  static void start(String arguments, String entry, Path privateDir, String version) {
     AgentConfig config;
     AgentLog log;
     try {
@@ -90,7 +89,6 @@ final class AgentRuntime {
       new AgentLog(System.err, false).status("not started: " + e.getMessage());
       setStatus("off: " + e.getMessage());
       publishAttachId(arguments);
-      removeFiles.run();
       return;
     }
     AgentRuntime runtime;
@@ -98,10 +96,9 @@ final class AgentRuntime {
       if (running != null) {
         log.status("already running in this JVM; the second start (" + entry + ") is ignored");
         publishAttachId(arguments);
-        removeFiles.run();
         return;
       }
-      runtime = new AgentRuntime(config, log, privateDir, removeFiles, version);
+      runtime = new AgentRuntime(config, log, privateDir, version);
       running = runtime;
     }
     try {
@@ -109,8 +106,45 @@ final class AgentRuntime {
     } catch (Throwable e) {
       log.status("stopped after an internal error: " + e);
       setStatus("off: internal error: " + e);
-      runtime.shutdown();
+      stopRunning("internal error");
     }
+  }
+
+  /** Stops the running agent, if any; afterwards a new start is possible. Never throws. */
+  static void stopRunning(String why) {
+    AgentRuntime runtime;
+    synchronized (LOCK) {
+      runtime = running;
+    }
+    if (runtime == null) {
+      return;
+    }
+    try {
+      runtime.shutdown();
+    } catch (Throwable e) {
+      runtime.log.status("stopping (" + why + ") failed: " + e);
+    } finally {
+      synchronized (LOCK) {
+        if (running == runtime) {
+          running = null;
+        }
+      }
+    }
+  }
+
+  /** The detach command's request: stop, say so, publish its attach id. */
+  static void detach(String arguments) {
+    boolean wasRunning;
+    synchronized (LOCK) {
+      wasRunning = running != null;
+    }
+    AgentLog log = running != null ? running.log : new AgentLog(System.err, false);
+    stopRunning("detach");
+    if (wasRunning) {
+      log.status("detached: every probe removed; the application goes on without the agent");
+    }
+    setStatus("detached");
+    publishAttachId(arguments);
   }
 
   private void run() {
@@ -124,7 +158,7 @@ final class AgentRuntime {
     } catch (IllegalArgumentException e) {
       log.status("not started: " + e.getMessage());
       setStatus("off: " + e.getMessage());
-      shutdown();
+      stopRunning("not started");
       return;
     }
     HistogramLayout layout = HistogramLayout.nanosecondsAsSeconds(scale);
@@ -143,10 +177,9 @@ final class AgentRuntime {
     } catch (RuntimeException e) {
       log.status("not started: the OpenTelemetry configuration is invalid: " + e.getMessage());
       setStatus("off: " + e.getMessage());
-      shutdown();
+      stopRunning("not started");
       return;
     }
-    Runtime.getRuntime().addShutdownHook(new Thread(this::shutdown, "jvm-ebpf-agent-shutdown"));
     long start = Clock.getDefault().now();
     if (telemetry.exportHealth() != null) {
       producer.addSource(MetricSource.of("export", start, context -> List.of(exportFailures(context))));
@@ -186,6 +219,7 @@ final class AgentRuntime {
     JvmProcess jvm;
     try {
       libbpf = Libbpf.load(privateDir);
+      this.libbpf = libbpf;
       if (log.isDebug()) {
         libbpf.setLogListener((level, message) -> log.debug("libbpf: " + message));
       }
@@ -295,7 +329,7 @@ final class AgentRuntime {
     return false;
   }
 
-  /** Flushes the last export (bounded wait), then detaches every probe and removes our files. */
+  /** Flushes the last export (bounded wait), then detaches every probe and ends our threads. */
   void shutdown() {
     List<AutoCloseable> toClose;
     synchronized (this) {
@@ -317,7 +351,10 @@ final class AgentRuntime {
     for (AutoCloseable c : toClose) {
       closeQuietly(c);
     }
-    removeFiles.run();
+    if (libbpf != null) {
+      libbpf.setLogListener(null); // the library outlives this start; our log must not
+    }
+    AgentLog.releaseSdkLogging();
   }
 
   private void closeQuietly(AutoCloseable c) {

@@ -7,6 +7,8 @@ import dev.jvmebpf.it.workload.GcWorkload;
 import dev.jvmebpf.it.workload.PlainApp;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -32,6 +34,22 @@ class HostOutputIT {
           && withAgent.stderr().contains("eBPF on"), withAgent.stderr());
       assertTrue(receiver.latest("jvm.ebpf.probe.events").isPresent(), "and it exported");
     }
+  }
+
+  /**
+   * A backend that never answers in time: the SDK's own warnings ("Exporter timed out") stay off
+   * the host's stderr; the agent says once that exporting fails.
+   */
+  @Test
+  void unreachableBackendGivesOneLineNotTheSdksWarnings() throws Exception {
+    // 192.0.2.1 (TEST-NET-1) does not answer: connects time out, exports outlast the interval.
+    TargetJvm.Result run = TargetJvm.on(Fixtures.jdk(17))
+        .withAgent("protocol=grpc,endpoint=http://192.0.2.1:4317,interval=1s,otel.exporter.otlp.timeout=3000")
+        .run(Duration.ofSeconds(60), PlainApp.class, "7000");
+    assertEquals(42, run.exitCode(), run.stderr());
+    List<String> lines = run.stderr().lines().toList();
+    assertTrue(lines.stream().allMatch(l -> l.startsWith("[jvm-ebpf-agent] ")), "only our lines:\n" + run.stderr());
+    assertTrue(lines.size() <= 3, "at most the status, export failing and the exit's flush:\n" + run.stderr());
   }
 
   @ParameterizedTest(name = "JDK {0}")

@@ -7,9 +7,8 @@ import java.lang.module.Configuration;
 import java.lang.module.ModuleFinder;
 import java.lang.module.ModuleReference;
 import java.lang.reflect.Method;
-import java.net.URL;
-import java.net.URLClassLoader;
 import java.nio.file.DirectoryStream;
+import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -17,8 +16,10 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.util.Comparator;
 import java.util.Enumeration;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.jar.JarEntry;
 import java.util.jar.JarFile;
 import java.util.stream.Stream;
@@ -36,8 +37,12 @@ import java.util.stream.Stream;
  *       loaded by a class loader whose parent is that layer's.</li>
  * </ol>
  *
- * Jars are extracted into a fresh directory with mode 0700 under java.io.tmpdir, removed when
- * the JVM exits; directories left by JVMs that died without cleaning up are removed on start.
+ * <p>The nested jars are extracted into a fresh directory with mode 0700 under java.io.tmpdir and
+ * read through {@link ReopenableJar}s. In a JVM the loaders are built once and serve every start
+ * of the agent: a detached agent can be attached again without loading a class twice, and once
+ * it is detached its jars are closed (they reopen on the next read). The directory goes when the
+ * JVM exits, after the agent has flushed; directories left by JVMs that died without cleaning up
+ * are removed on start.
  */
 final class IsolatedRuntime {
 
@@ -46,25 +51,69 @@ final class IsolatedRuntime {
   private static final String IMPL = "inst/agent-impl.jar";
   private static final String BPF_MODULE = "dev.jvmebpf.bpf";
   private static final String AGENT_MAIN = "dev.jvmebpf.agent.AgentMain";
+  /** The agent argument that asks a running agent to detach (set by the detach command). */
+  static final String DETACH_ARGUMENT = "command=detach";
+
+  /** The loaders of this JVM's agent, with the directory they read from; null until first start. */
+  private record Loaders(Path dir, JarClassLoader impl, JarModules modules) {
+    void closeFiles() {
+      impl.closeFile();
+      modules.closeFiles();
+    }
+  }
+
+  private static final Object LOCK = new Object();
+  private static Loaders loaders;
 
   private IsolatedRuntime() {}
 
   /** Runs on the agent's init thread; never throws. */
   static void startAgent(String arguments, Instrumentation instrumentation, String entry) {
-    Path dir = null;
     try {
-      dir = privateDirectory();
-      ClassLoader loader = load(dir, instrumentation);
-      Thread.currentThread().setContextClassLoader(loader);
-      Method start = loader.loadClass(AGENT_MAIN).getMethod("start", String.class, Instrumentation.class,
-          String.class, Path.class, Runnable.class);
-      Path files = dir;
-      start.invoke(null, arguments, instrumentation, entry, dir, (Runnable) () -> deleteQuietly(files));
+      Loaders shared = shared(instrumentation);
+      Thread.currentThread().setContextClassLoader(shared.impl());
+      Class<?> main = shared.impl().loadClass(AGENT_MAIN);
+      if (arguments != null && List.of(arguments.split(",")).contains(DETACH_ARGUMENT)) {
+        main.getMethod("detach", String.class).invoke(null, arguments);
+        shared.closeFiles();
+      } else {
+        main.getMethod("start", String.class, Instrumentation.class, String.class, Path.class)
+            .invoke(null, arguments, instrumentation, entry, shared.dir());
+      }
     } catch (Throwable e) {
       Throwable cause = e instanceof java.lang.reflect.InvocationTargetException && e.getCause() != null
           ? e.getCause() : e;
       System.err.println("[jvm-ebpf-agent] not started: " + cause);
-      deleteQuietly(dir);
+    }
+  }
+
+  /** This JVM's loaders, built on first use; the JVM's exit stops the agent, then removes the files. */
+  private static Loaders shared(Instrumentation instrumentation) throws Exception {
+    synchronized (LOCK) {
+      if (loaders != null) {
+        return loaders;
+      }
+      Path dir = privateDirectory();
+      try {
+        Loaders built = load(dir, instrumentation);
+        Thread exit = new Thread(() -> stopAtExit(built), "jvm-ebpf-agent-exit");
+        Runtime.getRuntime().addShutdownHook(exit);
+        loaders = built;
+        return built;
+      } catch (Exception | Error e) {
+        deleteQuietly(dir);
+        throw e;
+      }
+    }
+  }
+
+  private static void stopAtExit(Loaders shared) {
+    try {
+      shared.impl().loadClass(AGENT_MAIN).getMethod("stop").invoke(null);
+    } catch (Throwable e) {
+      System.err.println("[jvm-ebpf-agent] stopping at exit failed: " + e);
+    } finally {
+      deleteQuietly(shared.dir());
     }
   }
 
@@ -72,7 +121,7 @@ final class IsolatedRuntime {
   static int runCommandLine(String[] args, Instrumentation instrumentation) throws Exception {
     Path dir = privateDirectory();
     try {
-      ClassLoader loader = load(dir, instrumentation);
+      ClassLoader loader = load(dir, instrumentation).impl();
       Thread.currentThread().setContextClassLoader(loader);
       Method cli = loader.loadClass(AGENT_MAIN).getMethod("commandLine", String[].class, Path.class, Path.class);
       return (int) cli.invoke(null, args, dir, agentJar());
@@ -83,22 +132,25 @@ final class IsolatedRuntime {
     }
   }
 
-  private static ClassLoader load(Path dir, Instrumentation instrumentation) throws Exception {
+  private static Loaders load(Path dir, Instrumentation instrumentation) throws Exception {
     Path layerDir = Files.createDirectory(dir.resolve("layer"));
     Path impl = dir.resolve("agent-impl.jar");
     extract(layerDir, impl);
 
-    ModuleFinder finder = ModuleFinder.of(layerDir);
+    JarModules modules = JarModules.of(layerDir, dir.resolve("resources"));
     Set<String> roots = new HashSet<>();
-    for (ModuleReference module : finder.findAll()) {
+    for (ModuleReference module : modules.finder().findAll()) {
       roots.add(module.descriptor().name()); // automatic modules declare no requires: resolve all
     }
-    Configuration configuration = ModuleLayer.boot().configuration().resolve(finder, ModuleFinder.of(), roots);
+    Configuration configuration = ModuleLayer.boot().configuration()
+        .resolve(modules.finder(), ModuleFinder.of(), roots);
     ModuleLayer layer = ModuleLayer.boot().defineModulesWithOneLoader(configuration,
         ClassLoader.getPlatformClassLoader());
     grantNativeAccess(layer, instrumentation);
     ClassLoader layerLoader = layer.findLoader(BPF_MODULE);
-    return new URLClassLoader("jvm-ebpf-agent", new URL[] {impl.toUri().toURL()}, layerLoader);
+    JarClassLoader implLoader = new JarClassLoader("jvm-ebpf-agent",
+        new ReopenableJar(impl, dir.resolve("resources").resolve("agent-impl")), layerLoader);
+    return new Loaders(dir, implLoader, modules);
   }
 
   /**
@@ -158,9 +210,21 @@ final class IsolatedRuntime {
   static Path privateDirectory() throws IOException {
     Path tmp = Path.of(System.getProperty("java.io.tmpdir", "/tmp"));
     removeStale(tmp);
-    Path dir = Files.createTempDirectory(tmp, DIR_PREFIX + ProcessHandle.current().pid() + "-",
-        PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
-    return dir;
+    // Not Files.createTempDirectory: its SecureRandom would keep /dev/random and /dev/urandom
+    // open in the application's JVM for good. mkdir is atomic and never follows a link that
+    // someone planted under the name; a taken name just means another try.
+    for (int attempt = 0; ; attempt++) {
+      Path dir = tmp.resolve(DIR_PREFIX + ProcessHandle.current().pid() + "-"
+          + Long.toUnsignedString(ThreadLocalRandom.current().nextLong(), 36));
+      try {
+        return Files.createDirectory(dir,
+            PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+      } catch (FileAlreadyExistsException e) {
+        if (attempt >= 100) {
+          throw e;
+        }
+      }
+    }
   }
 
   private static void removeStale(Path tmp) {

@@ -29,9 +29,21 @@ final class AttachCommand {
       start the target with -XX:+EnableDynamicAgentLoading to silence it.
       """;
 
+  static final String DETACH_HELP = """
+      usage: java -jar jvm-ebpf-agent.jar detach <pid>
+
+      Asks the agent in the running JVM <pid> to detach: it exports one last time, destroys every
+      BPF link, map and program it made and ends its threads; the JVM goes on, and a later attach
+      works again. The agent's classes stay loaded (a later attach reuses them).
+
+      exit status: 0 detached; 1 failed or no agent active there (the line says which).
+      """;
+
   static final String STATUS = "jvm.ebpf.agent.status";
   static final String ATTACH_ID = "jvm.ebpf.agent.attach.id";
   static final long WAIT_MILLIS = 30_000;
+  /** The agent argument that makes a running agent detach (IsolatedRuntime.DETACH_ARGUMENT). */
+  static final String DETACH = "command=detach";
 
   private final Path agentJar;
   private final Path privateDir;
@@ -81,6 +93,43 @@ final class AttachCommand {
       }
     } catch (BpfException | IOException | RuntimeException e) {
       err.println("jvm-ebpf-agent attach: cannot attach to " + pid + ": " + describe(e));
+      return CommandLine.FAILED;
+    }
+  }
+
+  int detach(long pid) {
+    try {
+      usable(pid);
+    } catch (JvmTarget.Unusable e) {
+      err.println("jvm-ebpf-agent detach: " + e.getMessage());
+      return CommandLine.FAILED;
+    }
+    try {
+      Libbpf libbpf = Libbpf.load(privateDir);
+      VirtualMachine vm = AttachConnection.open(pid, libbpf);
+      try {
+        String status = vm.getSystemProperties().getProperty(STATUS);
+        if (!isActive(status)) {
+          err.println("jvm-ebpf-agent detach: no agent active in " + pid
+              + (status == null ? "" : " (" + status + ")") + "; nothing done");
+          return CommandLine.FAILED;
+        }
+        String id = UUID.randomUUID().toString();
+        vm.loadAgent(agentJar.toString(), DETACH + ",attach.id=" + id);
+        Properties reported = awaitReport(vm, id);
+        status = reported == null ? null : reported.getProperty(STATUS);
+        if (!"detached".equals(status)) {
+          err.println("jvm-ebpf-agent detach: the agent in " + pid + " did not confirm within " + WAIT_MILLIS / 1000
+              + " s" + (status == null ? "" : " (status " + status + ")"));
+          return CommandLine.FAILED;
+        }
+        out.println("detached from " + pid);
+        return CommandLine.OK;
+      } finally {
+        vm.detach();
+      }
+    } catch (BpfException | IOException | RuntimeException e) {
+      err.println("jvm-ebpf-agent detach: cannot reach " + pid + ": " + describe(e));
       return CommandLine.FAILED;
     }
   }

@@ -80,6 +80,18 @@ public final class CommandLine {
         }
         return new AttachCommand(agentJar, privateDir, out, err).attach(pid, rest.length > 1 ? rest[1] : "");
       }
+      case "detach": {
+        if (rest.length > 0 && isHelp(rest[0])) {
+          out.print(AttachCommand.DETACH_HELP);
+          return OK;
+        }
+        if (rest.length != 1) {
+          err.println("jvm-ebpf-agent detach: expected <pid>; see detach --help");
+          return USAGE;
+        }
+        long pid = pid("detach", rest[0]);
+        return pid < 0 ? USAGE : new AttachCommand(agentJar, privateDir, out, err).detach(pid);
+      }
       case "list":
         if (rest.length > 0 && isHelp(rest[0])) {
           out.print(ListCommand.HELP);
@@ -124,6 +136,7 @@ public final class CommandLine {
         + "As an agent:   java -javaagent:jvm-ebpf-agent.jar[=key=value,...] ...\n"
         + "Commands:      java -jar jvm-ebpf-agent.jar <command>\n"
         + "  attach <pid> load the agent into a running JVM and wait until its probes are attached\n"
+        + "  detach <pid> remove the agent from a running JVM: last export, probes and threads gone\n"
         + "  list         the JVMs you may attach to, and whether the agent runs in them\n"
         + "  doctor [pid] check whether eBPF works here and what this (or that) JVM offers the probes\n"
         + "  demo         an allocation-heavy workload to watch with the agent (make demo)\n"

@@ -4,7 +4,9 @@ import io.opentelemetry.api.common.AttributeKey;
 import io.opentelemetry.api.common.Attributes;
 import io.opentelemetry.sdk.resources.Resource;
 import java.io.IOException;
+import java.lang.management.ManagementFactory;
 import java.nio.charset.StandardCharsets;
+import java.util.UUID;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
@@ -16,6 +18,7 @@ import java.nio.file.Path;
 public final class AgentResource {
 
   static final AttributeKey<String> SERVICE_NAME = AttributeKey.stringKey("service.name");
+  static final AttributeKey<String> SERVICE_INSTANCE_ID = AttributeKey.stringKey("service.instance.id");
   static final AttributeKey<String> DISTRO_NAME = AttributeKey.stringKey("telemetry.distro.name");
   static final AttributeKey<String> DISTRO_VERSION = AttributeKey.stringKey("telemetry.distro.version");
 
@@ -36,7 +39,40 @@ public final class AgentResource {
       merged = merged.merge(Resource.create(Attributes.of(SERVICE_NAME,
           serviceNameFromCommand(System.getProperty("sun.java.command", "")))));
     }
+    if (merged.getAttribute(SERVICE_INSTANCE_ID) == null) {
+      merged = merged.merge(Resource.create(Attributes.of(SERVICE_INSTANCE_ID, instanceId())));
+    }
     return merged.merge(Resource.create(Attributes.of(DISTRO_NAME, "jvm-ebpf-agent", DISTRO_VERSION, agentVersion)));
+  }
+
+  /**
+   * This JVM's instance id: a UUID (version 8, RFC 9562) hashed from host, pid and start time,
+   * the same for every attach to one process and different for every process. Neither
+   * randomUUID nor nameUUIDFromBytes: both initialize the JDK's SecureRandom provider, which
+   * keeps /dev/random and /dev/urandom open in the application's JVM after the agent detached.
+   */
+  static String instanceId() {
+    String name = hostName() + "/" + ProcessHandle.current().pid() + "/"
+        + ManagementFactory.getRuntimeMXBean().getStartTime();
+    byte[] bytes = name.getBytes(StandardCharsets.UTF_8);
+    long high = fnv1a(bytes, 0xcbf29ce484222325L);
+    long low = fnv1a(bytes, 0x84222325cbf29ce4L);
+    high = (high & ~0xf000L) | 0x8000L; // version 8
+    low = (low & 0x3fffffffffffffffL) | 0x8000000000000000L; // variant 10
+    return new UUID(high, low).toString();
+  }
+
+  /** 64-bit FNV-1a from {@code basis}, then a final avalanche so that all bits depend on all input. */
+  private static long fnv1a(byte[] bytes, long basis) {
+    long h = basis;
+    for (byte b : bytes) {
+      h ^= b & 0xff;
+      h *= 0x100000001b3L;
+    }
+    h ^= h >>> 33;
+    h *= 0xff51afd7ed558ccdL;
+    h ^= h >>> 33;
+    return h;
   }
 
   /** The main class, or the jar's file name without ".jar", of a java command line. */

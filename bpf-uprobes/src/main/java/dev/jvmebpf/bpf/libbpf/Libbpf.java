@@ -2,6 +2,8 @@ package dev.jvmebpf.bpf.libbpf;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.net.URISyntaxException;
+import java.net.URL;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -80,6 +82,17 @@ public final class Libbpf {
     if (override == null || override.isBlank()) {
       jffi.put("jffi.extract.dir", library.getParent().toString());
     }
+    // When the agent has extracted jffi's stub already (its layer reads modules from files), jffi
+    // loads it from there instead of copying it out under a File.createTempFile name, whose
+    // SecureRandom would leave /dev/random and /dev/urandom open in the application's JVM.
+    URL stub = Libbpf.class.getClassLoader() == null ? null : Libbpf.class.getClassLoader().getResource(JFFI_STUB);
+    if (stub != null && stub.getProtocol().equals("file")) {
+      try {
+        jffi.put("jffi.boot.library.path", Path.of(stub.toURI()).getParent().toString());
+      } catch (URISyntaxException | RuntimeException ignored) {
+        // jffi extracts its stub itself.
+      }
+    }
     Map<String, String> previous = setProperties(jffi);
     try {
       lib = LibraryLoader.create(LibbpfNative.class).failImmediately().load(library.toString());
@@ -109,6 +122,9 @@ public final class Libbpf {
     }
     return previous;
   }
+
+  /** jffi's JNI stub for this platform, as jffi-native packages it. */
+  private static final String JFFI_STUB = "jni/x86_64-Linux/libjffi-1.2.so";
 
   private static Path extract(Path privateDir) throws IOException {
     Path dir = privateDir;

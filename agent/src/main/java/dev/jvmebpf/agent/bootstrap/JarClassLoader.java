@@ -1,0 +1,80 @@
+package dev.jvmebpf.agent.bootstrap;
+
+import java.io.IOException;
+import java.net.MalformedURLException;
+import java.net.URL;
+import java.security.CodeSource;
+import java.security.ProtectionDomain;
+import java.security.cert.Certificate;
+import java.util.Collections;
+import java.util.Enumeration;
+import java.util.Optional;
+
+/**
+ * Loads the agent's implementation (agent-impl.jar) through a {@link ReopenableJar}, parent
+ * first like any class loader: unlike URLClassLoader it can let go of the jar's file while its
+ * classes stay usable, and it never hands out a {@code jar:} URL.
+ */
+final class JarClassLoader extends ClassLoader {
+
+  static {
+    registerAsParallelCapable();
+  }
+
+  private final ReopenableJar jar;
+  private final ProtectionDomain domain;
+
+  JarClassLoader(String name, ReopenableJar jar, ClassLoader parent) throws MalformedURLException {
+    super(name, parent);
+    this.jar = jar;
+    this.domain = new ProtectionDomain(new CodeSource(jar.path().toUri().toURL(), (Certificate[]) null), null,
+        this, null);
+  }
+
+  @Override
+  protected Class<?> findClass(String name) throws ClassNotFoundException {
+    Optional<byte[]> bytes;
+    try {
+      bytes = jar.read(name.replace('.', '/') + ".class");
+    } catch (IOException e) {
+      throw new ClassNotFoundException(name + ": " + e.getMessage(), e);
+    }
+    if (bytes.isEmpty()) {
+      throw new ClassNotFoundException(name);
+    }
+    int dot = name.lastIndexOf('.');
+    if (dot > 0) {
+      String pkg = name.substring(0, dot);
+      if (getDefinedPackage(pkg) == null) {
+        try {
+          definePackage(pkg, null, null, null, null, null, null, null);
+        } catch (IllegalArgumentException definedMeanwhile) {
+          // Another thread defined it first.
+        }
+      }
+    }
+    byte[] b = bytes.get();
+    return defineClass(name, b, 0, b.length, domain);
+  }
+
+  @Override
+  protected URL findResource(String name) {
+    try {
+      Optional<java.nio.file.Path> file = jar.file(name);
+      return file.isPresent() ? file.get().toUri().toURL() : null;
+    } catch (IOException e) {
+      return null;
+    }
+  }
+
+  @Override
+  protected Enumeration<URL> findResources(String name) {
+    URL url = findResource(name);
+    return url == null ? Collections.emptyEnumeration() : Collections.enumeration(java.util.List.of(url));
+  }
+
+  /** Lets go of the jar's file; the next class or resource read opens it again. */
+  void closeFile() {
+    jar.close();
+  }
+}

@@ -1,0 +1,282 @@
+package dev.jvmebpf.it;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.jvmebpf.it.workload.LongRunningApp;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * {@code detach}: a JVM that had the agent attached is left as it was (no BPF program or link,
+ * no file descriptor, no thread of ours) and keeps running; attaching again works, and 20
+ * attach/detach cycles leak nothing.
+ *
+ * <p>What the JDK itself keeps once something used it is allowed, each by what it is: the agent
+ * jar on the class path (the JVM opens it to load the agent class and never closes it), the
+ * attach listener's socket and thread, /dev/random and /dev/urandom (opened once per JVM when its
+ * security providers first initialize; our OTLP client's TLS support does that), and NIO's
+ * pre-close descriptor (one end of a socketpair, made once when NIO first loads). An application
+ * that already used any of these sees nothing added at all.
+ */
+class DetachIT extends ReceiverTest {
+
+  @ParameterizedTest(name = "JDK {0}")
+  @ValueSource(ints = {17, 25})
+  void detachLeavesTheJvmAsItWas(int jdk) throws Exception {
+    Path home = Fixtures.jdk(jdk);
+    TargetJvm.Running target = TargetJvm.on(home).jvmArgs("-Xmx128m").start(LongRunningApp.class);
+    try {
+      awaitReady(target);
+      String pid = Long.toString(target.pid());
+      Map<String, Integer> fdsBefore = fds(target.pid());
+      Map<String, Integer> threadsBefore = threads(target.pid());
+      List<Integer> programsBefore = programIds();
+
+      receiver.clear();
+      AgentCli.Output attach = AgentCli.run(home, null, Fixtures.agentJar(), "attach", pid,
+          receiver.agentArguments("grpc").replace("interval=600s", "interval=500ms"));
+      assertEquals(0, attach.exitCode(), attach.toString());
+      List<Integer> ours = new ArrayList<>(programIds());
+      ours.removeAll(programsBefore);
+      assertTrue(ours.size() >= 8, "programs of the attached agent: " + ours);
+      awaitExport();
+
+      AgentCli.Output detach = AgentCli.run(home, null, Fixtures.agentJar(), "detach", pid);
+      assertEquals(0, detach.exitCode(), detach.toString());
+      assertEquals("detached from " + pid, detach.stdout().strip());
+
+      List<Integer> programsAfter = programIds();
+      assertTrue(programsAfter.stream().noneMatch(ours::contains), "programs left: " + programsAfter);
+      String links = ProcessIsolationIT.bpftool("link", "show");
+      for (int id : ours) {
+        assertTrue(!Pattern.compile("prog " + id + "\\b").matcher(links).find(), "a link of program " + id + " left");
+      }
+      Map<String, Integer> fdsAfter = fds(target.pid());
+      Map<String, Integer> added = difference(fdsAfter, fdsBefore);
+      Map<String, Integer> gone = difference(fdsBefore, fdsAfter);
+      assertEquals(Map.of(), gone, "descriptors closed that the application had");
+      assertTrue(jvmOwned(added, target.pid()), "descriptors left besides the JVM's own: " + added
+          + " (attach listener " + attachListenerSocket(target.pid()) + "; sockets: " + sockets() + ")");
+      Map<String, Integer> threadsAfter = threads(target.pid());
+      assertTrue(threadsAfter.keySet().stream().noneMatch(DetachIT::agentThread), "threads left: " + threadsAfter);
+      System.out.printf("JDK %d: after detach %d descriptors (%d before, JVM-owned added: %s), threads %s%n", jdk,
+          total(fdsAfter), total(fdsBefore), added.keySet(), difference(threadsAfter, threadsBefore));
+      assertTrue(target.isAlive(), "the application goes on");
+
+      AgentCli.Output again = AgentCli.run(home, null, Fixtures.agentJar(), "attach", pid, "exporter=none");
+      assertEquals(0, again.exitCode(), again.toString());
+      assertEquals(0, AgentCli.run(home, null, Fixtures.agentJar(), "detach", pid).exitCode());
+      AgentCli.Output none = AgentCli.run(home, null, Fixtures.agentJar(), "detach", pid);
+      assertEquals(1, none.exitCode(), none.toString());
+      assertTrue(none.stderr().startsWith("jvm-ebpf-agent detach: no agent active in " + pid), none.toString());
+    } finally {
+      target.kill();
+    }
+  }
+
+  @Test
+  void twentyCyclesLeakNothing() throws Exception {
+    Path home = Fixtures.jdk(17);
+    TargetJvm.Running target = TargetJvm.on(home).jvmArgs("-Xmx128m", "-XX:+UseG1GC").start(LongRunningApp.class);
+    try {
+      awaitReady(target);
+      String pid = Long.toString(target.pid());
+      List<Integer> programsBefore = programIds();
+      Map<String, Integer> fdsFirst = null;
+      Map<String, Integer> threadsFirst = null;
+      long heapFirst = 0;
+      for (int cycle = 1; cycle <= 20; cycle++) {
+        AgentCli.Output attach = AgentCli.run(home, null, Fixtures.agentJar(), "attach", pid, "exporter=none");
+        assertEquals(0, attach.exitCode(), "cycle " + cycle + ": " + attach);
+        AgentCli.Output detach = AgentCli.run(home, null, Fixtures.agentJar(), "detach", pid);
+        assertEquals(0, detach.exitCode(), "cycle " + cycle + ": " + detach);
+        assertEquals(programsBefore, programIds(), "programs after cycle " + cycle);
+        if (cycle == 1) {
+          fdsFirst = fds(target.pid());
+          threadsFirst = ownThreadsIgnoringIdleHttp(threads(target.pid()));
+        } else if (cycle == 3) {
+          // After a few cycles: what the first start leaves for good (classes, caches) has settled.
+          heapFirst = heapAfterGc(home, target.pid());
+        }
+      }
+      assertEquals(fdsFirst, fds(target.pid()), "descriptors after 20 cycles against after the first");
+      assertEquals(threadsFirst, ownThreadsIgnoringIdleHttp(threads(target.pid())), "threads after 20 cycles");
+      long heapLast = heapAfterGc(home, target.pid());
+      System.out.printf("20 attach/detach cycles: heap after GC %d KiB after the third, %d KiB after the last "
+          + "(%+.1f%%); descriptors and threads unchanged%n", heapFirst, heapLast,
+          100.0 * (heapLast - heapFirst) / heapFirst);
+      assertTrue(heapLast <= 1.05 * heapFirst, "heap grew: " + heapFirst + " KiB -> " + heapLast + " KiB");
+      assertTrue(target.isAlive());
+    } finally {
+      target.kill();
+    }
+  }
+
+  /** The agent's own threads, by the names it and its SDK give them. */
+  static boolean agentThread(String name) {
+    return name.startsWith("jvm-ebpf-agent") || name.startsWith("PeriodicMetricR");
+  }
+
+  /**
+   * Thread names, except the idle HTTP client threads of a previous export (OkHttp's task runner
+   * and Okio's watchdog end on their own after 60 s without work).
+   */
+  private static Map<String, Integer> ownThreadsIgnoringIdleHttp(Map<String, Integer> threads) {
+    Map<String, Integer> out = new TreeMap<>(threads);
+    out.keySet().removeIf(n -> n.startsWith("OkHttp") || n.startsWith("Okio"));
+    return out;
+  }
+
+  private static boolean jvmOwned(Map<String, Integer> added, long pid) throws IOException {
+    String attachSocket = attachListenerSocket(pid);
+    Set<String> preClose = unnamedUnixSockets();
+    int preCloseSeen = 0;
+    for (Map.Entry<String, Integer> e : added.entrySet()) {
+      String what = e.getKey();
+      if (e.getValue() != 1) {
+        return false;
+      }
+      if (preClose.contains(what) && preCloseSeen++ == 0) {
+        continue;
+      }
+      if (!(what.equals(Fixtures.agentJar().toString()) || what.equals("/dev/random")
+          || what.equals("/dev/urandom") || what.equals(attachSocket))) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /** "socket:[inode]" of every connected Unix stream socket without a name (NIO's socketpair end). */
+  private static Set<String> unnamedUnixSockets() throws IOException {
+    Set<String> out = new java.util.HashSet<>();
+    for (String line : Files.readAllLines(Path.of("/proc/net/unix"), StandardCharsets.UTF_8)) {
+      String[] f = line.trim().split("\\s+");
+      // Num RefCount Protocol Flags Type St Inode [Path]: type 0001 stream, state 03 connected.
+      if (f.length == 7 && f[4].equals("0001") && f[5].equals("03")) {
+        out.add("socket:[" + f[6] + "]");
+      }
+    }
+    return out;
+  }
+
+  /** "socket:[inode]" of the JVM's attach listener (/tmp/.java_pid&lt;pid&gt;), from /proc/net/unix. */
+  private static String attachListenerSocket(long pid) throws IOException {
+    for (String line : Files.readAllLines(Path.of("/proc/net/unix"), StandardCharsets.UTF_8)) {
+      String[] f = line.trim().split("\\s+");
+      // HotSpot binds <tmp>/.java_pid<pid>.tmp, then renames it; /proc shows the bound name.
+      if (f.length >= 8 && (f[7].endsWith("/.java_pid" + pid) || f[7].endsWith("/.java_pid" + pid + ".tmp"))) {
+        return "socket:[" + f[6] + "]";
+      }
+    }
+    return "none";
+  }
+
+  /** /proc/net/tcp, tcp6 and unix, for messages. */
+  private static String sockets() throws IOException {
+    StringBuilder out = new StringBuilder();
+    for (String f : List.of("/proc/net/tcp", "/proc/net/tcp6", "/proc/net/unix")) {
+      out.append('\n').append(f).append(":\n").append(Files.readString(Path.of(f)));
+    }
+    return out.toString();
+  }
+
+  /** Open descriptors by what they point at (counts of each). */
+  static Map<String, Integer> fds(long pid) throws IOException {
+    Map<String, Integer> out = new TreeMap<>();
+    try (Stream<Path> fds = Files.list(Path.of("/proc/" + pid + "/fd"))) {
+      for (Path fd : (Iterable<Path>) fds::iterator) {
+        try {
+          out.merge(Files.readSymbolicLink(fd).toString(), 1, Integer::sum);
+        } catch (IOException closedMeanwhile) {
+          // Gone between list and read.
+        }
+      }
+    }
+    return out;
+  }
+
+  static Map<String, Integer> threads(long pid) throws IOException {
+    Map<String, Integer> out = new TreeMap<>();
+    try (Stream<Path> tasks = Files.list(Path.of("/proc/" + pid + "/task"))) {
+      for (Path task : (Iterable<Path>) tasks::iterator) {
+        try {
+          out.merge(Files.readString(task.resolve("comm")).strip(), 1, Integer::sum);
+        } catch (IOException endedMeanwhile) {
+          // Gone between list and read.
+        }
+      }
+    }
+    return out;
+  }
+
+  private static Map<String, Integer> difference(Map<String, Integer> a, Map<String, Integer> b) {
+    Map<String, Integer> out = new TreeMap<>();
+    a.forEach((k, n) -> {
+      int more = n - b.getOrDefault(k, 0);
+      if (more > 0) {
+        out.put(k, more);
+      }
+    });
+    return out;
+  }
+
+  private static int total(Map<String, Integer> counts) {
+    return counts.values().stream().mapToInt(Integer::intValue).sum();
+  }
+
+  private static List<Integer> programIds() throws Exception {
+    return ProcessIsolationIT.programs().stream().map(ProcessIsolationIT.Program::id).sorted().toList();
+  }
+
+  /** Heap in use right after a full collection, from the JVM's own jcmd. */
+  private static long heapAfterGc(Path home, long pid) throws Exception {
+    run(home.resolve("bin/jcmd").toString(), Long.toString(pid), "GC.run");
+    run(home.resolve("bin/jcmd").toString(), Long.toString(pid), "GC.run");
+    String info = run(home.resolve("bin/jcmd").toString(), Long.toString(pid), "GC.heap_info");
+    Matcher m = Pattern.compile("used (\\d+)K").matcher(info);
+    if (!m.find()) {
+      throw new AssertionError("no heap figure in jcmd GC.heap_info:\n" + info);
+    }
+    return Long.parseLong(m.group(1));
+  }
+
+  private static String run(String... command) throws Exception {
+    Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    if (!p.waitFor(60, TimeUnit.SECONDS) || p.exitValue() != 0) {
+      p.destroyForcibly();
+      throw new AssertionError(String.join(" ", command) + " failed:\n" + out);
+    }
+    return out;
+  }
+
+  private void awaitExport() throws InterruptedException {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+    while (receiver.latest("jvm.ebpf.probe.events").isEmpty() && System.nanoTime() < deadline) {
+      Thread.sleep(100);
+    }
+    assertTrue(receiver.latest("jvm.ebpf.probe.events").isPresent(), "the attached agent exported");
+  }
+
+  private static void awaitReady(TargetJvm.Running target) throws InterruptedException {
+    // The JVM must be up (its main running) before the attach file makes sense to it.
+    Thread.sleep(1500);
+    assertTrue(target.isAlive(), "the target started");
+  }
+}
