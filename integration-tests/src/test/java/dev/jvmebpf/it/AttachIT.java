@@ -67,6 +67,36 @@ class AttachIT extends ReceiverTest {
     }
   }
 
+  @org.junit.jupiter.api.Test
+  void listShowsTheJvmsAndWhereTheAgentRuns() throws Exception {
+    TargetJvm.Running plain = TargetJvm.on(Fixtures.jdk(17)).start(PlainApp.class, "60000");
+    TargetJvm.Running observed = TargetJvm.on(Fixtures.jdk(25)).withAgent("exporter=none")
+        .start(PlainApp.class, "60000");
+    TargetJvm.Running closed = TargetJvm.on(Fixtures.jdk(17)).jvmArgs("-XX:+DisableAttachMechanism")
+        .start(PlainApp.class, "60000");
+    try {
+      Thread.sleep(2000); // the agent extracts and loads its libraries meanwhile
+      AgentCli.Output list = AgentCli.run(Fixtures.jdk(17), null, Fixtures.agentJar(), "list");
+      assertEquals(0, list.exitCode(), list.toString());
+      String plainLine = line(list.stdout(), plain.pid());
+      assertTrue(plainLine.matches(plain.pid() + "\\s+17\\.\\S*\\s+no\\s+" + PlainApp.class.getName()), plainLine);
+      String observedLine = line(list.stdout(), observed.pid());
+      assertTrue(observedLine.matches(observed.pid() + "\\s+25\\S*\\s+yes\\s+" + PlainApp.class.getName()),
+          observedLine);
+      assertTrue(list.stdout().lines().noneMatch(l -> l.startsWith(closed.pid() + " ")),
+          "a JVM that takes no attach is not listed:\n" + list.stdout());
+    } finally {
+      plain.kill();
+      observed.kill();
+      closed.kill();
+    }
+  }
+
+  private static String line(String text, long pid) {
+    return text.lines().filter(l -> l.startsWith(pid + " ")).findFirst()
+        .orElseThrow(() -> new AssertionError("no line for " + pid + " in\n" + text)).strip();
+  }
+
   @ParameterizedTest(name = "JDK {0}")
   @ValueSource(ints = {17, 25})
   void everyErrorIsOneLineAndANonZeroStatus(int jdk) throws Exception {

@@ -14,7 +14,6 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
-import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
@@ -99,10 +98,17 @@ class DetachIT extends ReceiverTest {
       List<Integer> programsBefore = programIds();
       Map<String, Integer> fdsFirst = null;
       Map<String, Integer> threadsFirst = null;
-      long heapFirst = 0;
+      LiveHeap heapFirst = null;
       for (int cycle = 1; cycle <= 20; cycle++) {
         AgentCli.Output attach = AgentCli.run(home, null, Fixtures.agentJar(), "attach", pid, "exporter=none");
         assertEquals(0, attach.exitCode(), "cycle " + cycle + ": " + attach);
+        if (cycle == 2) {
+          // While attached, the histogram shows them: the zero counts below can fail.
+          LiveHeap attached = liveHeap(home, target.pid());
+          for (String cls : AGENT_OBJECTS) {
+            assertTrue(attached.instances().getOrDefault(cls, 0L) > 0, cls + " while attached: " + attached.instances());
+          }
+        }
         AgentCli.Output detach = AgentCli.run(home, null, Fixtures.agentJar(), "detach", pid);
         assertEquals(0, detach.exitCode(), "cycle " + cycle + ": " + detach);
         assertEquals(programsBefore, programIds(), "programs after cycle " + cycle);
@@ -111,21 +117,31 @@ class DetachIT extends ReceiverTest {
           threadsFirst = ownThreadsIgnoringIdleHttp(threads(target.pid()));
         } else if (cycle == 3) {
           // After a few cycles: what the first start leaves for good (classes, caches) has settled.
-          heapFirst = heapAfterGc(home, target.pid());
+          heapFirst = liveHeap(home, target.pid());
         }
       }
       assertEquals(fdsFirst, fds(target.pid()), "descriptors after 20 cycles against after the first");
       assertEquals(threadsFirst, ownThreadsIgnoringIdleHttp(threads(target.pid())), "threads after 20 cycles");
-      long heapLast = heapAfterGc(home, target.pid());
-      System.out.printf("20 attach/detach cycles: heap after GC %d KiB after the third, %d KiB after the last "
-          + "(%+.1f%%); descriptors and threads unchanged%n", heapFirst, heapLast,
-          100.0 * (heapLast - heapFirst) / heapFirst);
-      assertTrue(heapLast <= 1.05 * heapFirst, "heap grew: " + heapFirst + " KiB -> " + heapLast + " KiB");
+      LiveHeap heapLast = liveHeap(home, target.pid());
+      System.out.printf("20 attach/detach cycles: live heap %d KiB after the third, %d KiB after the last "
+          + "(%+.1f%%); descriptors and threads unchanged%n", heapFirst.bytes() / 1024, heapLast.bytes() / 1024,
+          100.0 * (heapLast.bytes() - heapFirst.bytes()) / heapFirst.bytes());
+      assertTrue(Math.abs(heapLast.bytes() - heapFirst.bytes()) <= 0.05 * heapFirst.bytes(),
+          "live heap " + heapFirst.bytes() + " -> " + heapLast.bytes() + " bytes");
+      // Nothing of a detached agent is alive: not its runtime, probes or SDK.
+      for (String cls : AGENT_OBJECTS) {
+        assertEquals(0L, heapLast.instances().getOrDefault(cls, 0L), "live instances of " + cls);
+      }
       assertTrue(target.isAlive());
     } finally {
       target.kill();
     }
   }
+
+  /** Classes of which a running agent has instances, and a detached one none. */
+  static final List<String> AGENT_OBJECTS = List.of("dev.jvmebpf.agent.AgentRuntime", "dev.jvmebpf.bpf.gc.GcProbes",
+      "dev.jvmebpf.bpf.libbpf.BpfObject", "dev.jvmebpf.otel.KernelMetricProducer",
+      "dev.jvmebpf.shaded.io.opentelemetry.sdk.metrics.SdkMeterProvider");
 
   /** The agent's own threads, by the names it and its SDK give them. */
   static boolean agentThread(String name) {
@@ -244,16 +260,27 @@ class DetachIT extends ReceiverTest {
     return ProcessIsolationIT.programs().stream().map(ProcessIsolationIT.Program::id).sorted().toList();
   }
 
-  /** Heap in use right after a full collection, from the JVM's own jcmd. */
-  private static long heapAfterGc(Path home, long pid) throws Exception {
-    run(home.resolve("bin/jcmd").toString(), Long.toString(pid), "GC.run");
-    run(home.resolve("bin/jcmd").toString(), Long.toString(pid), "GC.run");
-    String info = run(home.resolve("bin/jcmd").toString(), Long.toString(pid), "GC.heap_info");
-    Matcher m = Pattern.compile("used (\\d+)K").matcher(info);
-    if (!m.find()) {
-      throw new AssertionError("no heap figure in jcmd GC.heap_info:\n" + info);
+  /** Live objects after a full collection, from the JVM's own class histogram (jcmd). */
+  record LiveHeap(long bytes, Map<String, Long> instances) {}
+
+  private static LiveHeap liveHeap(Path home, long pid) throws Exception {
+    // GC.class_histogram collects first and counts only what survives: the application's
+    // garbage, allocated between a collection and a reading, does not count.
+    String histogram = run(home.resolve("bin/jcmd").toString(), Long.toString(pid), "GC.class_histogram");
+    Map<String, Long> instances = new TreeMap<>();
+    long total = -1;
+    for (String line : histogram.lines().toList()) {
+      String[] f = line.trim().split("\\s+");
+      if (f.length >= 3 && f[0].equals("Total")) {
+        total = Long.parseLong(f[2]);
+      } else if (f.length >= 4 && f[0].endsWith(":")) {
+        instances.merge(f[3], Long.parseLong(f[1]), Long::sum);
+      }
     }
-    return Long.parseLong(m.group(1));
+    if (total < 0) {
+      throw new AssertionError("no total in jcmd GC.class_histogram:\n" + histogram);
+    }
+    return new LiveHeap(total, instances);
   }
 
   private static String run(String... command) throws Exception {
