@@ -47,6 +47,8 @@ class AttachIT extends ReceiverTest {
       TargetJvm.Result run = target.await(Duration.ofSeconds(90));
       assertEquals(0, run.exitCode(), run.stderr());
       assertTrue(run.value("AGENT").startsWith("on: gc"), run.stdout());
+      assertTrue(run.values("TALK_FAILED").isEmpty() && Long.parseLong(run.value("EXCHANGES")) > 100,
+          "its socket conversation went on through the attach: " + run.stdout());
 
       // One agent, one export (at exit): a second copy would have exported too.
       long exports = receiver.received().stream().filter(r -> r.request().toString().contains("jvm.gc.duration"))

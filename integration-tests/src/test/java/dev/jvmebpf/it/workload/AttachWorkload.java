@@ -1,12 +1,17 @@
 package dev.jvmebpf.it.workload;
 
 import java.lang.management.ManagementFactory;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
 /**
- * Runs in a JVM started without the agent. Collects (allocation and System.gc()) until an agent
+ * Runs in a JVM started without the agent. Keeps a loopback socket conversation going on a thread
+ * of its own (so the agent arrives in a JVM doing network work) and collects (allocation and
+ * System.gc()) until an agent
  * announces itself through its status property, pauses while the agent starts, then collects for
  * the given time and prints the MXBeans' counts for that window:
  *
@@ -25,6 +30,9 @@ public final class AttachWorkload {
   public static void main(String[] args) throws Exception {
     long window = Long.parseLong(args[0]);
     long maxWait = args.length > 1 ? Long.parseLong(args[1]) : 60_000;
+    Thread talk = new Thread(AttachWorkload::talk, "loopback-talk");
+    talk.setDaemon(true);
+    talk.start();
     System.out.println("READY");
     long giveUp = System.nanoTime() + maxWait * 1_000_000L;
     long nextGc = System.nanoTime();
@@ -61,6 +69,28 @@ public final class AttachWorkload {
       System.out.println("BEAN " + e.getKey() + "\t" + (e.getValue() - before.get(e.getKey())));
     }
     System.out.println("UPTIME_MS " + ManagementFactory.getRuntimeMXBean().getUptime());
+    System.out.println("EXCHANGES " + exchanges);
+  }
+
+  static volatile long exchanges;
+
+  /** A request and a reply of 64 bytes each over loopback TCP, every few milliseconds, for good. */
+  private static void talk() {
+    try (ServerSocket server = new ServerSocket(0, 1, InetAddress.getLoopbackAddress());
+         Socket client = new Socket(InetAddress.getLoopbackAddress(), server.getLocalPort());
+         Socket peer = server.accept()) {
+      byte[] message = new byte[64];
+      while (true) {
+        client.getOutputStream().write(message);
+        peer.getInputStream().readNBytes(message, 0, message.length);
+        peer.getOutputStream().write(message);
+        client.getInputStream().readNBytes(message, 0, message.length);
+        exchanges++;
+        Thread.sleep(5);
+      }
+    } catch (Exception e) {
+      System.out.println("TALK_FAILED " + e);
+    }
   }
 
   private static void collect(int objects) {
