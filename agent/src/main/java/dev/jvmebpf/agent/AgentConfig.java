@@ -47,7 +47,7 @@ public final class AgentConfig {
     k.put("probes.allocation", new String[] {"true",
         "heap allocation: TLAB and outside-TLAB sizes, bytes by thread and class (uprobes in libjvm)"});
     k.put("probes.native", new String[] {"false",
-        "native allocation through libc malloc/free/mmap (uprobes in libc; costs about 1-2 us per call)"});
+        "native allocation through libc malloc/free/mmap (uprobes in libc; adds microseconds to each call)"});
     k.put("debug", new String[] {"false", "libbpf's messages and the agent's details on stderr"});
     return Collections.unmodifiableMap(k);
   }
