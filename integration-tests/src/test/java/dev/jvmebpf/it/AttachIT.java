@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.jvmebpf.it.workload.AttachWorkload;
 import dev.jvmebpf.it.workload.PlainApp;
 import io.opentelemetry.proto.metrics.v1.ExponentialHistogramDataPoint;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -66,6 +67,45 @@ class AttachIT extends ReceiverTest {
           jdk, collections);
     } finally {
       target.kill();
+    }
+  }
+
+  /**
+   * A runtime image without jdk.attach (jlink), for the target and for the command alike: the
+   * command speaks the attach protocol itself, the target needs only what the agent uses.
+   */
+  @ParameterizedTest(name = "JDK {0}")
+  @ValueSource(ints = {17, 25})
+  void worksWithoutTheJdkAttachModule(int jdk) throws Exception {
+    Path image = Files.createTempDirectory("jeb-jre-").resolve("image");
+    try {
+      Process jlink = new ProcessBuilder(Fixtures.jdk(jdk).resolve("bin/jlink").toString(), "--add-modules",
+          "java.base,java.instrument,java.logging,java.management,jdk.management,jdk.unsupported",
+          "--output", image.toString(), "--strip-debug", "--no-header-files", "--no-man-pages")
+          .redirectErrorStream(true).start();
+      String jlinkOutput = new String(jlink.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+      assertTrue(jlink.waitFor(120, TimeUnit.SECONDS) && jlink.exitValue() == 0, "jlink: " + jlinkOutput);
+      assertTrue(!Files.exists(image.resolve("lib/libattach.so")), "the image has no jdk.attach");
+
+      receiver.clear();
+      TargetJvm.Running target = TargetJvm.on(image).start(AttachWorkload.class, "2000");
+      try {
+        Thread.sleep(1500);
+        AgentCli.Output attach = AgentCli.run(image, null, Fixtures.agentJar(), "attach", Long.toString(target.pid()),
+            receiver.agentArguments("http/protobuf"));
+        assertEquals(0, attach.exitCode(), attach.toString());
+        TargetJvm.Result run = target.await(Duration.ofSeconds(90));
+        assertEquals(0, run.exitCode(), run.stderr());
+        Map<String, ExponentialHistogramDataPoint> ours = receiver.gcDurations();
+        run.beans().forEach((name, count) -> assertEquals(count,
+            ours.containsKey(name) ? ours.get(name).getCount() : 0L, "collections of " + name));
+      } finally {
+        target.kill();
+      }
+    } finally {
+      try (var files = Files.walk(image.getParent())) {
+        files.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+      }
     }
   }
 
