@@ -134,13 +134,12 @@ final class AgentRuntime {
 
   /** The detach command's request: stop, say so, publish its attach id. */
   static void detach(String arguments) {
-    boolean wasRunning;
+    AgentLog log;
     synchronized (LOCK) {
-      wasRunning = running != null;
+      log = running != null ? running.log : null;
     }
-    AgentLog log = running != null ? running.log : new AgentLog(System.err, false);
     stopRunning("detach");
-    if (wasRunning) {
+    if (log != null) {
       log.status("detached: every probe removed; the application goes on without the agent");
     }
     setStatus("detached");
