@@ -42,13 +42,25 @@ SRC
            -o "Dir::State::Lists=$work/apt/lists" -o APT::Sandbox::User=root)
   echo "build-libbpf.sh: fetching Debian sources of libbpf, elfutils, zlib" >&2
   apt-get "${aptopts[@]}" -qq update
-  (cd "$work/src" && apt-get "${aptopts[@]}" -qq source --download-only libbpf elfutils zlib >/dev/null)
+  # An index may list a version its pool no longer serves (seen: a security update of zlib whose
+  # files answered 404), so each version the indexes list is tried, newest first.
   for pkg in zlib elfutils libbpf; do
-    (cd "$work/src" && dpkg-source -x --no-check "$(ls ${pkg}_*.dsc | head -n1)" >/dev/null)
+    fetched=""
+    for version in $(apt-cache "${aptopts[@]}" showsrc "$pkg" | awk -v p="$pkg" \
+        '/^Package:/ {ours = ($2 == p)} ours && /^Version:/ {print $2}' | sort -u -r -V); do
+      rm -rf "$work/dl" && mkdir -p "$work/dl"
+      if (cd "$work/dl" && apt-get "${aptopts[@]}" -qq source --download-only "$pkg=$version" >/dev/null 2>&1); then
+        fetched=$version
+        break
+      fi
+      echo "build-libbpf.sh: source of $pkg $version not served, trying an older one" >&2
+    done
+    [ -n "$fetched" ] || { echo "build-libbpf.sh: no version of the source package $pkg could be fetched" >&2; exit 1; }
+    (cd "$work/dl" && dpkg-source -x --no-check "$(ls ${pkg}_*.dsc | head -n1)" "$work/src/$pkg-src" >/dev/null)
   done
-  zsrc=$(ls -d "$work"/src/zlib-*/ | head -n1)
-  esrc=$(ls -d "$work"/src/elfutils-*/ | head -n1)
-  bsrc=$(ls -d "$work"/src/libbpf-*/ | head -n1)
+  zsrc=$work/src/zlib-src
+  esrc=$work/src/elfutils-src
+  bsrc=$work/src/libbpf-src
 
   echo "build-libbpf.sh: building zlib" >&2
   (cd "$zsrc" && CFLAGS="-O2 -fPIC" ./configure --static >/dev/null && make -s -j"$jobs" libz.a >/dev/null)
