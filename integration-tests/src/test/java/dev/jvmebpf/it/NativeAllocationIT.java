@@ -53,7 +53,10 @@ class NativeAllocationIT extends ReceiverTest {
       }
     }
     long baseline = last(outstanding, Long.MIN_VALUE, before);
-    long peak = last(outstanding, allocatedAt, freeingAt);
+    // The highest while held: a point is stamped when its collection begins and read a moment
+    // later, so on a loaded machine the last one before FREEING_MS may already see frees.
+    long peak = outstanding.stream().filter(p -> p[0] >= allocatedAt && p[0] <= freeingAt).mapToLong(p -> p[1])
+        .max().orElseThrow(() -> new AssertionError("no export between " + allocatedAt + " and " + freeingAt));
     long after = last(outstanding, freedAt, Long.MAX_VALUE);
     System.out.printf("JDK %d: direct pool +%d / -%d bytes; outstanding malloc bytes %d -> %d -> %d%n",
         jdk, poolAllocated, poolFreed, baseline, peak, after);
