@@ -10,12 +10,12 @@ import dev.jvmebpf.bpf.libbpf.BpfObject;
 import dev.jvmebpf.bpf.libbpf.BpfUnsupportedException;
 import dev.jvmebpf.bpf.libbpf.Libbpf;
 import dev.jvmebpf.bpf.process.JvmProcess;
+import dev.jvmebpf.bpf.x86.LibcHooks;
+import dev.jvmebpf.bpf.x86.ProbePlacement;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.function.ToLongFunction;
 
 /**
  * The native allocation probe family (opt-in): uprobes, for our pid only, on our libc's
@@ -28,27 +28,27 @@ public final class NativeAllocationProbes implements AutoCloseable {
   /** Blocks tracked at once by default; beyond, allocations are counted as dropped. */
   public static final int DEFAULT_LIVE_BLOCKS = 1 << 20;
 
-  /** libc function, its entry program, its return program (null: entry only). */
-  private record Hook(String function, String entry, String exit) {}
-
-  private static final List<Hook> HOOKS = List.of(
-      new Hook("malloc", "uprobe_malloc", "uretprobe_malloc"),
-      new Hook("calloc", "uprobe_calloc", "uretprobe_calloc"),
-      new Hook("realloc", "uprobe_realloc", "uretprobe_realloc"),
-      new Hook("posix_memalign", "uprobe_posix_memalign", "uretprobe_posix_memalign"),
-      new Hook("free", "uprobe_free", null),
-      new Hook("mmap", "uprobe_mmap", "uretprobe_mmap"),
-      new Hook("munmap", "uprobe_munmap", null));
+  private static final List<LibcHooks.Hook> HOOKS = List.of(
+      new LibcHooks.Hook("malloc", "uprobe_malloc", "uretprobe_malloc"),
+      new LibcHooks.Hook("calloc", "uprobe_calloc", "uretprobe_calloc"),
+      new LibcHooks.Hook("realloc", "uprobe_realloc", "uretprobe_realloc"),
+      new LibcHooks.Hook("posix_memalign", "uprobe_posix_memalign", "uretprobe_posix_memalign"),
+      new LibcHooks.Hook("free", "uprobe_free", null),
+      new LibcHooks.Hook("mmap", "uprobe_mmap", "uretprobe_mmap"),
+      new LibcHooks.Hook("munmap", "uprobe_munmap", null));
 
   private final BpfObject object;
   private final HistogramLayout layout;
   private final BpfMap sizes;
   private final BpfMap outstanding;
   private final BpfMap stats;
+  private final List<ProbePlacement> placements;
 
-  private NativeAllocationProbes(BpfObject object, HistogramLayout layout) throws BpfException {
+  private NativeAllocationProbes(BpfObject object, HistogramLayout layout, List<ProbePlacement> placements)
+      throws BpfException {
     this.object = object;
     this.layout = layout;
+    this.placements = placements;
     this.sizes = object.map("native_size");
     this.outstanding = object.map("native_outstanding");
     this.stats = object.map("native_stats");
@@ -59,12 +59,12 @@ public final class NativeAllocationProbes implements AutoCloseable {
    *
    * @param layout histogram layout for sizes in bytes
    * @param liveBlocks at most this many blocks are tracked at once
-   * @param offsetOf where in each libc function to place its probes (0: the entry); a non-zero
-   *     offset must be reached once per call, before the stack or the argument registers change
+   * @param atEntry probe every function at its entry instead of where decoding our libc finds an
+   *     emulated instruction (see {@link ProbePlacement}); for comparisons
    */
   public static NativeAllocationProbes attach(Libbpf libbpf, JvmProcess jvm, HistogramLayout layout, int liveBlocks,
-      ToLongFunction<String> offsetOf) throws BpfException {
-    Path libc = jvm.libc().orElseThrow(() -> new BpfUnsupportedException(
+      boolean atEntry) throws BpfException {
+    jvm.libc().orElseThrow(() -> new BpfUnsupportedException(
         "native allocation: no libc.so in /proc/self/maps (not glibc?)", 0));
     ByteBuffer config = NativeAllocationStructs.NATIVE_CONFIG.allocate();
     jvm.writeFilter(config.position(NativeAllocationStructs.NATIVE_CONFIG.offset("process")));
@@ -74,19 +74,21 @@ public final class NativeAllocationProbes implements AutoCloseable {
       object.setConfig("config", config.array());
       object.setMaxEntries("native_live", liveBlocks);
       object.load();
-      for (Hook hook : HOOKS) {
-        long offset = offsetOf.applyAsLong(hook.function());
-        // The return probe first: a call whose entry is recorded must also have its return seen.
-        if (hook.exit() != null) {
-          object.attachUprobe(hook.exit(), jvm.pid(), libc, hook.function(), offset, true);
-        }
-        object.attachUprobe(hook.entry(), jvm.pid(), libc, hook.function(), offset, false);
+      LibcHooks.Attached attached = LibcHooks.attach(object, jvm, HOOKS, atEntry, "native allocation");
+      if (!attached.missing().isEmpty()) {
+        throw new BpfUnsupportedException("native allocation: this libc has no " + String.join(", ",
+            attached.missing()), 0);
       }
-      return new NativeAllocationProbes(object, layout);
+      return new NativeAllocationProbes(object, layout, attached.placements());
     } catch (BpfException | RuntimeException e) {
       object.close();
       throw e;
     }
+  }
+
+  /** Where each function was probed and why. */
+  public List<ProbePlacement> placements() {
+    return placements;
   }
 
   public List<String> attachedPrograms() {

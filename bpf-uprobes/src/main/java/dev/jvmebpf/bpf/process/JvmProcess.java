@@ -21,6 +21,7 @@ public final class JvmProcess {
   private final Path libc;
   private final long libjvmBase;
   private ElfFile libjvmElf;
+  private ElfFile libcElf;
 
   private JvmProcess(int pid, long pidNamespaceDevice, long pidNamespaceInode, Path libjvm, Path libc,
       long libjvmBase) {
@@ -64,6 +65,17 @@ public final class JvmProcess {
       libjvmElf = ElfFile.read(libjvm);
     }
     return libjvmElf;
+  }
+
+  /** libc parsed (mapped read-only once, on first use); IOException when there is no libc. */
+  public synchronized ElfFile libcElf() throws IOException {
+    if (libc == null) {
+      throw new IOException("no libc.so in /proc/self/maps (not glibc?)");
+    }
+    if (libcElf == null) {
+      libcElf = ElfFile.read(libc);
+    }
+    return libcElf;
   }
 
   /**

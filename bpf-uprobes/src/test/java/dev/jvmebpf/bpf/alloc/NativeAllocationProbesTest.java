@@ -27,7 +27,10 @@ class NativeAllocationProbesTest {
     BufferPoolMXBean direct = ManagementFactory.getPlatformMXBeans(BufferPoolMXBean.class).stream()
         .filter(b -> b.getName().equals("direct")).findFirst().orElseThrow();
     try (NativeAllocationProbes probes = NativeAllocationProbes.attach(libbpf, JvmProcess.current(), bytes,
-        NativeAllocationProbes.DEFAULT_LIVE_BLOCKS, function -> 0)) {
+        NativeAllocationProbes.DEFAULT_LIVE_BLOCKS, false)) {
+      // free is probed after its NULL test, on the branch the kernel emulates.
+      assertTrue(probes.placements().stream().anyMatch(p -> p.function().equals("free") && p.offset() > 0
+          && p.emulated()), probes.placements().toString());
       long poolBefore = direct.getMemoryUsed();
       NativeAllocationSnapshot.AllocatorUsage before = malloc(probes.snapshot());
 
