@@ -36,7 +36,7 @@ build: deps
 test: deps
 	$(MVN) verify
 
-# A 20 s allocation-heavy workload with the agent, histograms printed on the console.
+# A 20 s allocation-heavy workload with loopback traffic and lookups, histograms on the console.
 demo: build
 	java -javaagent:$(AGENT_JAR)=exporter=console,interval=10s -Xmx256m -jar $(AGENT_JAR) demo
 

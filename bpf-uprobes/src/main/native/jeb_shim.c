@@ -159,3 +159,20 @@ int jeb_kill(int pid, int sig)
 {
 	return kill((pid_t)pid, sig) == 0 ? 0 : -errno;
 }
+
+/*
+ * Where errno lives relative to the thread pointer (%fs:0 on x86-64, the TCB's pointer to
+ * itself): glibc keeps errno in its static TLS block, at the same offset from the thread pointer
+ * in every thread. The socket probes read a failed call's errno from there. 0 when unknown.
+ */
+long jeb_errno_tp_offset(void)
+{
+#if defined(__x86_64__)
+	unsigned long tp;
+
+	__asm__("mov %%fs:0, %0" : "=r"(tp));
+	return (long)((unsigned long)&errno - tp);
+#else
+	return 0;
+#endif
+}

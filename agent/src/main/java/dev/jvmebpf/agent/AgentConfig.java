@@ -48,6 +48,11 @@ public final class AgentConfig {
         "heap allocation: TLAB and outside-TLAB sizes, bytes by thread and class (uprobes in libjvm)"});
     k.put("probes.native", new String[] {"false",
         "native allocation through libc malloc/free/mmap (uprobes in libc; adds microseconds to each call)"});
+    k.put("probes.socket", new String[] {"true",
+        "socket I/O and connects: durations, sizes, errors by peer (uprobes in libc; about 1 us per read/write)"});
+    k.put("probes.dns", new String[] {"true", "name lookups: getaddrinfo durations by name and result (uprobes in libc)"});
+    k.put("probes.placement", new String[] {"decoded",
+        "decoded: libc probes on the first emulated instruction found by decoding libc; entry: at offset 0"});
     k.put("debug", new String[] {"false", "libbpf's messages and the agent's details on stderr"});
     return Collections.unmodifiableMap(k);
   }
@@ -124,6 +129,17 @@ public final class AgentConfig {
       case "false", "no", "off", "0" -> false;
       default -> throw new IllegalArgumentException(key + "=" + raw + " is not true or false");
     };
+  }
+
+  /** The value of {@code key}, which must be one of {@code choices} (case-insensitive). */
+  public String getChoice(String key, String... choices) {
+    String raw = get(key).orElse(choices[0]).trim().toLowerCase(Locale.ROOT);
+    for (String choice : choices) {
+      if (choice.equals(raw)) {
+        return choice;
+      }
+    }
+    throw new IllegalArgumentException(key + "=" + raw + " is not one of " + String.join(", ", choices));
   }
 
   /**

@@ -13,10 +13,16 @@ import dev.jvmebpf.bpf.libbpf.BpfException;
 import dev.jvmebpf.bpf.libbpf.BpfPermissionException;
 import dev.jvmebpf.bpf.libbpf.Errno;
 import dev.jvmebpf.bpf.libbpf.Libbpf;
+import dev.jvmebpf.bpf.net.DnsProbes;
+import dev.jvmebpf.bpf.net.DnsSnapshot;
+import dev.jvmebpf.bpf.net.SocketProbes;
+import dev.jvmebpf.bpf.net.SocketSnapshot;
 import dev.jvmebpf.bpf.process.JvmProcess;
 import dev.jvmebpf.bpf.safepoint.SafepointProbes;
 import dev.jvmebpf.bpf.safepoint.SafepointSnapshot;
+import dev.jvmebpf.bpf.x86.ProbePlacement;
 import dev.jvmebpf.otel.AllocationMetrics;
+import dev.jvmebpf.otel.DnsMetrics;
 import dev.jvmebpf.otel.GcMetrics;
 import dev.jvmebpf.otel.KernelMetricData;
 import dev.jvmebpf.otel.KernelMetricProducer;
@@ -25,6 +31,7 @@ import dev.jvmebpf.otel.MetricSource;
 import dev.jvmebpf.otel.NativeAllocationMetrics;
 import dev.jvmebpf.otel.ProbeMetrics;
 import dev.jvmebpf.otel.SafepointMetrics;
+import dev.jvmebpf.otel.SocketMetrics;
 import io.opentelemetry.api.common.Attributes;
 import io.opentelemetry.sdk.common.Clock;
 import io.opentelemetry.sdk.common.InstrumentationScopeInfo;
@@ -70,6 +77,8 @@ final class AgentRuntime {
   private Libbpf libbpf;
   private final List<AutoCloseable> closeables = new ArrayList<>();
   private boolean stopped;
+  /** probes.placement=entry: libc functions probed at offset 0 instead of where decoding says. */
+  private boolean libcProbesAtEntry;
 
   private AgentRuntime(AgentConfig config, AgentLog log, Path privateDir, String version) {
     this.config = config;
@@ -154,6 +163,12 @@ final class AgentRuntime {
     try {
       scale = config.getInt("scale", HistogramLayout.MIN_SCALE, HistogramLayout.MAX_SCALE);
       cardinality = config.getInt("cardinality.limit", 1, 4096);
+      for (String key : AgentConfig.KEYS.keySet()) {
+        if (key.startsWith("probes.") && !key.equals("probes.placement")) {
+          config.getBoolean(key);
+        }
+      }
+      libcProbesAtEntry = config.getChoice("probes.placement", "decoded", "entry").equals("entry");
     } catch (IllegalArgumentException e) {
       log.status("not started: " + e.getMessage());
       setStatus("off: " + e.getMessage());
@@ -290,7 +305,8 @@ final class AgentRuntime {
     if (config.getBoolean("probes.native")) {
       try {
         NativeAllocationProbes nativeAllocation = NativeAllocationProbes.attach(libbpf, jvm, bytesLayout,
-            NativeAllocationProbes.DEFAULT_LIVE_BLOCKS, function -> 0);
+            NativeAllocationProbes.DEFAULT_LIVE_BLOCKS, libcProbesAtEntry);
+        logPlacements("native", nativeAllocation.placements());
         if (!register(nativeAllocation)) {
           return "stopping";
         }
@@ -305,7 +321,49 @@ final class AgentRuntime {
         problems.add("native off: " + e.getMessage());
       }
     }
+    if (config.getBoolean("probes.socket")) {
+      try {
+        SocketProbes sockets = SocketProbes.attach(libbpf, jvm, layout, bytesLayout, cardinality, libcProbesAtEntry);
+        logPlacements("socket", sockets.placements());
+        if (!register(sockets)) {
+          return "stopping";
+        }
+        sockets.limitations().forEach(l -> problems.add("socket: " + l));
+        producer.addSource(MetricSource.of("socket", Clock.getDefault().now(), context -> {
+          SocketSnapshot snapshot = sockets.snapshot();
+          List<MetricData> out = new ArrayList<>(SocketMetrics.of(snapshot, context));
+          out.addAll(ProbeMetrics.of(snapshot.probes(), context));
+          return out;
+        }));
+        attached.add("socket");
+      } catch (BpfException e) {
+        problems.add("socket off: " + e.getMessage());
+      }
+    }
+    if (config.getBoolean("probes.dns")) {
+      try {
+        DnsProbes dns = DnsProbes.attach(libbpf, jvm, layout, cardinality, libcProbesAtEntry);
+        logPlacements("dns", dns.placements());
+        if (!register(dns)) {
+          return "stopping";
+        }
+        producer.addSource(MetricSource.of("dns", Clock.getDefault().now(), context -> {
+          DnsSnapshot snapshot = dns.snapshot();
+          List<MetricData> out = new ArrayList<>(DnsMetrics.of(snapshot, context));
+          out.addAll(ProbeMetrics.of(snapshot.probes(), context));
+          return out;
+        }));
+        attached.add("dns");
+      } catch (BpfException e) {
+        problems.add("dns off: " + e.getMessage());
+      }
+    }
     return null;
+  }
+
+  private void logPlacements(String family, List<ProbePlacement> placements) {
+    placements.forEach(p -> log.debug(family + ": " + p.function() + "+" + p.offset()
+        + (p.emulated() ? " (emulated)" : " (single-stepped)") + ": " + p.reason()));
   }
 
   private MetricData exportFailures(MetricContext context) {

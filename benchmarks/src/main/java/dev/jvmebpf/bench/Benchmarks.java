@@ -21,7 +21,7 @@ public final class Benchmarks {
 
   public static void main(String[] args) throws Exception {
     if (args.length == 0 || args[0].equals("--help")) {
-      System.out.println("usage: Benchmarks allocation|allocation-heap|allocation-native [rounds]"
+      System.out.println("usage: Benchmarks allocation|allocation-heap|allocation-native|socket [rounds]"
           + "   (run as root, after make build)");
       return;
     }
@@ -43,6 +43,7 @@ public final class Benchmarks {
       }
       case "allocation-heap" -> heapAllocation(new Runner(java, classes, agent), rounds);
       case "allocation-native" -> nativeAllocation(new Runner(java, classes, agent), rounds);
+      case "socket" -> sockets(new Runner(java, classes, agent), rounds);
       default -> throw new IllegalArgumentException("unknown benchmark " + args[0]);
     }
   }
@@ -62,12 +63,36 @@ public final class Benchmarks {
     runner.compare(heap, rounds, AllocationWorkload.class, "heap");
   }
 
+  static void sockets(Runner runner, int rounds) throws Exception {
+    String agentOnly = COMMON + ",probes.allocation=false";
+    List<Runner.Config> configs = List.of(
+        Runner.Config.without("no agent"),
+        Runner.Config.with("agent, socket probes off", agentOnly + ",probes.socket=false,probes.dns=false"),
+        Runner.Config.with("socket probes, decoded", agentOnly + ",probes.socket=true"),
+        Runner.Config.with("socket probes at entry", agentOnly + ",probes.socket=true,probes.placement=entry"));
+    System.out.println();
+    System.out.println("Loopback ping-pong: 2 threads, 64-byte messages over TCP (blocking SocketChannels), round trips"
+        + " per second, higher is better; each round trip is 2 writes + 2 reads, 4 probed calls");
+    runner.compare(configs, rounds, SocketWorkload.class, "pingpong");
+    System.out.println();
+    System.out.println("UDP sends: 1 thread, 16-byte datagrams on a connected DatagramChannel, sends per second, "
+        + "higher is better; one probed call each. Cost per call = 1/ratio rate - 1/baseline rate");
+    runner.compare(configs, rounds, SocketWorkload.class, "udp");
+    System.out.println();
+    System.out.println("Another process: a JVM without the agent sending UDP (as above) while a second JVM runs the "
+        + "ping-pong without / with socket probes; the first JVM's sends per second, higher is better");
+    runner.compareBeside(List.of(configs.get(0), configs.get(2)), rounds, SocketWorkload.class,
+        List.of("pingpong", "60"), SocketWorkload.class, "udp");
+  }
+
   static void nativeAllocation(Runner runner, int rounds) throws Exception {
     String common = COMMON;
     List<Runner.Config> nativeConfigs = List.of(
         Runner.Config.without("no agent"),
         Runner.Config.with("agent, heap allocation on", common + ",probes.allocation=true"),
-        Runner.Config.with("agent, heap + native on", common + ",probes.allocation=true,probes.native=true"));
+        Runner.Config.with("agent, heap + native on", common + ",probes.allocation=true,probes.native=true"),
+        Runner.Config.with("same, probes at entry", common
+            + ",probes.allocation=true,probes.native=true,probes.placement=entry"));
     System.out.println();
     System.out.println("Native allocation: 1 thread, Unsafe.allocateMemory + freeMemory (libc malloc + free) of "
         + "16..4096 bytes, pairs per second, higher is better");

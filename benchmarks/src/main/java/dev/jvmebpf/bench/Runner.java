@@ -42,6 +42,10 @@ final class Runner {
         results.get(config).add(run(config, workload, args));
       }
     }
+    print(configs, results);
+  }
+
+  private static void print(List<Config> configs, Map<Config, List<Double>> results) {
     double baseline = median(results.get(configs.get(0)));
     System.out.printf(Locale.ROOT, "  %-28s %14s %10s   %s%n", "configuration", "median", "ratio", "runs");
     for (Config config : configs) {
@@ -52,14 +56,47 @@ final class Runner {
     }
   }
 
-  private double run(Config config, Class<?> workload, String... args) throws Exception {
+  /**
+   * Like {@link #compare}, but the measured workload ({@code measured}, always without the
+   * agent) runs while a second JVM runs {@code background} in each configuration: what the
+   * agent in one process costs another.
+   */
+  void compareBeside(List<Config> configs, int rounds, Class<?> background, List<String> backgroundArgs,
+      Class<?> measured, String... args) throws Exception {
+    Map<Config, List<Double>> results = new LinkedHashMap<>();
+    configs.forEach(c -> results.put(c, new ArrayList<>()));
+    for (int round = 0; round < rounds; round++) {
+      for (Config config : configs) {
+        Process beside = start(config, background, backgroundArgs.toArray(String[]::new));
+        try {
+          // Its agent has started (it says so first) before the measured JVM starts.
+          StringBuilder line = new StringBuilder();
+          for (int c; (c = beside.getInputStream().read()) >= 0 && c != '\n'; ) {
+            line.append((char) c);
+          }
+          checkStatus(config, line.toString());
+          results.get(config).add(run(Config.without(config.name()), measured, args));
+        } finally {
+          beside.destroyForcibly();
+          beside.waitFor(10, TimeUnit.SECONDS);
+        }
+      }
+    }
+    print(configs, results);
+  }
+
+  private Process start(Config config, Class<?> workload, String... args) throws IOException {
     List<String> command = new ArrayList<>(List.of(java, "-Xmx1g", "-Xms1g"));
     if (config.agentArguments() != null) {
       command.add("-javaagent:" + agent + "=" + config.agentArguments());
     }
     command.addAll(List.of("-cp", classes, workload.getName()));
     command.addAll(Arrays.asList(args));
-    Process p = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.DISCARD).start();
+    return new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.DISCARD).start();
+  }
+
+  private double run(Config config, Class<?> workload, String... args) throws Exception {
+    Process p = start(config, workload, args);
     String out;
     try {
       out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
@@ -72,11 +109,7 @@ final class Runner {
     String result = null;
     for (String line : out.split("\n")) {
       if (line.startsWith("AGENT ")) {
-        String status = line.substring(6);
-        boolean expectAgent = config.agentArguments() != null;
-        if (expectAgent != !status.equals("none") || (expectAgent && !status.startsWith("on:"))) {
-          throw new IOException(config.name() + ": agent status is '" + status + "'; run as root");
-        }
+        checkStatus(config, line);
       } else if (line.startsWith("RESULT ")) {
         result = line.substring(7).trim();
       }
@@ -85,6 +118,15 @@ final class Runner {
       throw new IOException(config.name() + ": no RESULT line in\n" + out);
     }
     return Double.parseDouble(result);
+  }
+
+  /** The workload's "AGENT status" line against what the configuration asked for. */
+  private static void checkStatus(Config config, String line) throws IOException {
+    String status = line.startsWith("AGENT ") ? line.substring(6) : "(no status line: '" + line + "')";
+    boolean expectAgent = config.agentArguments() != null;
+    if (expectAgent != !status.equals("none") || (expectAgent && !status.startsWith("on:"))) {
+      throw new IOException(config.name() + ": agent status is '" + status + "'; run as root");
+    }
   }
 
   static double median(List<Double> values) {

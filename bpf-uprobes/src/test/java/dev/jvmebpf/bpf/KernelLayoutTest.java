@@ -9,6 +9,8 @@ import dev.jvmebpf.bpf.btf.StructLayout;
 import dev.jvmebpf.bpf.gc.GcStructs;
 import dev.jvmebpf.bpf.hist.HistStructs;
 import dev.jvmebpf.bpf.libbpf.BpfObjectSpec;
+import dev.jvmebpf.bpf.net.DnsStructs;
+import dev.jvmebpf.bpf.net.SocketStructs;
 import dev.jvmebpf.bpf.safepoint.SafepointStructs;
 import java.util.ArrayList;
 import java.util.List;
@@ -67,6 +69,33 @@ class KernelLayoutTest {
     assertEnum(btf, "native_probe", NativeAllocationStructs.PROBE_ENUM, "NATIVE_PROBE_COUNT");
     assertEnum(btf, "native_allocator", NativeAllocationStructs.ALLOCATOR_ENUM, "NATIVE_ALLOCATOR_COUNT");
     assertEquals(NativeAllocationStructs.PROBE_ENUM.size(), NativeAllocationStructs.PROGRAMS.size());
+  }
+
+  @Test
+  void socketMirrorsMatchSocketObject() throws Exception {
+    Btf btf = BpfObjectSpec.fromResource("socket").btf();
+    for (StructLayout layout : List.of(HistStructs.HIST_LAYOUT, HistStructs.HIST, HistStructs.PROBE_STATS,
+        HistStructs.PROCESS_FILTER, SocketStructs.SOCKET_CONFIG, SocketStructs.SOCKET_PEER,
+        SocketStructs.SOCKET_IO_KEY, SocketStructs.SOCKET_CONNECT_KEY)) {
+      assertMirrors(btf, layout);
+    }
+    assertEnum(btf, "socket_probe", SocketStructs.PROBE_ENUM, "SOCKET_PROBE_COUNT");
+    assertEnum(btf, "socket_direction", SocketStructs.DIRECTION_ENUM, "SOCKET_DIRECTION_COUNT");
+    assertEnum(btf, "socket_transport", SocketStructs.TRANSPORT_ENUM, "SOCKET_TRANSPORT_COUNT");
+    assertEquals(SocketStructs.PROBE_ENUM.size(), SocketStructs.PROGRAMS.size());
+    assertEquals(SocketStructs.DIRECTION_ENUM.size(), SocketStructs.DIRECTIONS.size());
+    assertEquals(SocketStructs.TRANSPORT_ENUM.size(), SocketStructs.TRANSPORTS.size());
+  }
+
+  @Test
+  void dnsMirrorsMatchDnsObject() throws Exception {
+    Btf btf = BpfObjectSpec.fromResource("dns").btf();
+    for (StructLayout layout : List.of(HistStructs.HIST_LAYOUT, HistStructs.HIST, HistStructs.PROBE_STATS,
+        HistStructs.PROCESS_FILTER, DnsStructs.DNS_CONFIG, DnsStructs.DNS_NAME, DnsStructs.DNS_LOOKUP_KEY)) {
+      assertMirrors(btf, layout);
+    }
+    assertEnum(btf, "dns_probe", DnsStructs.PROBE_ENUM, "DNS_PROBE_COUNT");
+    assertEquals(DnsStructs.PROBE_ENUM.size(), DnsStructs.PROGRAMS.size());
   }
 
   static void assertMirrors(Btf btf, StructLayout mirror) {

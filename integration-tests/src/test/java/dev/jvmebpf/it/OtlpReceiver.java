@@ -77,6 +77,10 @@ final class OtlpReceiver implements AutoCloseable {
     return "http://127.0.0.1:" + http.getAddress().getPort();
   }
 
+  int grpcPort() {
+    return grpc.getPort();
+  }
+
   String grpcEndpoint() {
     return "http://127.0.0.1:" + grpc.getPort();
   }

@@ -9,8 +9,11 @@ import dev.jvmebpf.bpf.hist.HistogramLayout;
 import dev.jvmebpf.bpf.libbpf.BpfException;
 import dev.jvmebpf.bpf.libbpf.BpfPermissionException;
 import dev.jvmebpf.bpf.libbpf.Libbpf;
+import dev.jvmebpf.bpf.net.DnsProbes;
+import dev.jvmebpf.bpf.net.SocketProbes;
 import dev.jvmebpf.bpf.process.JvmProcess;
 import dev.jvmebpf.bpf.safepoint.SafepointProbes;
+import dev.jvmebpf.bpf.x86.ProbePlacement;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -43,8 +46,9 @@ final class Doctor {
   /** libjvm symbols: readable name and mangled name. */
   static final Map<String, String> LIBJVM_SYMBOLS = new LinkedHashMap<>();
   /** libc functions the network and native-allocation families will probe. */
-  static final List<String> LIBC_SYMBOLS = List.of("connect", "accept4", "read", "write", "recv", "send", "close",
-      "getaddrinfo", "malloc", "calloc", "realloc", "posix_memalign", "free", "mmap", "munmap");
+  static final List<String> LIBC_SYMBOLS = List.of("read", "readv", "recv", "recvfrom", "recvmsg", "write", "writev",
+      "send", "sendto", "sendmsg", "sendfile", "connect", "getsockopt", "getaddrinfo", "malloc", "calloc", "realloc",
+      "posix_memalign", "free", "mmap", "munmap");
 
   static {
     LIBJVM_SYMBOLS.put("SafepointTracing::_current_type", "_ZN16SafepointTracing13_current_typeE");
@@ -236,14 +240,35 @@ final class Doctor {
       line("probes allocation", "FAILED: " + e.getMessage());
       ok = false;
     }
-    try (NativeAllocationProbes nativeAllocation = NativeAllocationProbes.attach(libbpf, jvm, bytes, 1024,
-        function -> 0)) {
+    try (SocketProbes sockets = SocketProbes.attach(libbpf, jvm, layout, bytes, 64, false)) {
+      line("probes socket", "attached " + sockets.attachedPrograms().size() + " programs, detached"
+          + (sockets.limitations().isEmpty() ? "" : "; " + String.join("; ", sockets.limitations())));
+      placements(sockets.placements());
+    } catch (BpfException e) {
+      line("probes socket", "FAILED: " + e.getMessage());
+      ok = false;
+    }
+    try (DnsProbes dns = DnsProbes.attach(libbpf, jvm, layout, 64, false)) {
+      line("probes dns", "attached " + dns.attachedPrograms().size() + " programs, detached");
+      placements(dns.placements());
+    } catch (BpfException e) {
+      line("probes dns", "FAILED: " + e.getMessage());
+      ok = false;
+    }
+    try (NativeAllocationProbes nativeAllocation = NativeAllocationProbes.attach(libbpf, jvm, bytes, 1024, false)) {
       line("probes native", "attached " + nativeAllocation.attachedPrograms().size()
           + " programs, detached (opt-in: probes.native=true)");
+      placements(nativeAllocation.placements());
     } catch (BpfException e) {
       line("probes native", "FAILED: " + e.getMessage() + " (opt-in; the other families do not need it)");
     }
     return ok;
+  }
+
+  /** Where each libc function's probe went: an emulated instruction costs a tenth of a single-stepped one. */
+  private void placements(List<ProbePlacement> placements) {
+    placements.forEach(p -> out.printf("  %-15s +%-3d %s%n", p.function(), p.offset(),
+        (p.emulated() ? "emulated" : "single-stepped") + ": " + p.reason()));
   }
 
   private void line(String what, String text) {

@@ -72,6 +72,18 @@ public final class StructLayout {
       this.name = name;
     }
 
+    public Builder u8(String member) {
+      return add(member, 1, 1, 1, null);
+    }
+
+    public Builder u16(String member) {
+      return add(member, 2, 2, 1, null);
+    }
+
+    public Builder u8Array(String member, int length) {
+      return chars(member, length);
+    }
+
     public Builder u32(String member) {
       return add(member, 4, 4, 1, null);
     }

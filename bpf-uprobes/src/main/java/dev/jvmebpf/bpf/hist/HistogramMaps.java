@@ -6,7 +6,7 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.Optional;
 
-/** Reads and creates {@code struct hist} values in per-CPU maps keyed by an attribute id (u32 or u64). */
+/** Reads and creates {@code struct hist} values in per-CPU maps, keyed by an attribute id or a key struct. */
 public final class HistogramMaps {
 
   private HistogramMaps() {}
@@ -46,9 +46,8 @@ public final class HistogramMaps {
   }
 
   private static void requireHist(BpfMap map) {
-    if (map.valueSize() != HistStructs.HIST.size() || (map.keySize() != 4 && map.keySize() != 8)
-        || !map.isPerCpu()) {
-      throw new IllegalArgumentException(map.name() + " is not a per-CPU map of struct hist by u32 or u64");
+    if (map.valueSize() != HistStructs.HIST.size() || !map.isPerCpu()) {
+      throw new IllegalArgumentException(map.name() + " is not a per-CPU map of struct hist");
     }
   }
 }

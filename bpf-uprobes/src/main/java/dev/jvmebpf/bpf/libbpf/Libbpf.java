@@ -168,6 +168,15 @@ public final class Libbpf {
     return lib.jeb_probe_prog_load(2 /* BPF_PROG_TYPE_KPROBE */);
   }
 
+  /**
+   * Where libc keeps errno, as an offset from the thread pointer: glibc's errno lives in its
+   * static TLS block, at the same offset in every thread. Empty when it cannot be told.
+   */
+  public java.util.OptionalLong errnoThreadPointerOffset() {
+    long offset = lib.jeb_errno_tp_offset();
+    return offset == 0 ? java.util.OptionalLong.empty() : java.util.OptionalLong.of(offset);
+  }
+
   private void onLog(int level, String message) {
     StringBuilder sb = capture.get();
     if (sb != null && level == LOG_WARN) {
@@ -216,7 +225,6 @@ public final class Libbpf {
     return new BpfException(detail.isEmpty() ? text : text + " (libbpf: " + detail + ")", errno);
   }
 
-  /** "EPERM (Operation not permitted)", the text from libbpf_strerror. */
   /**
    * Sends {@code signal} to process {@code pid} (kill(2)); the library is loaded anyway, and Java
    * has no way to send a signal of its own. Returns 0 or the errno.
@@ -225,6 +233,7 @@ public final class Libbpf {
     return -lib.jeb_kill((int) pid, signal);
   }
 
+  /** "EPERM (Operation not permitted)", the text from libbpf_strerror. */
   public String describe(int errno) {
     byte[] text = new byte[256];
     String description = "";

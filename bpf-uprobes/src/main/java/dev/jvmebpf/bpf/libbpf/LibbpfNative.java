@@ -85,4 +85,7 @@ public interface LibbpfNative {
 
   /** 1 when the kernel loads a trivial program of the type, else the negative errno. */
   int jeb_probe_prog_load(int programType);
+
+  /** &errno minus the thread pointer (the same in every thread), or 0 when unknown. */
+  long jeb_errno_tp_offset();
 }

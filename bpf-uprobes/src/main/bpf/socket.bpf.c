@@ -1,0 +1,692 @@
+// SPDX-License-Identifier: GPL-2.0 OR Apache-2.0
+/* Socket I/O and connects of our own JVM through libc. See socket.h. */
+#include <linux/types.h>
+#include <linux/bpf.h>
+#include <asm/ptrace.h>
+#include <stdbool.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_endian.h>
+
+#include "socket.h"
+#include "common.bpf.h"
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
+
+const volatile struct socket_config config = {};
+
+/*
+ * The few kernel fields we read, relocated by libbpf against the running kernel's BTF (CO-RE):
+ * the calling task's file table, a file's inode mode and private data, a socket's type and
+ * sock, a sock's family and peer.
+ */
+struct thread_struct {
+	unsigned long fsbase;
+} __attribute__((preserve_access_index));
+
+struct fdtable {
+	unsigned int max_fds;
+	struct file **fd;
+} __attribute__((preserve_access_index));
+
+struct files_struct {
+	struct fdtable *fdt;
+} __attribute__((preserve_access_index));
+
+struct task_struct {
+	struct files_struct *files;
+	struct thread_struct thread;
+} __attribute__((preserve_access_index));
+
+struct inode {
+	unsigned short i_mode;
+} __attribute__((preserve_access_index));
+
+struct file {
+	struct inode *f_inode;
+	void *private_data;
+} __attribute__((preserve_access_index));
+
+struct in6_addr {
+	__u8 s6_addr[16];
+};
+
+struct sock_common {
+	__be32 skc_daddr;
+	__be16 skc_dport;
+	__u16 skc_num;
+	unsigned short skc_family;
+	struct in6_addr skc_v6_daddr;
+} __attribute__((preserve_access_index));
+
+struct sock {
+	struct sock_common __sk_common;
+} __attribute__((preserve_access_index));
+
+struct socket {
+	short type;
+	struct sock *sk;
+} __attribute__((preserve_access_index));
+
+#define S_IFMT 0170000
+#define S_IFSOCK 0140000
+#define AF_UNIX 1
+#define AF_INET 2
+#define AF_INET6 10
+#define SOCK_STREAM 1
+#define SOCK_DGRAM 2
+#define SOL_SOCKET 1
+#define SO_ERROR 4
+#define EINPROGRESS 115
+/* A pending connect older than this is stale (its socket is long gone): not finished by it. */
+#define PENDING_CONNECT_MAX_NS (600ULL * 1000000000ULL)
+
+enum call_kind {
+	CALL_IO = 0,
+	CALL_CONNECT = 1,
+	CALL_GETSOCKOPT = 2,
+	CALL_LISTEN = 3,
+};
+
+/* Where the return probe finds the peer's address, for a datagram socket without a peer. */
+enum address_at {
+	ADDRESS_NONE = 0,
+	ADDRESS_SOCKADDR = 1,	/* addr is a struct sockaddr * */
+	ADDRESS_MSGHDR = 2,	/* addr is a struct msghdr *, whose first field is msg_name */
+};
+
+/* The call in flight on a thread (kernel-private, keyed by tid). */
+struct socket_call {
+	__u64 start_ns;
+	__u64 sk;		/* struct sock *: connect, getsockopt */
+	__u64 addr;		/* user pointer, see enum address_at; getsockopt: optval */
+	struct socket_peer peer;
+	__u32 kind;		/* enum call_kind */
+	enum socket_direction direction;
+	__u32 address_at;	/* enum address_at, read at return */
+	__u32 pad;
+};
+
+/* A connect that returned EINPROGRESS (kernel-private, keyed by struct sock *). */
+struct pending_connect {
+	__u64 start_ns;
+	struct socket_peer peer;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u32);
+	__type(value, struct socket_call);
+} socket_calls SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u64);
+	__type(value, struct pending_connect);
+} socket_pending_connects SEC(".maps");
+
+/* Threads inside getaddrinfo, with its nesting depth. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u32);
+	__type(value, __u32);
+} socket_resolving SEC(".maps");
+
+/*
+ * Local TCP ports this JVM listens on (from listen(), and from /proc at attach): a connection to
+ * one of them is inbound, and its peer is recorded without the client's (ephemeral) port.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1024);
+	__type(key, __u16);
+	__type(value, __u8);
+} socket_listening SEC(".maps");
+
+/* Peers with a series of their own, with their transport; Java sizes it to the bound. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 64);
+	__type(key, struct socket_peer);
+	__type(value, enum socket_transport);
+} socket_peers SEC(".maps");
+
+/* Durations of I/O calls, ns. Java sizes it; full: the event is dropped (and counted). */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(max_entries, 1024);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct socket_io_key);
+	__type(value, struct hist);
+} socket_io_duration SEC(".maps");
+
+/* Bytes moved by each successful I/O call. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(max_entries, 256);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct socket_io_key);
+	__type(value, struct hist);
+} socket_io_size SEC(".maps");
+
+/* Durations of connects, ns. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(max_entries, 512);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct socket_connect_key);
+	__type(value, struct hist);
+} socket_connect_duration SEC(".maps");
+
+/* Never written: the zeroed value new histogram entries start from. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct hist);
+} socket_zero SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, SOCKET_PROBE_COUNT);
+	__type(key, enum socket_probe);	/* keeps the enums in BTF for the layout test */
+	__type(value, struct probe_stats);
+} socket_stats SEC(".maps");
+
+static __always_inline struct probe_stats *counted(enum socket_probe probe)
+{
+	struct probe_stats *stats = probe_stats_of(&socket_stats, probe);
+
+	if (stats)
+		stats->events++;
+	return stats;
+}
+
+static __always_inline void count_error(enum socket_probe probe)
+{
+	struct probe_stats *stats = probe_stats_of(&socket_stats, probe);
+
+	if (stats)
+		stats->errors++;
+}
+
+static __always_inline void count_dropped(enum socket_probe probe)
+{
+	struct probe_stats *stats = probe_stats_of(&socket_stats, probe);
+
+	if (stats)
+		stats->dropped++;
+}
+
+static __always_inline __u32 current_tid(void)
+{
+	return (__u32)bpf_get_current_pid_tgid();
+}
+
+static __always_inline bool resolving(__u32 tid)
+{
+	return bpf_map_lookup_elem(&socket_resolving, &tid) != 0;
+}
+
+/* The struct socket behind descriptor fd of the calling task, or 0 when fd is not a socket. */
+static __always_inline struct socket *socket_of_fd(int fd)
+{
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	struct fdtable *fdt = BPF_CORE_READ(task, files, fdt);
+	struct file **fds;
+	struct file *file = 0;
+	unsigned short mode;
+
+	if (!fdt || fd < 0 || (unsigned int)fd >= BPF_CORE_READ(fdt, max_fds))
+		return 0;
+	fds = BPF_CORE_READ(fdt, fd);
+	if (bpf_probe_read_kernel(&file, sizeof(file), &fds[fd]) || !file)
+		return 0;
+	mode = BPF_CORE_READ(file, f_inode, i_mode);
+	if ((mode & S_IFMT) != S_IFSOCK)
+		return 0;
+	return BPF_CORE_READ(file, private_data);
+}
+
+static __always_inline void set_ipv4(struct socket_peer *peer, __be32 address)
+{
+	__builtin_memset(peer->address, 0, 10);
+	peer->address[10] = 0xff;
+	peer->address[11] = 0xff;
+	__builtin_memcpy(&peer->address[12], &address, 4);
+}
+
+/*
+ * The socket's transport and connected peer; false for families we do not count. *sk gets
+ * the struct sock.
+ */
+static __always_inline bool peer_of_socket(struct socket *socket, struct socket_peer *peer, __u64 *sk_out)
+{
+	struct sock *sk = BPF_CORE_READ(socket, sk);
+	short type = BPF_CORE_READ(socket, type);
+	unsigned short family;
+
+	if (!sk)
+		return false;
+	*sk_out = (__u64)sk;
+	family = BPF_CORE_READ(sk, __sk_common.skc_family);
+	if (family == AF_UNIX) {
+		peer->transport = SOCKET_TRANSPORT_UNIX;
+		return true;
+	}
+	if (family != AF_INET && family != AF_INET6)
+		return false;
+	peer->transport = type == SOCK_STREAM ? SOCKET_TRANSPORT_TCP
+			: type == SOCK_DGRAM ? SOCKET_TRANSPORT_UDP : SOCKET_TRANSPORT_OTHER;
+	peer->port = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
+	if (peer->transport == SOCKET_TRANSPORT_TCP) {
+		__u16 local = BPF_CORE_READ(sk, __sk_common.skc_num);
+
+		if (bpf_map_lookup_elem(&socket_listening, &local))
+			peer->port = 0;	/* inbound: the client's port would only add series */
+	}
+	if (family == AF_INET) {
+		set_ipv4(peer, BPF_CORE_READ(sk, __sk_common.skc_daddr));
+	} else if (bpf_core_field_exists(sk->__sk_common.skc_v6_daddr)) {
+		BPF_CORE_READ_INTO(&peer->address, sk, __sk_common.skc_v6_daddr);
+	}
+	return true;
+}
+
+/* struct sockaddr_in / sockaddr_in6, as far as we read them. */
+struct user_sockaddr {
+	__u16 family;
+	__be16 port;
+	__be32 ipv4_or_flowinfo;
+	__u8 ipv6[16];
+};
+
+/* Fills peer's address and port from a sockaddr in user memory; false when unreadable. */
+static __always_inline bool peer_from_sockaddr(__u64 user_addr, struct socket_peer *peer)
+{
+	struct user_sockaddr sa = {};
+
+	if (!user_addr || bpf_probe_read_user(&sa, 8, (const void *)user_addr))
+		return false;
+	if (sa.family == AF_INET) {
+		set_ipv4(peer, sa.ipv4_or_flowinfo);
+	} else if (sa.family == AF_INET6) {
+		if (bpf_probe_read_user(&sa, sizeof(sa), (const void *)user_addr))
+			return false;
+		__builtin_memcpy(peer->address, sa.ipv6, 16);
+	} else {
+		return false;
+	}
+	peer->port = bpf_ntohs(sa.port);
+	return true;
+}
+
+/* The user pointer to the address the call reads or fills: for msghdr its msg_name. */
+static __always_inline __u64 address_pointer(__u32 address_at, __u64 addr)
+{
+	__u64 name = 0;
+
+	if (address_at == ADDRESS_SOCKADDR)
+		return addr;
+	if (address_at == ADDRESS_MSGHDR && addr)
+		bpf_probe_read_user(&name, sizeof(name), (const void *)addr);
+	return name;
+}
+
+/* Whether the socket's own state named the peer (a TCP socket always has one once connected). */
+static __always_inline bool peer_known(const struct socket_peer *peer)
+{
+	return peer->port != 0 || peer->transport == SOCKET_TRANSPORT_UNIX || peer->transport == SOCKET_TRANSPORT_TCP;
+}
+
+/*
+ * Entry of a call on a descriptor: records it for the return probe when fd is a socket of a
+ * family we count and the thread is not inside getaddrinfo.
+ */
+static __always_inline void enter(enum socket_probe probe, int fd, __u32 kind, __u32 direction,
+				  __u32 address_at, __u64 addr)
+{
+	struct socket_call call = {};
+	struct socket *socket;
+	__u32 tid;
+
+	if (!is_our_process(&config.process))
+		return;
+	counted(probe);
+	tid = current_tid();
+	if (resolving(tid))
+		return;
+	socket = socket_of_fd(fd);
+	if (!socket || !peer_of_socket(socket, &call.peer, &call.sk))
+		return;
+	/*
+	 * connect: the peer is its argument (a UDP socket may still be connected to the previous
+	 * one); a datagram sent to an address: that address.
+	 */
+	if (kind == CALL_CONNECT || (!peer_known(&call.peer) && direction == SOCKET_DIRECTION_TRANSMIT)) {
+		peer_from_sockaddr(address_pointer(address_at, addr), &call.peer);
+		address_at = ADDRESS_NONE;
+	}
+	call.kind = kind;
+	call.direction = direction;
+	call.address_at = address_at;
+	call.addr = addr;
+	call.start_ns = bpf_ktime_get_ns();
+	if (bpf_map_update_elem(&socket_calls, &tid, &call, BPF_ANY))
+		count_dropped(probe);
+}
+
+/* The call the return probe belongs to, removed from the map; false when none was recorded. */
+static __always_inline bool leave(enum socket_probe probe, struct socket_call *out)
+{
+	struct socket_call *call;
+	__u32 tid;
+
+	if (!is_our_process(&config.process))
+		return false;
+	counted(probe);
+	tid = current_tid();
+	call = bpf_map_lookup_elem(&socket_calls, &tid);
+	if (!call)
+		return false;	/* not a socket, nested in getaddrinfo, or entered before we attached */
+	*out = *call;
+	bpf_map_delete_elem(&socket_calls, &tid);
+	return true;
+}
+
+/* errno of the current thread, after a libc call returned -1. */
+static __always_inline __u32 current_errno(void)
+{
+	struct task_struct *task;
+	unsigned long fsbase;
+	int err = 0;
+
+	if (!config.errno_known)
+		return SOCKET_ERROR_UNKNOWN;
+	task = (struct task_struct *)bpf_get_current_task();
+	fsbase = BPF_CORE_READ(task, thread.fsbase);
+	if (!fsbase || bpf_probe_read_user(&err, sizeof(err), (const void *)(fsbase + config.errno_tp_offset)))
+		return SOCKET_ERROR_UNKNOWN;
+	return err > 0 && err < SOCKET_ERROR_UNKNOWN ? (__u32)err : SOCKET_ERROR_UNKNOWN;
+}
+
+/* The peer as recorded: itself when admitted (or now admitted), else the `other` peer. */
+static __always_inline void bounded_peer(struct socket_peer *peer, enum socket_probe probe)
+{
+	enum socket_transport transport = peer->transport;
+	struct probe_stats *stats;
+
+	if (bpf_map_lookup_elem(&socket_peers, peer))
+		return;
+	/* Fails with EEXIST when another CPU admitted it meanwhile, E2BIG when the bound is reached. */
+	bpf_map_update_elem(&socket_peers, peer, &transport, BPF_NOEXIST);
+	if (bpf_map_lookup_elem(&socket_peers, peer))
+		return;
+	__builtin_memset(peer, 0, sizeof(*peer));
+	peer->other = 1;
+	stats = probe_stats_of(&socket_stats, probe);
+	if (stats)
+		stats->overflow++;
+}
+
+/* The histogram under key in a bounded per-CPU hash, created on first use; 0 when full. */
+static __always_inline struct hist *hist_of(void *map, const void *key)
+{
+	struct hist *h = bpf_map_lookup_elem(map, key);
+	__u32 zero_key = 0;
+	void *zero;
+
+	if (h)
+		return h;
+	zero = bpf_map_lookup_elem(&socket_zero, &zero_key);
+	if (!zero)
+		return 0;
+	bpf_map_update_elem(map, key, zero, BPF_NOEXIST);
+	return bpf_map_lookup_elem(map, key);
+}
+
+SEC("uretprobe")
+int BPF_KRETPROBE(uretprobe_io, long rc)
+{
+	struct socket_io_key key = {};
+	struct socket_call call;
+	struct hist *h;
+	__u64 now = bpf_ktime_get_ns();
+
+	if (!leave(SOCKET_PROBE_IO_RETURN, &call) || call.kind != CALL_IO)
+		return 0;
+	if (rc >= 0 && call.address_at != ADDRESS_NONE && !peer_known(&call.peer))
+		peer_from_sockaddr(address_pointer(call.address_at, call.addr), &call.peer);
+	key.peer = call.peer;
+	bounded_peer(&key.peer, SOCKET_PROBE_IO_RETURN);
+	key.direction = call.direction;
+	key.error = rc < 0 ? current_errno() : 0;
+	h = hist_of(&socket_io_duration, &key);
+	if (h)
+		hist_add(h, &config.duration_ns, now - call.start_ns);
+	else
+		count_dropped(SOCKET_PROBE_IO_RETURN);
+	if (rc >= 0) {
+		h = hist_of(&socket_io_size, &key);
+		if (h)
+			hist_add(h, &config.size_bytes, (__u64)rc);
+		else
+			count_dropped(SOCKET_PROBE_IO_RETURN);
+	}
+	return 0;
+}
+
+static __always_inline void record_connect(struct socket_peer *peer, __u32 error, __u64 duration_ns,
+					   enum socket_probe probe)
+{
+	struct socket_connect_key key = {};
+	struct hist *h;
+
+	key.peer = *peer;
+	bounded_peer(&key.peer, probe);
+	key.error = error;
+	h = hist_of(&socket_connect_duration, &key);
+	if (h)
+		hist_add(h, &config.duration_ns, duration_ns);
+	else
+		count_dropped(probe);
+}
+
+/* ssize_t read(int fd, void *buf, size_t count) and the like: fd first, no address. */
+#define PLAIN_IO_ENTRY(name, probe, direction)					\
+SEC("uprobe")									\
+int BPF_KPROBE(uprobe_##name, int fd)						\
+{										\
+	enter(probe, fd, CALL_IO, direction, ADDRESS_NONE, 0);			\
+	return 0;								\
+}
+
+PLAIN_IO_ENTRY(read, SOCKET_PROBE_READ, SOCKET_DIRECTION_RECEIVE)
+PLAIN_IO_ENTRY(readv, SOCKET_PROBE_READV, SOCKET_DIRECTION_RECEIVE)
+PLAIN_IO_ENTRY(recv, SOCKET_PROBE_RECV, SOCKET_DIRECTION_RECEIVE)
+PLAIN_IO_ENTRY(write, SOCKET_PROBE_WRITE, SOCKET_DIRECTION_TRANSMIT)
+PLAIN_IO_ENTRY(writev, SOCKET_PROBE_WRITEV, SOCKET_DIRECTION_TRANSMIT)
+PLAIN_IO_ENTRY(send, SOCKET_PROBE_SEND, SOCKET_DIRECTION_TRANSMIT)
+/* ssize_t sendfile(int out_fd, int in_fd, off_t *offset, size_t count): the socket is out_fd. */
+PLAIN_IO_ENTRY(sendfile, SOCKET_PROBE_SENDFILE, SOCKET_DIRECTION_TRANSMIT)
+
+/* ssize_t recvfrom(int fd, void *buf, size_t len, int flags, struct sockaddr *src, socklen_t *len) */
+SEC("uprobe")
+int BPF_KPROBE(uprobe_recvfrom, int fd, void *buf, __u64 len, int flags, void *src)
+{
+	enter(SOCKET_PROBE_RECVFROM, fd, CALL_IO, SOCKET_DIRECTION_RECEIVE, ADDRESS_SOCKADDR, (__u64)src);
+	return 0;
+}
+
+/* ssize_t recvmsg(int fd, struct msghdr *msg, int flags) */
+SEC("uprobe")
+int BPF_KPROBE(uprobe_recvmsg, int fd, void *msg)
+{
+	enter(SOCKET_PROBE_RECVMSG, fd, CALL_IO, SOCKET_DIRECTION_RECEIVE, ADDRESS_MSGHDR, (__u64)msg);
+	return 0;
+}
+
+/* ssize_t sendto(int fd, const void *buf, size_t len, int flags, const struct sockaddr *dest, ...) */
+SEC("uprobe")
+int BPF_KPROBE(uprobe_sendto, int fd, void *buf, __u64 len, int flags, void *dest)
+{
+	enter(SOCKET_PROBE_SENDTO, fd, CALL_IO, SOCKET_DIRECTION_TRANSMIT, ADDRESS_SOCKADDR, (__u64)dest);
+	return 0;
+}
+
+/* ssize_t sendmsg(int fd, const struct msghdr *msg, int flags) */
+SEC("uprobe")
+int BPF_KPROBE(uprobe_sendmsg, int fd, void *msg)
+{
+	enter(SOCKET_PROBE_SENDMSG, fd, CALL_IO, SOCKET_DIRECTION_TRANSMIT, ADDRESS_MSGHDR, (__u64)msg);
+	return 0;
+}
+
+/* int connect(int fd, const struct sockaddr *addr, socklen_t len): the peer is addr. */
+SEC("uprobe")
+int BPF_KPROBE(uprobe_connect, int fd, void *addr)
+{
+	enter(SOCKET_PROBE_CONNECT, fd, CALL_CONNECT, SOCKET_DIRECTION_TRANSMIT, ADDRESS_SOCKADDR, (__u64)addr);
+	return 0;
+}
+
+SEC("uretprobe")
+int BPF_KRETPROBE(uretprobe_connect, int rc)
+{
+	struct pending_connect pending = {};
+	struct socket_call call;
+	__u64 now = bpf_ktime_get_ns();
+	__u32 error;
+
+	if (!leave(SOCKET_PROBE_CONNECT_RETURN, &call) || call.kind != CALL_CONNECT)
+		return 0;
+	error = rc < 0 ? current_errno() : 0;
+	if (error == EINPROGRESS) {
+		pending.start_ns = call.start_ns;
+		pending.peer = call.peer;
+		if (bpf_map_update_elem(&socket_pending_connects, &call.sk, &pending, BPF_ANY))
+			count_dropped(SOCKET_PROBE_CONNECT_RETURN);
+		return 0;
+	}
+	bpf_map_delete_elem(&socket_pending_connects, &call.sk);
+	record_connect(&call.peer, error, now - call.start_ns, SOCKET_PROBE_CONNECT_RETURN);
+	return 0;
+}
+
+/* int getsockopt(int fd, int level, int name, void *value, socklen_t *len) */
+SEC("uprobe")
+int BPF_KPROBE(uprobe_getsockopt, int fd, int level, int name, void *value)
+{
+	struct socket_call *call;
+	__u32 tid = current_tid();
+
+	if (level != SOL_SOCKET || name != SO_ERROR) {
+		if (is_our_process(&config.process))
+			counted(SOCKET_PROBE_GETSOCKOPT);
+		return 0;
+	}
+	enter(SOCKET_PROBE_GETSOCKOPT, fd, CALL_GETSOCKOPT, SOCKET_DIRECTION_TRANSMIT, ADDRESS_NONE, 0);
+	call = bpf_map_lookup_elem(&socket_calls, &tid);
+	if (call && call->kind == CALL_GETSOCKOPT)
+		call->addr = (__u64)value;
+	return 0;
+}
+
+/* SO_ERROR read: the end of the socket's pending connect, if it has one. */
+SEC("uretprobe")
+int BPF_KRETPROBE(uretprobe_getsockopt, int rc)
+{
+	struct pending_connect *pending;
+	struct socket_call call;
+	__u64 now = bpf_ktime_get_ns();
+	__u64 start;
+	int error = 0;
+
+	if (!leave(SOCKET_PROBE_GETSOCKOPT_RETURN, &call) || call.kind != CALL_GETSOCKOPT || rc != 0)
+		return 0;
+	pending = bpf_map_lookup_elem(&socket_pending_connects, &call.sk);
+	if (!pending)
+		return 0;
+	start = pending->start_ns;
+	call.peer = pending->peer;
+	bpf_map_delete_elem(&socket_pending_connects, &call.sk);
+	if (now - start > PENDING_CONNECT_MAX_NS)
+		return 0;
+	if (bpf_probe_read_user(&error, sizeof(error), (const void *)call.addr)) {
+		count_error(SOCKET_PROBE_GETSOCKOPT_RETURN);
+		return 0;
+	}
+	/* SO_ERROR 0 while still in progress is not an answer; EINPROGRESS neither. */
+	if (error == EINPROGRESS)
+		return 0;
+	record_connect(&call.peer, error > 0 ? (__u32)error : 0, now - start, SOCKET_PROBE_GETSOCKOPT_RETURN);
+	return 0;
+}
+
+/* getaddrinfo: its own traffic to name servers is the DNS family's, not counted here. */
+SEC("uprobe")
+int BPF_KPROBE(uprobe_getaddrinfo)
+{
+	__u32 tid, one = 1, *depth;
+
+	if (!is_our_process(&config.process))
+		return 0;
+	counted(SOCKET_PROBE_GETADDRINFO);
+	tid = current_tid();
+	depth = bpf_map_lookup_elem(&socket_resolving, &tid);
+	if (depth) {
+		(*depth)++;
+		return 0;
+	}
+	if (bpf_map_update_elem(&socket_resolving, &tid, &one, BPF_ANY))
+		count_dropped(SOCKET_PROBE_GETADDRINFO);
+	return 0;
+}
+
+SEC("uretprobe")
+int BPF_KRETPROBE(uretprobe_getaddrinfo)
+{
+	__u32 tid, *depth;
+
+	if (!is_our_process(&config.process))
+		return 0;
+	counted(SOCKET_PROBE_GETADDRINFO_RETURN);
+	tid = current_tid();
+	depth = bpf_map_lookup_elem(&socket_resolving, &tid);
+	if (!depth)
+		return 0;
+	if (*depth > 1)
+		(*depth)--;
+	else
+		bpf_map_delete_elem(&socket_resolving, &tid);
+	return 0;
+}
+
+/* int listen(int fd, int backlog): once it succeeded, connections to its port are inbound. */
+SEC("uprobe")
+int BPF_KPROBE(uprobe_listen, int fd)
+{
+	enter(SOCKET_PROBE_LISTEN, fd, CALL_LISTEN, SOCKET_DIRECTION_RECEIVE, ADDRESS_NONE, 0);
+	return 0;
+}
+
+SEC("uretprobe")
+int BPF_KRETPROBE(uretprobe_listen, int rc)
+{
+	struct socket_call call;
+	struct sock *sk;
+	__u16 port;
+	__u8 one = 1;
+
+	if (!leave(SOCKET_PROBE_LISTEN_RETURN, &call) || call.kind != CALL_LISTEN || rc != 0)
+		return 0;
+	sk = (struct sock *)call.sk;
+	port = BPF_CORE_READ(sk, __sk_common.skc_num);
+	if (port && bpf_map_update_elem(&socket_listening, &port, &one, BPF_ANY))
+		count_dropped(SOCKET_PROBE_LISTEN_RETURN);
+	return 0;
+}
