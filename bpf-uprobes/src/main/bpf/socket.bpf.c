@@ -354,8 +354,6 @@ static __always_inline void enter(enum socket_probe probe, int fd, __u32 kind, _
 	struct socket *socket;
 	__u32 tid;
 
-	if (!is_our_process(&config.process))
-		return;
 	counted(probe);
 	tid = current_tid();
 	if (resolving(tid))
@@ -381,15 +379,11 @@ static __always_inline void enter(enum socket_probe probe, int fd, __u32 kind, _
 }
 
 /* The call the return probe belongs to, removed from the map; false when none was recorded. */
-static __always_inline bool leave(enum socket_probe probe, struct socket_call *out)
+static __always_inline bool leave(struct socket_call *out)
 {
 	struct socket_call *call;
-	__u32 tid;
+	__u32 tid = current_tid();
 
-	if (!is_our_process(&config.process))
-		return false;
-	counted(probe);
-	tid = current_tid();
 	call = bpf_map_lookup_elem(&socket_calls, &tid);
 	if (!call)
 		return false;	/* not a socket, nested in getaddrinfo, or entered before we attached */
@@ -449,35 +443,31 @@ static __always_inline struct hist *hist_of(void *map, const void *key)
 	return bpf_map_lookup_elem(map, key);
 }
 
-SEC("uretprobe")
-int BPF_KRETPROBE(uretprobe_io, long rc)
+/* Return of an I/O call: its duration, its size, its error, by peer and direction. */
+static __always_inline void io_return(struct socket_call *call, long rc, enum socket_probe probe)
 {
 	struct socket_io_key key = {};
-	struct socket_call call;
 	struct hist *h;
 	__u64 now = bpf_ktime_get_ns();
 
-	if (!leave(SOCKET_PROBE_IO_RETURN, &call) || call.kind != CALL_IO)
-		return 0;
-	if (rc >= 0 && call.address_at != ADDRESS_NONE && !peer_known(&call.peer))
-		peer_from_sockaddr(address_pointer(call.address_at, call.addr), &call.peer);
-	key.peer = call.peer;
-	bounded_peer(&key.peer, SOCKET_PROBE_IO_RETURN);
-	key.direction = call.direction;
+	if (rc >= 0 && call->address_at != ADDRESS_NONE && !peer_known(&call->peer))
+		peer_from_sockaddr(address_pointer(call->address_at, call->addr), &call->peer);
+	key.peer = call->peer;
+	bounded_peer(&key.peer, probe);
+	key.direction = call->direction;
 	key.error = rc < 0 ? current_errno() : 0;
 	h = hist_of(&socket_io_duration, &key);
 	if (h)
-		hist_add(h, &config.duration_ns, now - call.start_ns);
+		hist_add(h, &config.duration_ns, now - call->start_ns);
 	else
-		count_dropped(SOCKET_PROBE_IO_RETURN);
+		count_dropped(probe);
 	if (rc >= 0) {
 		h = hist_of(&socket_io_size, &key);
 		if (h)
 			hist_add(h, &config.size_bytes, (__u64)rc);
 		else
-			count_dropped(SOCKET_PROBE_IO_RETURN);
+			count_dropped(probe);
 	}
-	return 0;
 }
 
 static __always_inline void record_connect(struct socket_peer *peer, __u32 error, __u64 duration_ns,
@@ -496,197 +486,189 @@ static __always_inline void record_connect(struct socket_peer *peer, __u32 error
 		count_dropped(probe);
 }
 
-/* ssize_t read(int fd, void *buf, size_t count) and the like: fd first, no address. */
-#define PLAIN_IO_ENTRY(name, probe, direction)					\
-SEC("uprobe")									\
-int BPF_KPROBE(uprobe_##name, int fd)						\
-{										\
-	enter(probe, fd, CALL_IO, direction, ADDRESS_NONE, 0);			\
-	return 0;								\
-}
-
-PLAIN_IO_ENTRY(read, SOCKET_PROBE_READ, SOCKET_DIRECTION_RECEIVE)
-PLAIN_IO_ENTRY(readv, SOCKET_PROBE_READV, SOCKET_DIRECTION_RECEIVE)
-PLAIN_IO_ENTRY(recv, SOCKET_PROBE_RECV, SOCKET_DIRECTION_RECEIVE)
-PLAIN_IO_ENTRY(write, SOCKET_PROBE_WRITE, SOCKET_DIRECTION_TRANSMIT)
-PLAIN_IO_ENTRY(writev, SOCKET_PROBE_WRITEV, SOCKET_DIRECTION_TRANSMIT)
-PLAIN_IO_ENTRY(send, SOCKET_PROBE_SEND, SOCKET_DIRECTION_TRANSMIT)
-/* ssize_t sendfile(int out_fd, int in_fd, off_t *offset, size_t count): the socket is out_fd. */
-PLAIN_IO_ENTRY(sendfile, SOCKET_PROBE_SENDFILE, SOCKET_DIRECTION_TRANSMIT)
-
-/* ssize_t recvfrom(int fd, void *buf, size_t len, int flags, struct sockaddr *src, socklen_t *len) */
-SEC("uprobe")
-int BPF_KPROBE(uprobe_recvfrom, int fd, void *buf, __u64 len, int flags, void *src)
-{
-	enter(SOCKET_PROBE_RECVFROM, fd, CALL_IO, SOCKET_DIRECTION_RECEIVE, ADDRESS_SOCKADDR, (__u64)src);
-	return 0;
-}
-
-/* ssize_t recvmsg(int fd, struct msghdr *msg, int flags) */
-SEC("uprobe")
-int BPF_KPROBE(uprobe_recvmsg, int fd, void *msg)
-{
-	enter(SOCKET_PROBE_RECVMSG, fd, CALL_IO, SOCKET_DIRECTION_RECEIVE, ADDRESS_MSGHDR, (__u64)msg);
-	return 0;
-}
-
-/* ssize_t sendto(int fd, const void *buf, size_t len, int flags, const struct sockaddr *dest, ...) */
-SEC("uprobe")
-int BPF_KPROBE(uprobe_sendto, int fd, void *buf, __u64 len, int flags, void *dest)
-{
-	enter(SOCKET_PROBE_SENDTO, fd, CALL_IO, SOCKET_DIRECTION_TRANSMIT, ADDRESS_SOCKADDR, (__u64)dest);
-	return 0;
-}
-
-/* ssize_t sendmsg(int fd, const struct msghdr *msg, int flags) */
-SEC("uprobe")
-int BPF_KPROBE(uprobe_sendmsg, int fd, void *msg)
-{
-	enter(SOCKET_PROBE_SENDMSG, fd, CALL_IO, SOCKET_DIRECTION_TRANSMIT, ADDRESS_MSGHDR, (__u64)msg);
-	return 0;
-}
-
-/* int connect(int fd, const struct sockaddr *addr, socklen_t len): the peer is addr. */
-SEC("uprobe")
-int BPF_KPROBE(uprobe_connect, int fd, void *addr)
-{
-	enter(SOCKET_PROBE_CONNECT, fd, CALL_CONNECT, SOCKET_DIRECTION_TRANSMIT, ADDRESS_SOCKADDR, (__u64)addr);
-	return 0;
-}
-
-SEC("uretprobe")
-int BPF_KRETPROBE(uretprobe_connect, int rc)
+/* Return of connect: its result, or, for EINPROGRESS, a pending connect of the socket. */
+static __always_inline void connect_return(struct socket_call *call, int rc)
 {
 	struct pending_connect pending = {};
-	struct socket_call call;
 	__u64 now = bpf_ktime_get_ns();
-	__u32 error;
+	__u32 error = rc < 0 ? current_errno() : 0;
 
-	if (!leave(SOCKET_PROBE_CONNECT_RETURN, &call) || call.kind != CALL_CONNECT)
-		return 0;
-	error = rc < 0 ? current_errno() : 0;
 	if (error == EINPROGRESS) {
-		pending.start_ns = call.start_ns;
-		pending.peer = call.peer;
-		if (bpf_map_update_elem(&socket_pending_connects, &call.sk, &pending, BPF_ANY))
-			count_dropped(SOCKET_PROBE_CONNECT_RETURN);
-		return 0;
+		pending.start_ns = call->start_ns;
+		pending.peer = call->peer;
+		if (bpf_map_update_elem(&socket_pending_connects, &call->sk, &pending, BPF_ANY))
+			count_dropped(SOCKET_PROBE_CONNECT);
+		return;
 	}
-	bpf_map_delete_elem(&socket_pending_connects, &call.sk);
-	record_connect(&call.peer, error, now - call.start_ns, SOCKET_PROBE_CONNECT_RETURN);
-	return 0;
+	bpf_map_delete_elem(&socket_pending_connects, &call->sk);
+	record_connect(&call->peer, error, now - call->start_ns, SOCKET_PROBE_CONNECT);
 }
 
-/* int getsockopt(int fd, int level, int name, void *value, socklen_t *len) */
-SEC("uprobe")
-int BPF_KPROBE(uprobe_getsockopt, int fd, int level, int name, void *value)
-{
-	struct socket_call *call;
-	__u32 tid = current_tid();
-
-	if (level != SOL_SOCKET || name != SO_ERROR) {
-		if (is_our_process(&config.process))
-			counted(SOCKET_PROBE_GETSOCKOPT);
-		return 0;
-	}
-	enter(SOCKET_PROBE_GETSOCKOPT, fd, CALL_GETSOCKOPT, SOCKET_DIRECTION_TRANSMIT, ADDRESS_NONE, 0);
-	call = bpf_map_lookup_elem(&socket_calls, &tid);
-	if (call && call->kind == CALL_GETSOCKOPT)
-		call->addr = (__u64)value;
-	return 0;
-}
-
-/* SO_ERROR read: the end of the socket's pending connect, if it has one. */
-SEC("uretprobe")
-int BPF_KRETPROBE(uretprobe_getsockopt, int rc)
+/* Return of getsockopt(SOL_SOCKET, SO_ERROR): the end of the socket's pending connect, if any. */
+static __always_inline void getsockopt_return(struct socket_call *call, int rc)
 {
 	struct pending_connect *pending;
-	struct socket_call call;
 	__u64 now = bpf_ktime_get_ns();
 	__u64 start;
 	int error = 0;
 
-	if (!leave(SOCKET_PROBE_GETSOCKOPT_RETURN, &call) || call.kind != CALL_GETSOCKOPT || rc != 0)
-		return 0;
-	pending = bpf_map_lookup_elem(&socket_pending_connects, &call.sk);
+	if (rc != 0)
+		return;
+	pending = bpf_map_lookup_elem(&socket_pending_connects, &call->sk);
 	if (!pending)
-		return 0;
+		return;
 	start = pending->start_ns;
-	call.peer = pending->peer;
-	bpf_map_delete_elem(&socket_pending_connects, &call.sk);
+	call->peer = pending->peer;
+	bpf_map_delete_elem(&socket_pending_connects, &call->sk);
 	if (now - start > PENDING_CONNECT_MAX_NS)
-		return 0;
-	if (bpf_probe_read_user(&error, sizeof(error), (const void *)call.addr)) {
-		count_error(SOCKET_PROBE_GETSOCKOPT_RETURN);
-		return 0;
+		return;
+	if (bpf_probe_read_user(&error, sizeof(error), (const void *)call->addr)) {
+		count_error(SOCKET_PROBE_GETSOCKOPT);
+		return;
 	}
-	/* SO_ERROR 0 while still in progress is not an answer; EINPROGRESS neither. */
 	if (error == EINPROGRESS)
-		return 0;
-	record_connect(&call.peer, error > 0 ? (__u32)error : 0, now - start, SOCKET_PROBE_GETSOCKOPT_RETURN);
-	return 0;
+		return;	/* still in progress: not an answer yet */
+	record_connect(&call->peer, error > 0 ? (__u32)error : 0, now - start, SOCKET_PROBE_GETSOCKOPT);
+}
+
+/* Return of listen: once it succeeded, connections to its port are inbound. */
+static __always_inline void listen_return(struct socket_call *call, int rc)
+{
+	struct sock *sk = (struct sock *)call->sk;
+	__u16 port;
+	__u8 one = 1;
+
+	if (rc != 0)
+		return;
+	port = BPF_CORE_READ(sk, __sk_common.skc_num);
+	if (port && bpf_map_update_elem(&socket_listening, &port, &one, BPF_ANY))
+		count_dropped(SOCKET_PROBE_LISTEN);
 }
 
 /* getaddrinfo: its own traffic to name servers is the DNS family's, not counted here. */
-SEC("uprobe")
-int BPF_KPROBE(uprobe_getaddrinfo)
+static __always_inline void resolving_enter(void)
 {
-	__u32 tid, one = 1, *depth;
+	__u32 tid = current_tid(), one = 1, *depth;
 
-	if (!is_our_process(&config.process))
-		return 0;
-	counted(SOCKET_PROBE_GETADDRINFO);
-	tid = current_tid();
 	depth = bpf_map_lookup_elem(&socket_resolving, &tid);
 	if (depth) {
 		(*depth)++;
-		return 0;
+		return;
 	}
 	if (bpf_map_update_elem(&socket_resolving, &tid, &one, BPF_ANY))
 		count_dropped(SOCKET_PROBE_GETADDRINFO);
-	return 0;
 }
 
-SEC("uretprobe")
-int BPF_KRETPROBE(uretprobe_getaddrinfo)
+static __always_inline void resolving_leave(void)
 {
-	__u32 tid, *depth;
+	__u32 tid = current_tid(), *depth;
 
-	if (!is_our_process(&config.process))
-		return 0;
-	counted(SOCKET_PROBE_GETADDRINFO_RETURN);
-	tid = current_tid();
 	depth = bpf_map_lookup_elem(&socket_resolving, &tid);
 	if (!depth)
-		return 0;
+		return;
 	if (*depth > 1)
 		(*depth)--;
 	else
 		bpf_map_delete_elem(&socket_resolving, &tid);
-	return 0;
 }
 
-/* int listen(int fd, int backlog): once it succeeded, connections to its port are inbound. */
+/*
+ * The entry of every probed function, told apart by the attach cookie (its enum socket_probe
+ * value), so that the family needs one link for all entries and one for all returns: the
+ * kernel takes about 85 ms to remove each link. Arguments are the function's own:
+ *   read/readv/recv/write/writev/send(fd, ...), sendfile(out_fd, ...)
+ *   recvfrom(fd, buf, len, flags, src, ...), sendto(fd, buf, len, flags, dest, ...)
+ *   recvmsg/sendmsg(fd, msg, flags), connect(fd, addr, len), listen(fd, backlog)
+ *   getsockopt(fd, level, name, value, len), getaddrinfo(node, service, hints, res)
+ */
 SEC("uprobe")
-int BPF_KPROBE(uprobe_listen, int fd)
+int uprobe_socket(struct pt_regs *ctx)
 {
-	enter(SOCKET_PROBE_LISTEN, fd, CALL_LISTEN, SOCKET_DIRECTION_RECEIVE, ADDRESS_NONE, 0);
+	__u64 probe = bpf_get_attach_cookie(ctx);
+	int fd = (int)PT_REGS_PARM1(ctx);
+	struct socket_call *call;
+	__u32 tid;
+
+	if (probe >= SOCKET_PROBE_COUNT || !is_our_process(&config.process))
+		return 0;
+	switch (probe) {
+	case SOCKET_PROBE_READ:
+	case SOCKET_PROBE_READV:
+	case SOCKET_PROBE_RECV:
+		enter(probe, fd, CALL_IO, SOCKET_DIRECTION_RECEIVE, ADDRESS_NONE, 0);
+		break;
+	case SOCKET_PROBE_RECVFROM:
+		enter(probe, fd, CALL_IO, SOCKET_DIRECTION_RECEIVE, ADDRESS_SOCKADDR, PT_REGS_PARM5(ctx));
+		break;
+	case SOCKET_PROBE_RECVMSG:
+		enter(probe, fd, CALL_IO, SOCKET_DIRECTION_RECEIVE, ADDRESS_MSGHDR, PT_REGS_PARM2(ctx));
+		break;
+	case SOCKET_PROBE_WRITE:
+	case SOCKET_PROBE_WRITEV:
+	case SOCKET_PROBE_SEND:
+	case SOCKET_PROBE_SENDFILE:
+		enter(probe, fd, CALL_IO, SOCKET_DIRECTION_TRANSMIT, ADDRESS_NONE, 0);
+		break;
+	case SOCKET_PROBE_SENDTO:
+		enter(probe, fd, CALL_IO, SOCKET_DIRECTION_TRANSMIT, ADDRESS_SOCKADDR, PT_REGS_PARM5(ctx));
+		break;
+	case SOCKET_PROBE_SENDMSG:
+		enter(probe, fd, CALL_IO, SOCKET_DIRECTION_TRANSMIT, ADDRESS_MSGHDR, PT_REGS_PARM2(ctx));
+		break;
+	case SOCKET_PROBE_CONNECT:
+		enter(probe, fd, CALL_CONNECT, SOCKET_DIRECTION_TRANSMIT, ADDRESS_SOCKADDR, PT_REGS_PARM2(ctx));
+		break;
+	case SOCKET_PROBE_GETSOCKOPT:
+		if ((int)PT_REGS_PARM2(ctx) != SOL_SOCKET || (int)PT_REGS_PARM3(ctx) != SO_ERROR) {
+			counted(probe);
+			break;
+		}
+		enter(probe, fd, CALL_GETSOCKOPT, SOCKET_DIRECTION_TRANSMIT, ADDRESS_NONE, 0);
+		tid = current_tid();
+		call = bpf_map_lookup_elem(&socket_calls, &tid);
+		if (call && call->kind == CALL_GETSOCKOPT)
+			call->addr = PT_REGS_PARM4(ctx);
+		break;
+	case SOCKET_PROBE_LISTEN:
+		enter(probe, fd, CALL_LISTEN, SOCKET_DIRECTION_RECEIVE, ADDRESS_NONE, 0);
+		break;
+	case SOCKET_PROBE_GETADDRINFO:
+		counted(probe);
+		resolving_enter();
+		break;
+	}
 	return 0;
 }
 
+/* The return of every probed function; what to do is in the call its entry recorded. */
 SEC("uretprobe")
-int BPF_KRETPROBE(uretprobe_listen, int rc)
+int uretprobe_socket(struct pt_regs *ctx)
 {
+	__u64 probe = bpf_get_attach_cookie(ctx);
+	long rc = PT_REGS_RC(ctx);
 	struct socket_call call;
-	struct sock *sk;
-	__u16 port;
-	__u8 one = 1;
 
-	if (!leave(SOCKET_PROBE_LISTEN_RETURN, &call) || call.kind != CALL_LISTEN || rc != 0)
+	if (probe >= SOCKET_PROBE_COUNT || !is_our_process(&config.process))
 		return 0;
-	sk = (struct sock *)call.sk;
-	port = BPF_CORE_READ(sk, __sk_common.skc_num);
-	if (port && bpf_map_update_elem(&socket_listening, &port, &one, BPF_ANY))
-		count_dropped(SOCKET_PROBE_LISTEN_RETURN);
+	if (probe == SOCKET_PROBE_GETADDRINFO) {
+		resolving_leave();
+		return 0;
+	}
+	if (!leave(&call))
+		return 0;
+	switch (call.kind) {
+	case CALL_IO:
+		io_return(&call, rc, probe);
+		break;
+	case CALL_CONNECT:
+		connect_return(&call, (int)rc);
+		break;
+	case CALL_GETSOCKOPT:
+		getsockopt_return(&call, (int)rc);
+		break;
+	case CALL_LISTEN:
+		listen_return(&call, (int)rc);
+		break;
+	}
 	return 0;
 }

@@ -34,7 +34,10 @@
 
 #include "hist.h"
 
-/* Programs of socket.bpf.c, in the order of the probe_stats array. */
+/*
+ * The probed functions, in the order of the probe_stats array. Two programs serve them all
+ * (uprobe_socket, uretprobe_socket); each attachment carries its function's value as cookie.
+ */
 enum socket_probe {
 	SOCKET_PROBE_READ = 0,
 	SOCKET_PROBE_READV = 1,
@@ -47,16 +50,11 @@ enum socket_probe {
 	SOCKET_PROBE_SENDTO = 8,
 	SOCKET_PROBE_SENDMSG = 9,
 	SOCKET_PROBE_SENDFILE = 10,
-	SOCKET_PROBE_IO_RETURN = 11,	/* one return program for every I/O function above */
-	SOCKET_PROBE_CONNECT = 12,
-	SOCKET_PROBE_CONNECT_RETURN = 13,
-	SOCKET_PROBE_GETSOCKOPT = 14,
-	SOCKET_PROBE_GETSOCKOPT_RETURN = 15,
-	SOCKET_PROBE_GETADDRINFO = 16,
-	SOCKET_PROBE_GETADDRINFO_RETURN = 17,
-	SOCKET_PROBE_LISTEN = 18,
-	SOCKET_PROBE_LISTEN_RETURN = 19,
-	SOCKET_PROBE_COUNT = 20,
+	SOCKET_PROBE_CONNECT = 11,
+	SOCKET_PROBE_GETSOCKOPT = 12,
+	SOCKET_PROBE_GETADDRINFO = 13,
+	SOCKET_PROBE_LISTEN = 14,
+	SOCKET_PROBE_COUNT = 15,
 };
 
 /* network.io.direction */

@@ -22,30 +22,39 @@ if [ ! -f "$cache/libbpf-bundled.so" ]; then
   trap 'rm -rf "$work"' EXIT
   jobs=$(nproc 2>/dev/null || echo 2)
 
-  # Debian's source packages, fetched through a private sources list so the system's apt
-  # configuration is left alone.
-  mkdir -p "$work/apt/parts" "$work/apt/lists/partial" "$work/src"
-  cat > "$work/apt/parts/jeb-src.sources" <<SRC
-Types: deb-src
-URIs: http://deb.debian.org/debian
-Suites: bookworm bookworm-updates
-Components: main
-Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
-
-Types: deb-src
-URIs: http://deb.debian.org/debian-security
-Suites: bookworm-security
-Components: main
-Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
-SRC
-  aptopts=(-o Dir::Etc::SourceList=/dev/null -o "Dir::Etc::SourceParts=$work/apt/parts"
-           -o "Dir::State::Lists=$work/apt/lists" -o APT::Sandbox::User=root)
-  echo "build-libbpf.sh: fetching Debian sources of libbpf, elfutils, zlib" >&2
-  apt-get "${aptopts[@]}" -qq update
+  # Debian's source packages, fetched through private sources lists so the system's apt
+  # configuration is left alone: zlib and elfutils of bookworm, libbpf of trixie (1.5: uprobe_multi
+  # links, which the kernel removes in one go instead of one uprobe at a time; bookworm's 1.1 has
+  # none, and this mirror serves no .dsc of bookworm-backports' 1.4).
+  mkdir -p "$work/src"
+  sources() { # NAME SUITES...: a private apt setup under $work/apt-NAME, updated
+    local name=$1
+    shift
+    mkdir -p "$work/apt-$name/parts" "$work/apt-$name/lists/partial"
+    {
+      echo "Types: deb-src"
+      echo "URIs: http://deb.debian.org/debian"
+      echo "Suites: $*"
+      echo "Components: main"
+      echo "Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg"
+      if [ "$name" = bookworm ]; then
+        echo
+        echo "Types: deb-src"
+        echo "URIs: http://deb.debian.org/debian-security"
+        echo "Suites: bookworm-security"
+        echo "Components: main"
+        echo "Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg"
+      fi
+    } > "$work/apt-$name/parts/jeb-src.sources"
+    apt-get -o Dir::Etc::SourceList=/dev/null -o "Dir::Etc::SourceParts=$work/apt-$name/parts" \
+        -o "Dir::State::Lists=$work/apt-$name/lists" -o APT::Sandbox::User=root -qq update
+  }
   # An index may list a version its pool no longer serves (seen: a security update of zlib whose
   # files answered 404), so each version the indexes list is tried, newest first.
-  for pkg in zlib elfutils libbpf; do
-    fetched=""
+  fetch() { # NAME PKG: unpacks the newest served source of PKG into $work/src/PKG-src
+    local aptopts=(-o Dir::Etc::SourceList=/dev/null -o "Dir::Etc::SourceParts=$work/apt-$1/parts"
+                   -o "Dir::State::Lists=$work/apt-$1/lists" -o APT::Sandbox::User=root)
+    local pkg=$2 version fetched=""
     for version in $(apt-cache "${aptopts[@]}" showsrc "$pkg" | awk -v p="$pkg" \
         '/^Package:/ {ours = ($2 == p)} ours && /^Version:/ {print $2}' | sort -u -r -V); do
       rm -rf "$work/dl" && mkdir -p "$work/dl"
@@ -56,8 +65,15 @@ SRC
       echo "build-libbpf.sh: source of $pkg $version not served, trying an older one" >&2
     done
     [ -n "$fetched" ] || { echo "build-libbpf.sh: no version of the source package $pkg could be fetched" >&2; exit 1; }
+    echo "build-libbpf.sh: $pkg $fetched" >&2
     (cd "$work/dl" && dpkg-source -x --no-check "$(ls ${pkg}_*.dsc | head -n1)" "$work/src/$pkg-src" >/dev/null)
-  done
+  }
+  echo "build-libbpf.sh: fetching Debian sources of libbpf, elfutils, zlib" >&2
+  sources bookworm bookworm bookworm-updates
+  sources trixie trixie
+  fetch bookworm zlib
+  fetch bookworm elfutils
+  fetch trixie libbpf
   zsrc=$work/src/zlib-src
   esrc=$work/src/elfutils-src
   bsrc=$work/src/libbpf-src
@@ -76,7 +92,9 @@ SRC
   make -s -C "$bsrc/src" install_headers DESTDIR="$work/hdr" PREFIX=/ >/dev/null
 
   echo "build-libbpf.sh: linking libbpf-bundled.so" >&2
-  gcc -O2 -fPIC -Wall -Wextra -Werror -I"$work/hdr/include" -c "$here/jeb_shim.c" -o "$work/jeb_shim.o"
+  # libbpf's own copy of the kernel's UAPI headers: newer than the build machine's.
+  gcc -O2 -fPIC -Wall -Wextra -Werror -I"$work/hdr/include" -I"$bsrc/include/uapi" -c "$here/jeb_shim.c" \
+      -o "$work/jeb_shim.o"
   # --exclude-libs keeps libelf's and zlib's symbols private, so they never clash with another
   # copy the host process may have loaded.
   gcc -shared -fPIC -o "$work/libbpf-bundled.so" "$work/jeb_shim.o" \

@@ -103,11 +103,14 @@ int jeb_attach_usdt(struct bpf_program *prog, int pid, const char *binary, const
 	return link ? 0 : -(err ? err : EINVAL);
 }
 
-/* func may be NULL (then offset is a file offset); otherwise offset is relative to func. */
+/*
+ * func may be NULL (then offset is a file offset); otherwise offset is relative to func. The
+ * program reads cookie with bpf_get_attach_cookie().
+ */
 int jeb_attach_uprobe(struct bpf_program *prog, int pid, const char *binary, const char *func,
-		      size_t offset, int retprobe, struct bpf_link **out)
+		      size_t offset, int retprobe, unsigned long long cookie, struct bpf_link **out)
 {
-	LIBBPF_OPTS(bpf_uprobe_opts, opts, .func_name = func, .retprobe = retprobe != 0);
+	LIBBPF_OPTS(bpf_uprobe_opts, opts, .func_name = func, .retprobe = retprobe != 0, .bpf_cookie = cookie);
 	struct bpf_link *link = bpf_program__attach_uprobe_opts(prog, pid, binary, offset, &opts);
 	int err = errno;
 
@@ -175,4 +178,56 @@ long jeb_errno_tp_offset(void)
 #else
 	return 0;
 #endif
+}
+
+/*
+ * Whether the kernel has uprobe_multi links (Linux 6.6): one link, one removal, for many
+ * uprobes. A program of that attach type pointed at "/" (a directory, not an ELF file) fails with
+ * EBADF only on a kernel that knows the link type. 1 yes, 0 no, or the negative errno of the load.
+ */
+int jeb_probe_uprobe_multi(void)
+{
+	const struct bpf_insn insns[] = {
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = 0 },
+		{ .code = BPF_JMP | BPF_EXIT },
+	};
+	LIBBPF_OPTS(bpf_prog_load_opts, load_opts, .expected_attach_type = BPF_TRACE_UPROBE_MULTI);
+	LIBBPF_OPTS(bpf_link_create_opts, link_opts);
+	unsigned long offset = 0;
+	int prog_fd, link_fd, err;
+
+	prog_fd = bpf_prog_load(BPF_PROG_TYPE_KPROBE, NULL, "GPL", insns, 2, &load_opts);
+	if (prog_fd < 0)
+		return errno == EINVAL ? 0 : -errno;
+	link_opts.uprobe_multi.path = "/";
+	link_opts.uprobe_multi.offsets = &offset;
+	link_opts.uprobe_multi.cnt = 1;
+	link_fd = bpf_link_create(prog_fd, -1, BPF_TRACE_UPROBE_MULTI, &link_opts);
+	err = errno;
+	if (link_fd >= 0)
+		close(link_fd);
+	close(prog_fd);
+	return link_fd < 0 && err == EBADF ? 1 : 0;
+}
+
+/* Before load: the program will be attached with uprobe_multi links. */
+int jeb_use_uprobe_multi(struct bpf_program *prog)
+{
+	return bpf_program__set_expected_attach_type(prog, BPF_TRACE_UPROBE_MULTI);
+}
+
+/*
+ * One uprobe_multi link for cnt places of binary (file offsets), for process pid only; the
+ * program reads each place's cookie with bpf_get_attach_cookie().
+ */
+int jeb_attach_uprobe_multi(struct bpf_program *prog, int pid, const char *binary, const unsigned long *offsets,
+			    const unsigned long long *cookies, size_t cnt, int retprobe, struct bpf_link **out)
+{
+	LIBBPF_OPTS(bpf_uprobe_multi_opts, opts, .offsets = offsets, .cookies = (const __u64 *)cookies, .cnt = cnt,
+		    .retprobe = retprobe != 0);
+	struct bpf_link *link = bpf_program__attach_uprobe_multi(prog, pid, binary, NULL, &opts);
+	int err = errno;
+
+	*out = link;
+	return link ? 0 : -(err ? err : EINVAL);
 }

@@ -82,7 +82,7 @@ class KernelLayoutTest {
     assertEnum(btf, "socket_probe", SocketStructs.PROBE_ENUM, "SOCKET_PROBE_COUNT");
     assertEnum(btf, "socket_direction", SocketStructs.DIRECTION_ENUM, "SOCKET_DIRECTION_COUNT");
     assertEnum(btf, "socket_transport", SocketStructs.TRANSPORT_ENUM, "SOCKET_TRANSPORT_COUNT");
-    assertEquals(SocketStructs.PROBE_ENUM.size(), SocketStructs.PROGRAMS.size());
+    assertEquals(SocketStructs.PROBE_ENUM.size(), SocketStructs.FUNCTIONS.size());
     assertEquals(SocketStructs.DIRECTION_ENUM.size(), SocketStructs.DIRECTIONS.size());
     assertEquals(SocketStructs.TRANSPORT_ENUM.size(), SocketStructs.TRANSPORTS.size());
   }

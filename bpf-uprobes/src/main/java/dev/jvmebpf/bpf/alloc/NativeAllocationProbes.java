@@ -73,6 +73,7 @@ public final class NativeAllocationProbes implements AutoCloseable {
     try {
       object.setConfig("config", config.array());
       object.setMaxEntries("native_live", liveBlocks);
+      LibcHooks.prepare(object, HOOKS);
       object.load();
       LibcHooks.Attached attached = LibcHooks.attach(object, jvm, HOOKS, atEntry, "native allocation");
       if (!attached.missing().isEmpty()) {

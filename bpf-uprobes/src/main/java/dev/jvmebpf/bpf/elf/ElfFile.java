@@ -107,6 +107,16 @@ public final class ElfFile {
     return out;
   }
 
+  /** Where in the file the byte at {@code virtualAddress} is (from the PT_LOAD segments). */
+  public java.util.OptionalLong fileOffsetOf(long virtualAddress) {
+    for (Segment s : loadSegments()) {
+      if (virtualAddress >= s.virtualAddress() && virtualAddress < s.virtualAddress() + s.fileSize()) {
+        return java.util.OptionalLong.of(s.offset() + virtualAddress - s.virtualAddress());
+      }
+    }
+    return java.util.OptionalLong.empty();
+  }
+
   /** The symbol named exactly {@code name}, from .symtab first, then .dynsym. */
   public Optional<Symbol> symbol(String name) throws IOException {
     byte[] wanted = name.getBytes(StandardCharsets.UTF_8);

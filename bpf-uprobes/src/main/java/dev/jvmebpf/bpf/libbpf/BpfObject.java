@@ -21,6 +21,7 @@ public final class BpfObject implements AutoCloseable {
   private final BpfObjectSpec spec;
   private final List<Pointer> links = new ArrayList<>();
   private final List<String> attached = new ArrayList<>();
+  private final java.util.Set<String> multi = new java.util.HashSet<>();
   private Pointer object;
   private boolean loaded;
 
@@ -117,19 +118,79 @@ public final class BpfObject implements AutoCloseable {
    */
   public synchronized void attachUprobe(String program, int pid, Path binary, String function, long offset,
       boolean returnProbe) throws BpfException {
+    attachUprobe(program, pid, binary, function, offset, returnProbe, 0);
+  }
+
+  private void attachUprobe(String program, int pid, Path binary, String function, long offset,
+      boolean returnProbe, long cookie) throws BpfException {
     requireOpen(true);
-    String what = "attach " + (returnProbe ? "uretprobe " : "uprobe ") + function
-        + (offset != 0 ? "+" + offset : "") + " in " + binary + " (pid " + pid + ")";
+    String what = "attach " + (returnProbe ? "uretprobe " : "uprobe ") + (function == null ? "at file offset "
+        + offset : function + (offset != 0 ? "+" + offset : "")) + " in " + binary + " (pid " + pid + ")";
     PointerByReference out = new PointerByReference();
     libbpf.beginCapture();
     int rc = libbpf.lib.jeb_attach_uprobe(programPointer(program), pid, binary.toString(), function, offset,
-        returnProbe ? 1 : 0, out);
+        returnProbe ? 1 : 0, cookie, out);
     String log = libbpf.endCapture();
     if (rc != 0) {
       throw attachError(what, rc, log);
     }
     links.add(out.getValue());
     attached.add(program);
+  }
+
+  /**
+   * Before load: {@code program} will be attached at many places through one uprobe_multi link
+   * ({@link #attachUprobes}) when the kernel has that link type. Returns whether it will.
+   */
+  public synchronized boolean preferUprobeMulti(String program) throws BpfException {
+    requireOpen(false);
+    if (!libbpf.hasUprobeMulti()) {
+      return false;
+    }
+    int rc = libbpf.lib.jeb_use_uprobe_multi(programPointer(program));
+    if (rc != 0) {
+      throw libbpf.error("set up " + program + " for uprobe_multi", rc);
+    }
+    multi.add(program);
+    return true;
+  }
+
+  /**
+   * Attaches {@code program} at each of {@code fileOffsets} in {@code binary}, for process
+   * {@code pid} only, each place with its cookie (which the program reads with
+   * bpf_get_attach_cookie): one uprobe_multi link when {@link #preferUprobeMulti} said so, else one
+   * link per place.
+   */
+  public synchronized void attachUprobes(String program, int pid, Path binary, long[] fileOffsets, long[] cookies,
+      boolean returnProbe) throws BpfException {
+    requireOpen(true);
+    if (fileOffsets.length != cookies.length || fileOffsets.length == 0) {
+      throw new IllegalArgumentException(program + ": " + fileOffsets.length + " places, " + cookies.length
+          + " cookies");
+    }
+    if (!multi.contains(program)) {
+      for (int i = 0; i < fileOffsets.length; i++) {
+        attachUprobe(program, pid, binary, null, fileOffsets[i], returnProbe, cookies[i]);
+      }
+      return;
+    }
+    String what = "attach " + (returnProbe ? "uretprobe" : "uprobe") + " multi (" + fileOffsets.length
+        + " places) in " + binary + " (pid " + pid + ")";
+    PointerByReference out = new PointerByReference();
+    libbpf.beginCapture();
+    int rc = libbpf.lib.jeb_attach_uprobe_multi(programPointer(program), pid, binary.toString(), fileOffsets, cookies,
+        fileOffsets.length, returnProbe ? 1 : 0, out);
+    String log = libbpf.endCapture();
+    if (rc != 0) {
+      throw attachError(what, rc, log);
+    }
+    links.add(out.getValue());
+    attached.add(program);
+  }
+
+  /** Links made so far (a uprobe_multi link counts once, however many places it probes). */
+  public synchronized int linkCount() {
+    return links.size();
   }
 
   /** Runs a program that supports BPF_PROG_TEST_RUN once; returns the program's return value. */

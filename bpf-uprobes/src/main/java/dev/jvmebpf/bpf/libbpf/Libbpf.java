@@ -168,6 +168,28 @@ public final class Libbpf {
     return lib.jeb_probe_prog_load(2 /* BPF_PROG_TYPE_KPROBE */);
   }
 
+  private volatile Boolean uprobeMulti;
+
+  /**
+   * Whether this kernel has uprobe_multi links (Linux 6.6): one link for many uprobes, which the
+   * kernel removes in one go instead of one by one. Probed once.
+   */
+  public boolean hasUprobeMulti() {
+    Boolean known = uprobeMulti;
+    if (known == null) {
+      known = lib.jeb_probe_uprobe_multi() == 1;
+      uprobeMulti = known;
+    }
+    return known && !uprobeMultiOff;
+  }
+
+  private volatile boolean uprobeMultiOff;
+
+  /** For tests and comparisons: objects opened from now on attach one link per uprobe, as on older kernels. */
+  public void setUprobeMultiOff(boolean off) {
+    uprobeMultiOff = off;
+  }
+
   /**
    * Where libc keeps errno, as an offset from the thread pointer: glibc's errno lives in its
    * static TLS block, at the same offset in every thread. Empty when it cannot be told.

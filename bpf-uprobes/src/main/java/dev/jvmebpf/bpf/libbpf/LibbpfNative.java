@@ -34,7 +34,16 @@ public interface LibbpfNative {
       PointerByReference link);
 
   int jeb_attach_uprobe(Pointer program, int pid, String binary, String function,
-      @size_t long offset, int retprobe, PointerByReference link);
+      @size_t long offset, int retprobe, long cookie, PointerByReference link);
+
+  /** 1 when the kernel has uprobe_multi links, 0 when not, else the negative errno. */
+  int jeb_probe_uprobe_multi();
+
+  /** Before load: the program will be attached through uprobe_multi links. */
+  int jeb_use_uprobe_multi(Pointer program);
+
+  int jeb_attach_uprobe_multi(Pointer program, int pid, String binary, @In long[] fileOffsets, @In long[] cookies,
+      @size_t long count, int retprobe, PointerByReference link);
 
   int jeb_prog_test_run(int programFd, @In byte[] context, int contextSize, IntByReference returnValue);
 

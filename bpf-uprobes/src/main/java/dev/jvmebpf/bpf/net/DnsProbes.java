@@ -75,6 +75,7 @@ public final class DnsProbes implements AutoCloseable {
       object.setConfig("config", config.array());
       object.setMaxEntries("dns_names", nameLimit);
       object.setMaxEntries("dns_lookup_duration", (nameLimit + 1) * RESULTS_PER_NAME);
+      LibcHooks.prepare(object, HOOKS);
       object.load();
       LibcHooks.Attached attached = LibcHooks.attach(object, jvm, HOOKS, atEntry, "dns");
       if (!attached.missing().isEmpty()) {

@@ -37,22 +37,16 @@ public final class SocketProbes implements AutoCloseable {
    * getaddrinfo (whose own traffic is left to the DNS family) and listen (which makes its port's
    * connections inbound).
    */
-  static final List<LibcHooks.Hook> HOOKS = List.of(
-      new LibcHooks.Hook("read", "uprobe_read", "uretprobe_io"),
-      new LibcHooks.Hook("readv", "uprobe_readv", "uretprobe_io"),
-      new LibcHooks.Hook("recv", "uprobe_recv", "uretprobe_io"),
-      new LibcHooks.Hook("recvfrom", "uprobe_recvfrom", "uretprobe_io"),
-      new LibcHooks.Hook("recvmsg", "uprobe_recvmsg", "uretprobe_io"),
-      new LibcHooks.Hook("write", "uprobe_write", "uretprobe_io"),
-      new LibcHooks.Hook("writev", "uprobe_writev", "uretprobe_io"),
-      new LibcHooks.Hook("send", "uprobe_send", "uretprobe_io"),
-      new LibcHooks.Hook("sendto", "uprobe_sendto", "uretprobe_io"),
-      new LibcHooks.Hook("sendmsg", "uprobe_sendmsg", "uretprobe_io"),
-      new LibcHooks.Hook("sendfile", "uprobe_sendfile", "uretprobe_io"),
-      new LibcHooks.Hook("connect", "uprobe_connect", "uretprobe_connect"),
-      new LibcHooks.Hook("getsockopt", "uprobe_getsockopt", "uretprobe_getsockopt"),
-      new LibcHooks.Hook("getaddrinfo", "uprobe_getaddrinfo", "uretprobe_getaddrinfo"),
-      new LibcHooks.Hook("listen", "uprobe_listen", "uretprobe_listen"));
+  static final List<LibcHooks.Hook> HOOKS = hooks();
+
+  /** Every function to the two programs, its enum socket_probe value as cookie. */
+  private static List<LibcHooks.Hook> hooks() {
+    List<LibcHooks.Hook> hooks = new ArrayList<>();
+    for (int i = 0; i < SocketStructs.FUNCTIONS.size(); i++) {
+      hooks.add(new LibcHooks.Hook(SocketStructs.FUNCTIONS.get(i), "uprobe_socket", "uretprobe_socket", i));
+    }
+    return List.copyOf(hooks);
+  }
 
   /** Errors per peer and direction the duration map has room for, on average. */
   static final int ERRORS_PER_SERIES = 8;
@@ -113,6 +107,7 @@ public final class SocketProbes implements AutoCloseable {
       object.setMaxEntries("socket_io_duration", series * ERRORS_PER_SERIES);
       object.setMaxEntries("socket_io_size", series);
       object.setMaxEntries("socket_connect_duration", (peerLimit + 1) * ERRORS_PER_SERIES);
+      LibcHooks.prepare(object, HOOKS);
       object.load();
       // Listeners opened before the probes: their connections are inbound too.
       BpfMap listening = object.map("socket_listening");
@@ -177,7 +172,7 @@ public final class SocketProbes implements AutoCloseable {
       connects.add(new SocketSnapshot.Connect(SocketPeer.decode(key, SocketStructs.SOCKET_CONNECT_KEY.offset("peer")),
           errorName(error), d));
     }
-    return new SocketSnapshot(io, connects, ProbeStats.read(stats, SocketStructs.PROGRAMS));
+    return new SocketSnapshot(io, connects, ProbeStats.read(stats, SocketStructs.PROBES));
   }
 
   /** The error.type of an errno: null for 0, "_OTHER" when it could not be read. */

@@ -10,18 +10,18 @@ public final class SocketStructs {
   /** SOCKET_ERROR_UNKNOWN: a failed call whose errno could not be read. */
   public static final int ERROR_UNKNOWN = 4095;
 
-  /** enum socket_probe, in order, and the programs it counts. */
+  /**
+   * enum socket_probe, in order: the probed libc functions, each attached with its index as
+   * cookie; and the names their counts are exported under (attribute {@code probe}).
+   */
   public static final List<String> PROBE_ENUM = List.of("SOCKET_PROBE_READ", "SOCKET_PROBE_READV",
       "SOCKET_PROBE_RECV", "SOCKET_PROBE_RECVFROM", "SOCKET_PROBE_RECVMSG", "SOCKET_PROBE_WRITE",
       "SOCKET_PROBE_WRITEV", "SOCKET_PROBE_SEND", "SOCKET_PROBE_SENDTO", "SOCKET_PROBE_SENDMSG",
-      "SOCKET_PROBE_SENDFILE", "SOCKET_PROBE_IO_RETURN", "SOCKET_PROBE_CONNECT", "SOCKET_PROBE_CONNECT_RETURN",
-      "SOCKET_PROBE_GETSOCKOPT", "SOCKET_PROBE_GETSOCKOPT_RETURN", "SOCKET_PROBE_GETADDRINFO",
-      "SOCKET_PROBE_GETADDRINFO_RETURN", "SOCKET_PROBE_LISTEN", "SOCKET_PROBE_LISTEN_RETURN");
-  public static final List<String> PROGRAMS = List.of("uprobe_read", "uprobe_readv", "uprobe_recv",
-      "uprobe_recvfrom", "uprobe_recvmsg", "uprobe_write", "uprobe_writev", "uprobe_send", "uprobe_sendto",
-      "uprobe_sendmsg", "uprobe_sendfile", "uretprobe_io", "uprobe_connect", "uretprobe_connect",
-      "uprobe_getsockopt", "uretprobe_getsockopt", "uprobe_getaddrinfo", "uretprobe_getaddrinfo", "uprobe_listen",
-      "uretprobe_listen");
+      "SOCKET_PROBE_SENDFILE", "SOCKET_PROBE_CONNECT", "SOCKET_PROBE_GETSOCKOPT", "SOCKET_PROBE_GETADDRINFO",
+      "SOCKET_PROBE_LISTEN");
+  public static final List<String> FUNCTIONS = List.of("read", "readv", "recv", "recvfrom", "recvmsg", "write",
+      "writev", "send", "sendto", "sendmsg", "sendfile", "connect", "getsockopt", "getaddrinfo", "listen");
+  public static final List<String> PROBES = FUNCTIONS.stream().map(f -> "uprobe_" + f).toList();
 
   /** enum socket_direction, in order, and its network.io.direction values. */
   public static final List<String> DIRECTION_ENUM = List.of("SOCKET_DIRECTION_RECEIVE", "SOCKET_DIRECTION_TRANSMIT");

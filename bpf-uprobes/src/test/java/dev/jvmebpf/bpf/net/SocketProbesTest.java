@@ -246,6 +246,33 @@ class SocketProbesTest {
     }
   }
 
+  /**
+   * One link for all entries and one for all returns where the kernel has uprobe_multi links;
+   * one per function and direction otherwise, the cookies telling the functions apart either way.
+   */
+  @Test
+  void bothWaysOfAttachingTellTheFunctionsApart() throws Exception {
+    assertEquals(libbpf.hasUprobeMulti() ? 2 : 2 * SocketStructs.FUNCTIONS.size(), probes.attachedPrograms().size(),
+        "links of the family: " + probes.attachedPrograms());
+    libbpf.setUprobeMultiOff(true);
+    try (SocketProbes oneByOne = SocketProbes.attach(libbpf, JvmProcess.current(), NANOS, BYTES, 64, false);
+         LoopbackServer server = new LoopbackServer(LoopbackServer.Protocol.FIXED)) {
+      assertEquals(2 * SocketStructs.FUNCTIONS.size(), oneByOne.attachedPrograms().size());
+      List<Call> reads = new ArrayList<>();
+      List<Call> writes = new ArrayList<>();
+      socketClient(server.port(), reads, writes);
+      server.awaitQuiet();
+      SocketSnapshot s = oneByOne.snapshot();
+      Predicate<SocketPeer> toServer = p -> p.port() == server.port();
+      // A wrong cookie would put a read's bytes under transmit, or lose them.
+      assertEquals(server.bytesWritten.get(), sum(s, toServer, "receive", null, HistogramSnapshot::sum, true));
+      assertEquals(server.bytesRead.get(), sum(s, toServer, "transmit", null, HistogramSnapshot::sum, true));
+      assertEquals(1, s.connects().stream().filter(c -> toServer.test(c.peer())).count(), "the connect, by cookie");
+    } finally {
+      libbpf.setUprobeMultiOff(false);
+    }
+  }
+
   // -- clients --------------------------------------------------------------------------------
 
   static void socketClient(int port, List<Call> reads, List<Call> writes) throws IOException {
@@ -341,17 +368,21 @@ class SocketProbesTest {
     }
   }
 
-  static SocketSnapshot.Io series(SocketSnapshot s, Predicate<SocketPeer> peer, String direction, String error) {
+  static java.util.stream.Stream<SocketSnapshot.Io> matching(SocketSnapshot s, Predicate<SocketPeer> peer,
+      String direction, String error) {
     return s.io().stream().filter(io -> peer.test(io.peer()) && io.direction().equals(direction)
-        && java.util.Objects.equals(io.error(), error)).findFirst()
+        && java.util.Objects.equals(io.error(), error));
+  }
+
+  static SocketSnapshot.Io series(SocketSnapshot s, Predicate<SocketPeer> peer, String direction, String error) {
+    return matching(s, peer, direction, error).findFirst()
         .orElseThrow(() -> new AssertionError("no " + direction + " series with error " + error + " in " + s.io()));
   }
 
   static long sum(SocketSnapshot s, Predicate<SocketPeer> peer, String direction, String error,
       java.util.function.ToLongFunction<HistogramSnapshot> of, boolean sizes) {
-    return s.io().stream().filter(io -> peer.test(io.peer()) && io.direction().equals(direction)
-        && java.util.Objects.equals(io.error(), error))
-        .mapToLong(io -> of.applyAsLong(sizes ? io.sizes() : io.durations())).sum();
+    return matching(s, peer, direction, error).mapToLong(io -> of.applyAsLong(sizes ? io.sizes() : io.durations()))
+        .sum();
   }
 
   static long events(SocketSnapshot s, String program) {
