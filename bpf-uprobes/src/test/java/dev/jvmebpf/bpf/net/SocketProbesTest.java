@@ -215,6 +215,29 @@ class SocketProbesTest {
     }
   }
 
+  /** A connection that existed before the probes (as after a dynamic attach) counts with its peer. */
+  @Test
+  void socketsOpenedBeforeTheProbesCount() throws Exception {
+    try (LoopbackServer server = new LoopbackServer(LoopbackServer.Protocol.FIXED);
+         Socket early = new Socket(InetAddress.getLoopbackAddress(), server.port())) {
+      byte[] message = new byte[LoopbackServer.MESSAGE];
+      early.getOutputStream().write(message);
+      early.getInputStream().readNBytes(message, 0, message.length);
+      try (SocketProbes late = SocketProbes.attach(libbpf, JvmProcess.current(), NANOS, BYTES, 64, false)) {
+        for (int i = 0; i < 3; i++) {
+          early.getOutputStream().write(message);
+          early.getInputStream().readNBytes(message, 0, message.length);
+        }
+        server.awaitQuiet();
+        SocketSnapshot s = late.snapshot();
+        Predicate<SocketPeer> toServer = p -> p.port() == server.port() && p.address().equals("127.0.0.1");
+        assertEquals(3L * message.length, sum(s, toServer, "transmit", null, HistogramSnapshot::sum, true),
+            "bytes sent after the probes came, on a socket from before");
+        assertEquals(3L * message.length, sum(s, toServer, "receive", null, HistogramSnapshot::sum, true));
+      }
+    }
+  }
+
   @Test
   void inboundConnectionsAreByClientAddressWithoutItsPort() throws Exception {
     try (ServerSocket before = new ServerSocket(0, 5, InetAddress.getLoopbackAddress());
