@@ -317,34 +317,28 @@ class SocketProbesTest {
   }
 
   static void channelClient(int port, List<Call> reads, List<Call> writes) throws IOException {
-    try (SocketChannel ch = SocketChannel.open(new InetSocketAddress(InetAddress.getLoopbackAddress(), port))) {
-      for (int i = 0; i < EXCHANGES; i++) {
-        ByteBuffer request = ByteBuffer.allocate(LoopbackServer.MESSAGE);
-        while (request.hasRemaining()) {
-          writes.add(new Call(ch.write(request), 0));
-        }
-        ByteBuffer reply = ByteBuffer.allocate(LoopbackServer.MESSAGE);
-        while (reply.hasRemaining()) {
-          long t0 = System.nanoTime();
-          int n = ch.read(reply);
-          reads.add(new Call(n, System.nanoTime() - t0));
-        }
-      }
-    }
+    channelClient(port, reads, writes, false);
   }
 
   static void selectorClient(int port, List<Call> reads, List<Call> writes) throws IOException {
+    channelClient(port, reads, writes, true);
+  }
+
+  /** A SocketChannel, blocking, or non-blocking and selecting whenever a read finds nothing. */
+  private static void channelClient(int port, List<Call> reads, List<Call> writes, boolean select)
+      throws IOException {
     try (SocketChannel ch = SocketChannel.open(new InetSocketAddress(InetAddress.getLoopbackAddress(), port));
          Selector selector = Selector.open()) {
-      ch.configureBlocking(false);
-      ch.register(selector, SelectionKey.OP_READ);
+      if (select) {
+        ch.configureBlocking(false);
+        ch.register(selector, SelectionKey.OP_READ);
+      }
       for (int i = 0; i < EXCHANGES; i++) {
         ByteBuffer request = ByteBuffer.allocate(LoopbackServer.MESSAGE);
         while (request.hasRemaining()) {
           writes.add(new Call(ch.write(request), 0));
         }
         ByteBuffer reply = ByteBuffer.allocate(LoopbackServer.MESSAGE);
-        // Reads until the reply is in, selecting whenever a read finds nothing.
         while (reply.hasRemaining()) {
           long t0 = System.nanoTime();
           int n = ch.read(reply);
