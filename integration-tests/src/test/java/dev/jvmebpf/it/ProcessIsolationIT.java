@@ -38,7 +38,7 @@ class ProcessIsolationIT {
     List<Integer> existing = programs().stream().map(Program::id).toList();
     try (OtlpReceiver receiver = new OtlpReceiver()) {
       TargetJvm.Running noisy = TargetJvm.on(Fixtures.jdk17()).jvmArgs("-XX:+UseSerialGC", "-Xmx64m")
-          .start(GcWorkload.class, "15000", "0"); // ours takes a few seconds to detach at exit
+          .start(GcWorkload.class, "15000", "0"); // room for ours to start, run and detach meanwhile
       TargetJvm.Running ours = TargetJvm.on(Fixtures.jdk17()).withAgent(receiver.agentArguments("grpc"))
           .jvmArgs("-XX:+UseSerialGC", "-Xmx512m")
           .start(GcWorkload.class, "3000", "3");
