@@ -33,6 +33,8 @@ class SocketIT extends ReceiverTest {
 
   static final int EXCHANGES = 12;
   static final int LOOKUPS = 3;
+  /** The most a call's kernel duration may fall short of the client's clock (or 20% of it, if more). */
+  static final long SLACK_NANOS = 5_000_000;
 
   @ParameterizedTest(name = "JDK {0}")
   @ValueSource(ints = {17, 25})
@@ -212,7 +214,8 @@ class SocketIT extends ReceiverTest {
 
   /**
    * The exported buckets against the client's own clock: a call lasts at most what the client
-   * measured and at least that minus the JDK's own work around the libc call (1 ms or 20%).
+   * measured and at least that minus the JVM's own work around the libc call, a safepoint or
+   * a collection meanwhile included (5 ms or 20%: seen, 1.5 ms on a loaded machine).
    * Bucket i of scale s holds (2^(i/2^s), 2^((i+1)/2^s)] seconds, computed here independently.
    */
   static void assertBucketsAgree(ExponentialHistogramDataPoint p, List<Long> clientNanos, String what) {
@@ -224,7 +227,7 @@ class SocketIT extends ReceiverTest {
       cumulative += counts.get(k);
       double upperNanos = Math.pow(base, p.getPositive().getOffset() + k + 1) * 1e9;
       long atMost = clientNanos.stream().filter(d -> d <= upperNanos).count();
-      long atLeast = clientNanos.stream().filter(d -> d - Math.max(1_000_000, d / 5) <= upperNanos).count();
+      long atLeast = clientNanos.stream().filter(d -> d - Math.max(SLACK_NANOS, d / 5) <= upperNanos).count();
       assertTrue(cumulative >= atMost && cumulative <= atLeast, what + ": " + cumulative + " calls up to "
           + upperNanos + " ns exported, the client saw between " + atMost + " and " + atLeast + "; " + counts
           + " from offset " + p.getPositive().getOffset() + ", client " + clientNanos);
