@@ -355,11 +355,12 @@ static __always_inline void enter(enum socket_probe probe, int fd, __u32 kind, _
 	__u32 tid;
 
 	counted(probe);
-	tid = current_tid();
-	if (resolving(tid))
-		return;
+	/* Most calls are on files: the descriptor is looked at first, the resolver's map only for sockets. */
 	socket = socket_of_fd(fd);
-	if (!socket || !peer_of_socket(socket, &call.peer, &call.sk))
+	if (!socket)
+		return;
+	tid = current_tid();
+	if (resolving(tid) || !peer_of_socket(socket, &call.peer, &call.sk))
 		return;
 	/*
 	 * connect: the peer is its argument (a UDP socket may still be connected to the previous

@@ -11,6 +11,7 @@ import dev.jvmebpf.bpf.libbpf.BpfPermissionException;
 import dev.jvmebpf.bpf.libbpf.Libbpf;
 import dev.jvmebpf.bpf.net.DnsProbes;
 import dev.jvmebpf.bpf.net.SocketProbes;
+import dev.jvmebpf.bpf.net.SocketStructs;
 import dev.jvmebpf.bpf.process.JvmProcess;
 import dev.jvmebpf.bpf.safepoint.SafepointProbes;
 import dev.jvmebpf.bpf.x86.ProbePlacement;
@@ -45,10 +46,9 @@ final class Doctor {
 
   /** libjvm symbols: readable name and mangled name. */
   static final Map<String, String> LIBJVM_SYMBOLS = new LinkedHashMap<>();
-  /** libc functions the network and native-allocation families will probe. */
-  static final List<String> LIBC_SYMBOLS = List.of("read", "readv", "recv", "recvfrom", "recvmsg", "write", "writev",
-      "send", "sendto", "sendmsg", "sendfile", "connect", "getsockopt", "getaddrinfo", "malloc", "calloc", "realloc",
-      "posix_memalign", "free", "mmap", "munmap");
+  /** libc functions the socket, DNS and native-allocation families probe (getaddrinfo is the socket family's too). */
+  static final List<String> LIBC_SYMBOLS = java.util.stream.Stream.concat(SocketStructs.FUNCTIONS.stream(),
+      NativeAllocationProbes.FUNCTIONS.stream()).distinct().toList();
 
   static {
     LIBJVM_SYMBOLS.put("SafepointTracing::_current_type", "_ZN16SafepointTracing13_current_typeE");

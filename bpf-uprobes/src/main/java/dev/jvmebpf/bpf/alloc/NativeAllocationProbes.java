@@ -36,6 +36,8 @@ public final class NativeAllocationProbes implements AutoCloseable {
       new LibcHooks.Hook("free", "uprobe_free", null),
       new LibcHooks.Hook("mmap", "uprobe_mmap", "uretprobe_mmap"),
       new LibcHooks.Hook("munmap", "uprobe_munmap", null));
+  /** The libc functions this family probes. */
+  public static final List<String> FUNCTIONS = HOOKS.stream().map(LibcHooks.Hook::function).toList();
 
   private final BpfObject object;
   private final HistogramLayout layout;
