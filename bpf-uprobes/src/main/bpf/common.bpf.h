@@ -31,30 +31,62 @@ static __always_inline __u32 hist_bucket(const volatile struct hist_layout *layo
 	return lo;
 }
 
-static __always_inline void hist_add(struct hist *h, const volatile struct hist_layout *layout,
-				     __u64 v)
+/* Counts v (its bucket b, unused when v is 0) into h. */
+static __always_inline void hist_count(struct hist *h, __u64 v, __u32 b)
 {
 	if (h->count == 0 || v < h->min)
 		h->min = v;
 	if (v > h->max)
 		h->max = v;
 	h->sum += v;
-	if (v == 0) {
+	if (v == 0)
 		h->zero_count++;
-	} else {
-		__u32 b = hist_bucket(layout, v);
-
-		if (b < HIST_MAX_BUCKETS)
-			h->buckets[b]++;
-	}
+	else if (b < HIST_MAX_BUCKETS)
+		h->buckets[b]++;
 	h->count++;
 }
+
+static __always_inline void hist_add(struct hist *h, const volatile struct hist_layout *layout,
+				     __u64 v)
+{
+	hist_count(h, v, v ? hist_bucket(layout, v) : 0);
+}
+
+/*
+ * hist_bucket for values that repeat: *guess is a bucket the caller keeps (the previous value's).
+ * When v falls in it no search is needed; otherwise v's bucket is searched and becomes *guess.
+ */
+static __always_inline __u32 hist_bucket_near(const volatile struct hist_layout *layout, __u64 v,
+					      __u32 *guess)
+{
+	__u32 b = *guess;
+
+	if (b < HIST_MAX_BUCKETS && b < layout->bucket_count && v <= layout->upper[b]
+	    && (b == 0 || v > layout->upper[b - 1]))
+		return b;
+	b = hist_bucket(layout, v);
+	*guess = b;
+	return b;
+}
+
+/* hist_add with hist_bucket_near's guess. */
+static __always_inline void hist_add_near(struct hist *h, const volatile struct hist_layout *layout,
+					  __u64 v, __u32 *guess)
+{
+	hist_count(h, v, v ? hist_bucket_near(layout, v, guess) : 0);
+}
+
+/* The inode number of the initial pid namespace (the kernel's PROC_PID_INIT_INO), fixed. */
+#define PID_NS_INIT_INO 0xEFFFFFFCULL
 
 /* True when the current task belongs to the JVM we observe (its pid namespace, its tgid). */
 static __always_inline int is_our_process(const volatile struct process_filter *filter)
 {
 	struct bpf_pidns_info ns = {};
 
+	/* Outside containers the JVM's pid is the kernel's tgid: no namespace lookup needed. */
+	if (filter->pidns_ino == PID_NS_INIT_INO)
+		return (bpf_get_current_pid_tgid() >> 32) == filter->tgid;
 	if (bpf_get_ns_current_pid_tgid(filter->pidns_dev, filter->pidns_ino, &ns, sizeof(ns)))
 		return 0;
 	return ns.tgid == filter->tgid;

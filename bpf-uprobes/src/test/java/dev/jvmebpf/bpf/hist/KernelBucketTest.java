@@ -16,7 +16,9 @@ import org.junit.jupiter.params.provider.CsvSource;
 /**
  * Runs the kernel's own bucket search (common.bpf.h's hist_bucket, in a test-only program
  * executed with BPF_PROG_TEST_RUN) on at least 10^6 values per layout and compares each
- * choice with the Java table. otel-bridge's ExponentialBucketsSdkTest compares the same
+ * choice with the Java table; the same for hist_bucket_near, which first tries the previous
+ * value's bucket (the values come in runs that share a bucket and runs that do not, so both
+ * its shortcut and its search are taken). otel-bridge's ExponentialBucketsSdkTest compares the same
  * values' Java buckets with the OpenTelemetry SDK's indexer.
  */
 class KernelBucketTest {
@@ -43,6 +45,9 @@ class KernelBucketTest {
       byte[] key = new byte[4];
       byte[] chosen = out.newValue();
       int mismatches = 0;
+      int nearMismatches = 0;
+      int repeats = 0;
+      int previous = -1;
       String first = "";
       for (int from = 0; from < values.length; from += BATCH) {
         int n = Math.min(BATCH, values.length - from);
@@ -58,16 +63,28 @@ class KernelBucketTest {
         for (int i = 0; i < n; i++) {
           long v = values[from + i];
           int kernel = result.getInt(4 * i);
+          int near = result.getInt(4 * (BATCH + i));
           int java = layout.bucketOf(v);
           if (kernel != java) {
             if (mismatches++ == 0) {
               first = "value " + Long.toUnsignedString(v) + ": kernel " + kernel + ", Java " + java;
             }
           }
+          if (near != java && nearMismatches++ == 0 && mismatches == 0) {
+            first = "value " + Long.toUnsignedString(v) + ": kernel (near) " + near + ", Java " + java;
+          }
+          if (v != 0 && java == previous) {
+            repeats++;
+          }
+          previous = v != 0 ? java : previous;
         }
       }
       assertEquals(0, mismatches, "kernel and Java disagree on " + mismatches + " of "
           + HistogramTestValues.describe(values) + "; first: " + first);
+      assertEquals(0, nearMismatches, "the kernel's guided search and Java disagree on " + nearMismatches
+          + " of " + HistogramTestValues.describe(values) + "; first: " + first);
+      assertTrue(repeats > 0 && repeats < values.length - 1, "both paths of the guided search taken: "
+          + repeats + " repeats of " + values.length);
     }
   }
 }
