@@ -19,7 +19,10 @@ const volatile struct socket_config config = {};
 /*
  * The few kernel fields we read, relocated by libbpf against the running kernel's BTF (CO-RE):
  * the calling task's file table, a file's inode mode and private data, a socket's type and
- * sock, a sock's family and peer.
+ * sock, a sock's family and peer. They are read as plain loads through BTF-typed pointers
+ * (bpf_get_current_task_btf, bpf_core_cast: the verifier makes each load fault-safe), which is
+ * several times cheaper per field than a bpf_probe_read_kernel call; only the descriptor's
+ * slot in the file table, an array the verifier cannot index, takes one.
  */
 struct thread_struct {
 	unsigned long fsbase;
@@ -96,15 +99,26 @@ enum address_at {
 	ADDRESS_MSGHDR = 2,	/* addr is a struct msghdr *, whose first field is msg_name */
 };
 
-/* The call in flight on a thread (kernel-private, keyed by tid). */
+/* The call in flight on a thread. */
 struct socket_call {
-	__u64 start_ns;
+	__u64 start_ns;		/* 0: no call in flight */
+	__u64 sp;		/* stack pointer at entry: the return's is 8 more (the return address popped) */
 	__u64 sk;		/* struct sock *: connect, getsockopt */
 	__u64 addr;		/* user pointer, see enum address_at; getsockopt: optval */
 	struct socket_peer peer;
 	__u32 kind;		/* enum call_kind */
 	enum socket_direction direction;
 	__u32 address_at;	/* enum address_at, read at return */
+	__u32 pad;
+};
+
+/* What the probes keep per thread (kernel-private, in the thread's own task storage). */
+struct socket_thread {
+	struct socket_call call;
+	__u32 resolving;	/* getaddrinfo calls in progress on this thread (nesting depth) */
+	/* The buckets of this thread's previous I/O call, by direction: the next is often the same. */
+	__u32 duration_bucket[SOCKET_DIRECTION_COUNT];
+	__u32 size_bucket[SOCKET_DIRECTION_COUNT];
 	__u32 pad;
 };
 
@@ -115,11 +129,11 @@ struct pending_connect {
 };
 
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 16384);
-	__type(key, __u32);
-	__type(value, struct socket_call);
-} socket_calls SEC(".maps");
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct socket_thread);
+} socket_threads SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
@@ -127,14 +141,6 @@ struct {
 	__type(key, __u64);
 	__type(value, struct pending_connect);
 } socket_pending_connects SEC(".maps");
-
-/* Threads inside getaddrinfo, with its nesting depth. */
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 4096);
-	__type(key, __u32);
-	__type(value, __u32);
-} socket_resolving SEC(".maps");
 
 /*
  * Local TCP ports this JVM listens on (from listen(), and from /proc at attach): a connection to
@@ -222,34 +228,36 @@ static __always_inline void count_dropped(enum socket_probe probe)
 		stats->dropped++;
 }
 
-static __always_inline __u32 current_tid(void)
+/* The calling thread's own record; created on first use when create is set. 0 when none. */
+static __always_inline struct socket_thread *thread_of(struct task_struct *task, bool create)
 {
-	return (__u32)bpf_get_current_pid_tgid();
+	return bpf_task_storage_get(&socket_threads, task, 0, create ? BPF_LOCAL_STORAGE_GET_F_CREATE : 0);
 }
 
-static __always_inline bool resolving(__u32 tid)
+static __always_inline struct socket_thread *current_thread(bool create)
 {
-	return bpf_map_lookup_elem(&socket_resolving, &tid) != 0;
+	return thread_of(bpf_get_current_task_btf(), create);
 }
 
 /* The struct socket behind descriptor fd of the calling task, or 0 when fd is not a socket. */
-static __always_inline struct socket *socket_of_fd(int fd)
+static __always_inline struct socket *socket_of_fd(struct task_struct *task, int fd)
 {
-	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
-	struct fdtable *fdt = BPF_CORE_READ(task, files, fdt);
-	struct file **fds;
+	struct fdtable *fdt;
 	struct file *file = 0;
-	unsigned short mode;
+	struct file **fds;
 
-	if (!fdt || fd < 0 || (unsigned int)fd >= BPF_CORE_READ(fdt, max_fds))
+	if (fd < 0)
 		return 0;
-	fds = BPF_CORE_READ(fdt, fd);
+	fdt = task->files->fdt;
+	if (!fdt || (unsigned int)fd >= fdt->max_fds)
+		return 0;
+	fds = fdt->fd;
 	if (bpf_probe_read_kernel(&file, sizeof(file), &fds[fd]) || !file)
 		return 0;
-	mode = BPF_CORE_READ(file, f_inode, i_mode);
-	if ((mode & S_IFMT) != S_IFSOCK)
+	file = bpf_core_cast(file, struct file);
+	if ((file->f_inode->i_mode & S_IFMT) != S_IFSOCK)
 		return 0;
-	return BPF_CORE_READ(file, private_data);
+	return bpf_core_cast(file->private_data, struct socket);
 }
 
 static __always_inline void set_ipv4(struct socket_peer *peer, __be32 address)
@@ -266,14 +274,14 @@ static __always_inline void set_ipv4(struct socket_peer *peer, __be32 address)
  */
 static __always_inline bool peer_of_socket(struct socket *socket, struct socket_peer *peer, __u64 *sk_out)
 {
-	struct sock *sk = BPF_CORE_READ(socket, sk);
-	short type = BPF_CORE_READ(socket, type);
+	struct sock *sk = socket->sk;
+	short type = socket->type;
 	unsigned short family;
 
 	if (!sk)
 		return false;
 	*sk_out = (__u64)sk;
-	family = BPF_CORE_READ(sk, __sk_common.skc_family);
+	family = sk->__sk_common.skc_family;
 	if (family == AF_UNIX) {
 		peer->transport = SOCKET_TRANSPORT_UNIX;
 		return true;
@@ -282,17 +290,17 @@ static __always_inline bool peer_of_socket(struct socket *socket, struct socket_
 		return false;
 	peer->transport = type == SOCK_STREAM ? SOCKET_TRANSPORT_TCP
 			: type == SOCK_DGRAM ? SOCKET_TRANSPORT_UDP : SOCKET_TRANSPORT_OTHER;
-	peer->port = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
+	peer->port = bpf_ntohs(sk->__sk_common.skc_dport);
 	if (peer->transport == SOCKET_TRANSPORT_TCP) {
-		__u16 local = BPF_CORE_READ(sk, __sk_common.skc_num);
+		__u16 local = sk->__sk_common.skc_num;
 
 		if (bpf_map_lookup_elem(&socket_listening, &local))
 			peer->port = 0;	/* inbound: the client's port would only add series */
 	}
 	if (family == AF_INET) {
-		set_ipv4(peer, BPF_CORE_READ(sk, __sk_common.skc_daddr));
+		set_ipv4(peer, sk->__sk_common.skc_daddr);
 	} else if (bpf_core_field_exists(sk->__sk_common.skc_v6_daddr)) {
-		BPF_CORE_READ_INTO(&peer->address, sk, __sk_common.skc_v6_daddr);
+		__builtin_memcpy(peer->address, sk->__sk_common.skc_v6_daddr.s6_addr, 16);
 	}
 	return true;
 }
@@ -347,63 +355,74 @@ static __always_inline bool peer_known(const struct socket_peer *peer)
  * Entry of a call on a descriptor: records it for the return probe when fd is a socket of a
  * family we count and the thread is not inside getaddrinfo.
  */
-static __always_inline void enter(enum socket_probe probe, int fd, __u32 kind, __u32 direction,
-				  __u32 address_at, __u64 addr)
+static __always_inline void enter(struct pt_regs *ctx, enum socket_probe probe, int fd, __u32 kind,
+				  __u32 direction, __u32 address_at, __u64 addr)
 {
-	struct socket_call call = {};
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct socket_thread *thread;
+	struct socket_peer peer = {};
 	struct socket *socket;
-	__u32 tid;
+	__u64 sk = 0;
 
 	counted(probe);
-	/* Most calls are on files: the descriptor is looked at first, the resolver's map only for sockets. */
-	socket = socket_of_fd(fd);
-	if (!socket)
+	/* Most calls are on files: the descriptor is looked at first. */
+	socket = socket_of_fd(task, fd);
+	if (!socket || !peer_of_socket(socket, &peer, &sk))
 		return;
-	tid = current_tid();
-	if (resolving(tid) || !peer_of_socket(socket, &call.peer, &call.sk))
+	thread = thread_of(task, true);
+	if (!thread) {
+		count_dropped(probe);
+		return;
+	}
+	if (thread->resolving)
 		return;
 	/*
 	 * connect: the peer is its argument (a UDP socket may still be connected to the previous
 	 * one); a datagram sent to an address: that address.
 	 */
-	if (kind == CALL_CONNECT || (!peer_known(&call.peer) && direction == SOCKET_DIRECTION_TRANSMIT)) {
-		peer_from_sockaddr(address_pointer(address_at, addr), &call.peer);
+	if (kind == CALL_CONNECT || (!peer_known(&peer) && direction == SOCKET_DIRECTION_TRANSMIT)) {
+		peer_from_sockaddr(address_pointer(address_at, addr), &peer);
 		address_at = ADDRESS_NONE;
 	}
-	call.kind = kind;
-	call.direction = direction;
-	call.address_at = address_at;
-	call.addr = addr;
-	call.start_ns = bpf_ktime_get_ns();
-	if (bpf_map_update_elem(&socket_calls, &tid, &call, BPF_ANY))
-		count_dropped(probe);
+	thread->call.peer = peer;
+	thread->call.sk = sk;
+	thread->call.kind = kind;
+	thread->call.direction = direction;
+	thread->call.address_at = address_at;
+	thread->call.addr = addr;
+	thread->call.sp = PT_REGS_SP(ctx);
+	thread->call.start_ns = bpf_ktime_get_ns();
 }
 
-/* The call the return probe belongs to, removed from the map; false when none was recorded. */
-static __always_inline bool leave(struct socket_call *out)
+/*
+ * The call this return belongs to, taken from the thread's record; false when none was
+ * recorded (not a socket, nested in getaddrinfo, entered before we attached). A record whose
+ * stack pointer does not match is of a call whose return we never saw: dropped.
+ */
+static __always_inline struct socket_thread *leave(struct pt_regs *ctx, struct socket_call *out)
 {
-	struct socket_call *call;
-	__u32 tid = current_tid();
+	struct socket_thread *thread = current_thread(false);
 
-	call = bpf_map_lookup_elem(&socket_calls, &tid);
-	if (!call)
-		return false;	/* not a socket, nested in getaddrinfo, or entered before we attached */
-	*out = *call;
-	bpf_map_delete_elem(&socket_calls, &tid);
-	return true;
+	if (!thread || !thread->call.start_ns)
+		return 0;
+	if (thread->call.sp + 8 != PT_REGS_SP(ctx)) {
+		thread->call.start_ns = 0;
+		return 0;
+	}
+	*out = thread->call;
+	thread->call.start_ns = 0;
+	return thread;
 }
 
 /* errno of the current thread, after a libc call returned -1. */
 static __always_inline __u32 current_errno(void)
 {
-	struct task_struct *task;
 	unsigned long fsbase;
 	int err = 0;
 
 	if (!config.errno_known)
 		return SOCKET_ERROR_UNKNOWN;
-	task = (struct task_struct *)bpf_get_current_task();
-	fsbase = BPF_CORE_READ(task, thread.fsbase);
+	fsbase = bpf_get_current_task_btf()->thread.fsbase;
 	if (!fsbase || bpf_probe_read_user(&err, sizeof(err), (const void *)(fsbase + config.errno_tp_offset)))
 		return SOCKET_ERROR_UNKNOWN;
 	return err > 0 && err < SOCKET_ERROR_UNKNOWN ? (__u32)err : SOCKET_ERROR_UNKNOWN;
@@ -445,8 +464,10 @@ static __always_inline struct hist *hist_of(void *map, const void *key)
 }
 
 /* Return of an I/O call: its duration, its size, its error, by peer and direction. */
-static __always_inline void io_return(struct socket_call *call, long rc, enum socket_probe probe)
+static __always_inline void io_return(struct socket_thread *thread, struct socket_call *call, long rc,
+				      enum socket_probe probe)
 {
+	__u32 direction = call->direction & 1;
 	struct socket_io_key key = {};
 	struct hist *h;
 	__u64 now = bpf_ktime_get_ns();
@@ -454,18 +475,22 @@ static __always_inline void io_return(struct socket_call *call, long rc, enum so
 	if (rc >= 0 && call->address_at != ADDRESS_NONE && !peer_known(&call->peer))
 		peer_from_sockaddr(address_pointer(call->address_at, call->addr), &call->peer);
 	key.peer = call->peer;
-	bounded_peer(&key.peer, probe);
 	key.direction = call->direction;
 	key.error = rc < 0 ? current_errno() : 0;
-	h = hist_of(&socket_io_duration, &key);
+	/* A series exists only for an admitted peer: then the bound need not be looked at. */
+	h = bpf_map_lookup_elem(&socket_io_duration, &key);
+	if (!h) {
+		bounded_peer(&key.peer, probe);
+		h = hist_of(&socket_io_duration, &key);
+	}
 	if (h)
-		hist_add(h, &config.duration_ns, now - call->start_ns);
+		hist_add_near(h, &config.duration_ns, now - call->start_ns, &thread->duration_bucket[direction]);
 	else
 		count_dropped(probe);
 	if (rc >= 0) {
 		h = hist_of(&socket_io_size, &key);
 		if (h)
-			hist_add(h, &config.size_bytes, (__u64)rc);
+			hist_add_near(h, &config.size_bytes, (__u64)rc, &thread->size_bucket[direction]);
 		else
 			count_dropped(probe);
 	}
@@ -549,28 +574,20 @@ static __always_inline void listen_return(struct socket_call *call, int rc)
 /* getaddrinfo: its own traffic to name servers is the DNS family's, not counted here. */
 static __always_inline void resolving_enter(void)
 {
-	__u32 tid = current_tid(), one = 1, *depth;
+	struct socket_thread *thread = current_thread(true);
 
-	depth = bpf_map_lookup_elem(&socket_resolving, &tid);
-	if (depth) {
-		(*depth)++;
-		return;
-	}
-	if (bpf_map_update_elem(&socket_resolving, &tid, &one, BPF_ANY))
+	if (thread)
+		thread->resolving++;
+	else
 		count_dropped(SOCKET_PROBE_GETADDRINFO);
 }
 
 static __always_inline void resolving_leave(void)
 {
-	__u32 tid = current_tid(), *depth;
+	struct socket_thread *thread = current_thread(false);
 
-	depth = bpf_map_lookup_elem(&socket_resolving, &tid);
-	if (!depth)
-		return;
-	if (*depth > 1)
-		(*depth)--;
-	else
-		bpf_map_delete_elem(&socket_resolving, &tid);
+	if (thread && thread->resolving)
+		thread->resolving--;
 }
 
 /*
@@ -587,8 +604,6 @@ int uprobe_socket(struct pt_regs *ctx)
 {
 	__u64 probe = bpf_get_attach_cookie(ctx);
 	int fd = (int)PT_REGS_PARM1(ctx);
-	struct socket_call *call;
-	__u32 tid;
 
 	if (probe >= SOCKET_PROBE_COUNT || !is_our_process(&config.process))
 		return 0;
@@ -596,42 +611,38 @@ int uprobe_socket(struct pt_regs *ctx)
 	case SOCKET_PROBE_READ:
 	case SOCKET_PROBE_READV:
 	case SOCKET_PROBE_RECV:
-		enter(probe, fd, CALL_IO, SOCKET_DIRECTION_RECEIVE, ADDRESS_NONE, 0);
+		enter(ctx, probe, fd, CALL_IO, SOCKET_DIRECTION_RECEIVE, ADDRESS_NONE, 0);
 		break;
 	case SOCKET_PROBE_RECVFROM:
-		enter(probe, fd, CALL_IO, SOCKET_DIRECTION_RECEIVE, ADDRESS_SOCKADDR, PT_REGS_PARM5(ctx));
+		enter(ctx, probe, fd, CALL_IO, SOCKET_DIRECTION_RECEIVE, ADDRESS_SOCKADDR, PT_REGS_PARM5(ctx));
 		break;
 	case SOCKET_PROBE_RECVMSG:
-		enter(probe, fd, CALL_IO, SOCKET_DIRECTION_RECEIVE, ADDRESS_MSGHDR, PT_REGS_PARM2(ctx));
+		enter(ctx, probe, fd, CALL_IO, SOCKET_DIRECTION_RECEIVE, ADDRESS_MSGHDR, PT_REGS_PARM2(ctx));
 		break;
 	case SOCKET_PROBE_WRITE:
 	case SOCKET_PROBE_WRITEV:
 	case SOCKET_PROBE_SEND:
 	case SOCKET_PROBE_SENDFILE:
-		enter(probe, fd, CALL_IO, SOCKET_DIRECTION_TRANSMIT, ADDRESS_NONE, 0);
+		enter(ctx, probe, fd, CALL_IO, SOCKET_DIRECTION_TRANSMIT, ADDRESS_NONE, 0);
 		break;
 	case SOCKET_PROBE_SENDTO:
-		enter(probe, fd, CALL_IO, SOCKET_DIRECTION_TRANSMIT, ADDRESS_SOCKADDR, PT_REGS_PARM5(ctx));
+		enter(ctx, probe, fd, CALL_IO, SOCKET_DIRECTION_TRANSMIT, ADDRESS_SOCKADDR, PT_REGS_PARM5(ctx));
 		break;
 	case SOCKET_PROBE_SENDMSG:
-		enter(probe, fd, CALL_IO, SOCKET_DIRECTION_TRANSMIT, ADDRESS_MSGHDR, PT_REGS_PARM2(ctx));
+		enter(ctx, probe, fd, CALL_IO, SOCKET_DIRECTION_TRANSMIT, ADDRESS_MSGHDR, PT_REGS_PARM2(ctx));
 		break;
 	case SOCKET_PROBE_CONNECT:
-		enter(probe, fd, CALL_CONNECT, SOCKET_DIRECTION_TRANSMIT, ADDRESS_SOCKADDR, PT_REGS_PARM2(ctx));
+		enter(ctx, probe, fd, CALL_CONNECT, SOCKET_DIRECTION_TRANSMIT, ADDRESS_SOCKADDR, PT_REGS_PARM2(ctx));
 		break;
 	case SOCKET_PROBE_GETSOCKOPT:
 		if ((int)PT_REGS_PARM2(ctx) != SOL_SOCKET || (int)PT_REGS_PARM3(ctx) != SO_ERROR) {
 			counted(probe);
 			break;
 		}
-		enter(probe, fd, CALL_GETSOCKOPT, SOCKET_DIRECTION_TRANSMIT, ADDRESS_NONE, 0);
-		tid = current_tid();
-		call = bpf_map_lookup_elem(&socket_calls, &tid);
-		if (call && call->kind == CALL_GETSOCKOPT)
-			call->addr = PT_REGS_PARM4(ctx);
+		enter(ctx, probe, fd, CALL_GETSOCKOPT, SOCKET_DIRECTION_TRANSMIT, ADDRESS_NONE, PT_REGS_PARM4(ctx));
 		break;
 	case SOCKET_PROBE_LISTEN:
-		enter(probe, fd, CALL_LISTEN, SOCKET_DIRECTION_RECEIVE, ADDRESS_NONE, 0);
+		enter(ctx, probe, fd, CALL_LISTEN, SOCKET_DIRECTION_RECEIVE, ADDRESS_NONE, 0);
 		break;
 	case SOCKET_PROBE_GETADDRINFO:
 		counted(probe);
@@ -647,6 +658,7 @@ int uretprobe_socket(struct pt_regs *ctx)
 {
 	__u64 probe = bpf_get_attach_cookie(ctx);
 	long rc = PT_REGS_RC(ctx);
+	struct socket_thread *thread;
 	struct socket_call call;
 
 	if (probe >= SOCKET_PROBE_COUNT || !is_our_process(&config.process))
@@ -655,11 +667,12 @@ int uretprobe_socket(struct pt_regs *ctx)
 		resolving_leave();
 		return 0;
 	}
-	if (!leave(&call))
+	thread = leave(ctx, &call);
+	if (!thread)
 		return 0;
 	switch (call.kind) {
 	case CALL_IO:
-		io_return(&call, rc, probe);
+		io_return(thread, &call, rc, probe);
 		break;
 	case CALL_CONNECT:
 		connect_return(&call, (int)rc);
