@@ -44,9 +44,11 @@ struct task_struct {
 
 struct inode {
 	unsigned short i_mode;
+	unsigned long i_ino;
 } __attribute__((preserve_access_index));
 
 struct file {
+	unsigned int f_flags;
 	struct inode *f_inode;
 	void *private_data;
 } __attribute__((preserve_access_index));
@@ -82,6 +84,7 @@ struct socket {
 #define SOL_SOCKET 1
 #define SO_ERROR 4
 #define EINPROGRESS 115
+#define O_NONBLOCK 04000
 /* A pending connect older than this is stale (its socket is long gone): not finished by it. */
 #define PENDING_CONNECT_MAX_NS (600ULL * 1000000000ULL)
 
@@ -109,7 +112,8 @@ struct socket_call {
 	__u32 kind;		/* enum call_kind */
 	enum socket_direction direction;
 	__u32 address_at;	/* enum address_at, read at return */
-	__u32 pad;
+	__u32 waits_elsewhere;	/* 1: an outbound TCP socket without blocking, see socket_transmitted */
+	__u64 socket_ino;	/* the socket's inode number, when waits_elsewhere */
 };
 
 /* What the probes keep per thread (kernel-private, in the thread's own task storage). */
@@ -121,6 +125,20 @@ struct socket_thread {
 	__u32 size_bucket[SOCKET_DIRECTION_COUNT];
 	__u32 pad;
 };
+
+/*
+ * When the last transmit on an outbound non-blocking TCP socket returned, by the socket's inode
+ * number (unique among live sockets, and not reused soon, unlike a struct sock address). Such
+ * a socket's application waits for the reply in epoll_wait or poll, not in the receive, so the
+ * first receive after a transmit is timed from that transmit: the reply's wait, as on a blocking
+ * socket, where the receive itself waits.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u64);
+	__type(value, __u64);
+} socket_transmitted SEC(".maps");
 
 /* A connect that returned EINPROGRESS (kernel-private, keyed by struct sock *). */
 struct pending_connect {
@@ -239,8 +257,8 @@ static __always_inline struct socket_thread *current_thread(bool create)
 	return thread_of(bpf_get_current_task_btf(), create);
 }
 
-/* The struct socket behind descriptor fd of the calling task, or 0 when fd is not a socket. */
-static __always_inline struct socket *socket_of_fd(struct task_struct *task, int fd)
+/* The open file of descriptor fd of the calling task when it is a socket, else 0. */
+static __always_inline struct file *socket_file_of_fd(struct task_struct *task, int fd)
 {
 	struct fdtable *fdt;
 	struct file *file = 0;
@@ -257,7 +275,7 @@ static __always_inline struct socket *socket_of_fd(struct task_struct *task, int
 	file = bpf_core_cast(file, struct file);
 	if ((file->f_inode->i_mode & S_IFMT) != S_IFSOCK)
 		return 0;
-	return bpf_core_cast(file->private_data, struct socket);
+	return file;
 }
 
 static __always_inline void set_ipv4(struct socket_peer *peer, __be32 address)
@@ -361,13 +379,13 @@ static __always_inline void enter(struct pt_regs *ctx, enum socket_probe probe, 
 	struct task_struct *task = bpf_get_current_task_btf();
 	struct socket_thread *thread;
 	struct socket_peer peer = {};
-	struct socket *socket;
+	struct file *file;
 	__u64 sk = 0;
 
 	counted(probe);
 	/* Most calls are on files: the descriptor is looked at first. */
-	socket = socket_of_fd(task, fd);
-	if (!socket || !peer_of_socket(socket, &peer, &sk))
+	file = socket_file_of_fd(task, fd);
+	if (!file || !peer_of_socket(bpf_core_cast(file->private_data, struct socket), &peer, &sk))
 		return;
 	thread = thread_of(task, true);
 	if (!thread) {
@@ -390,6 +408,10 @@ static __always_inline void enter(struct pt_regs *ctx, enum socket_probe probe, 
 	thread->call.direction = direction;
 	thread->call.address_at = address_at;
 	thread->call.addr = addr;
+	/* Outbound (inbound ones have no peer port), and the application waits elsewhere. */
+	thread->call.waits_elsewhere = kind == CALL_IO && peer.transport == SOCKET_TRANSPORT_TCP && peer.port
+				       && (file->f_flags & O_NONBLOCK);
+	thread->call.socket_ino = thread->call.waits_elsewhere ? file->f_inode->i_ino : 0;
 	thread->call.sp = PT_REGS_SP(ctx);
 	thread->call.start_ns = bpf_ktime_get_ns();
 }
@@ -463,17 +485,42 @@ static __always_inline struct hist *hist_of(void *map, const void *key)
 	return bpf_map_lookup_elem(map, key);
 }
 
+/*
+ * For a socket whose application waits in epoll_wait or poll (waits_elsewhere), after a call
+ * that moved data: a transmit is remembered; the first receive after it is timed from it
+ * (from start when that is earlier, as when another thread transmitted during the receive).
+ */
+static __always_inline __u64 waited_since(struct socket_call *call, __u32 direction, __u64 start, __u64 now)
+{
+	__u64 *transmitted;
+
+	if (direction == SOCKET_DIRECTION_TRANSMIT) {
+		bpf_map_update_elem(&socket_transmitted, &call->socket_ino, &now, BPF_ANY);
+		return start;
+	}
+	transmitted = bpf_map_lookup_elem(&socket_transmitted, &call->socket_ino);
+	if (!transmitted)
+		return start;
+	if (*transmitted < start)
+		start = *transmitted;
+	bpf_map_delete_elem(&socket_transmitted, &call->socket_ino);
+	return start;
+}
+
 /* Return of an I/O call: its duration, its size, its error, by peer and direction. */
 static __always_inline void io_return(struct socket_thread *thread, struct socket_call *call, long rc,
 				      enum socket_probe probe)
 {
 	__u32 direction = call->direction & 1;
 	struct socket_io_key key = {};
-	struct hist *h;
 	__u64 now = bpf_ktime_get_ns();
+	__u64 start = call->start_ns;
+	struct hist *h;
 
 	if (rc >= 0 && call->address_at != ADDRESS_NONE && !peer_known(&call->peer))
 		peer_from_sockaddr(address_pointer(call->address_at, call->addr), &call->peer);
+	if (call->waits_elsewhere && rc > 0)
+		start = waited_since(call, direction, start, now);
 	key.peer = call->peer;
 	key.direction = call->direction;
 	key.error = rc < 0 ? current_errno() : 0;
@@ -484,7 +531,7 @@ static __always_inline void io_return(struct socket_thread *thread, struct socke
 		h = hist_of(&socket_io_duration, &key);
 	}
 	if (h)
-		hist_add_near(h, &config.duration_ns, now - call->start_ns, &thread->duration_bucket[direction]);
+		hist_add_near(h, &config.duration_ns, now - start, &thread->duration_bucket[direction]);
 	else
 		count_dropped(probe);
 	if (rc >= 0) {

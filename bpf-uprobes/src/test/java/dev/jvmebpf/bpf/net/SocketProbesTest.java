@@ -80,13 +80,14 @@ class SocketProbesTest {
   void receivesAreTimedAndCountedAsTheClientSawThem(Client kind) throws Exception {
     List<Call> reads = new ArrayList<>();
     List<Call> writes = new ArrayList<>();
+    List<Long> requestNanos = new ArrayList<>();
     try (LoopbackServer server = new LoopbackServer(
         kind == Client.HTTP_CLIENT ? LoopbackServer.Protocol.HTTP : LoopbackServer.Protocol.FIXED)) {
       switch (kind) {
         case SOCKET -> socketClient(server.port(), reads, writes);
         case CHANNEL -> channelClient(server.port(), reads, writes);
         case SELECTOR -> selectorClient(server.port(), reads, writes);
-        case HTTP_CLIENT -> httpClient(server.port());
+        case HTTP_CLIENT -> httpClient(server.port(), requestNanos);
       }
       server.awaitQuiet();
       SocketSnapshot snapshot = probes.snapshot();
@@ -106,8 +107,11 @@ class SocketProbesTest {
       if (kind == Client.HTTP_CLIENT) {
         // Its selector thread reads until a read finds nothing: at least one read per reply.
         assertTrue(receives >= EXCHANGES, "HttpClient receives: " + receives);
+        HistogramSnapshot durations = series(snapshot, toServer, "receive", null).durations();
+        assertWaitsAgree(durations, requestNanos, kind);
         System.out.printf("%s: %d requests, %d receives + %d that would block; %d bytes received, %d sent, as the "
-            + "server counted%n", kind, EXCHANGES, receives, wouldBlock, received, sent);
+            + "server counted; reply waits %s between the server's delays and the client's clock%n", kind, EXCHANGES,
+            receives, wouldBlock, received, sent, durations);
         return;
       }
       // One libc call per Java call on these clients: counts are exact.
@@ -337,14 +341,19 @@ class SocketProbesTest {
       }
       for (int i = 0; i < EXCHANGES; i++) {
         ByteBuffer request = ByteBuffer.allocate(LoopbackServer.MESSAGE);
+        long sent = 0;
         while (request.hasRemaining()) {
+          sent = System.nanoTime();
           writes.add(new Call(ch.write(request), 0));
         }
         ByteBuffer reply = ByteBuffer.allocate(LoopbackServer.MESSAGE);
+        boolean first = true;
         while (reply.hasRemaining()) {
           long t0 = System.nanoTime();
           int n = ch.read(reply);
-          reads.add(new Call(n, System.nanoTime() - t0));
+          // Without blocking the wait is in select: the reply's first bytes are timed from the request.
+          reads.add(new Call(n, System.nanoTime() - (select && first && n > 0 ? sent : t0)));
+          first &= n == 0;
           if (n == 0) {
             selector.select();
             selector.selectedKeys().clear();
@@ -354,12 +363,15 @@ class SocketProbesTest {
     }
   }
 
-  static void httpClient(int port) throws Exception {
+  /** Adds each request's time from send to response, by the client's clock. */
+  static void httpClient(int port, List<Long> requestNanos) throws Exception {
     HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
     URI uri = URI.create("http://127.0.0.1:" + port + "/");
     for (int i = 0; i < EXCHANGES; i++) {
+      long t0 = System.nanoTime();
       HttpResponse<String> response = client.send(HttpRequest.newBuilder(uri).build(),
           HttpResponse.BodyHandlers.ofString());
+      requestNanos.add(System.nanoTime() - t0);
       assertEquals(LoopbackServer.MESSAGE, response.body().length());
     }
   }
@@ -384,6 +396,36 @@ class SocketProbesTest {
       if (cumulative < atMost || cumulative > atLeast) {
         throw new AssertionError(what + ": " + cumulative + " calls up to " + upper + " ns in the kernel, the client"
             + " saw between " + atMost + " and " + atLeast + "; kernel " + kernel + ", client " + clientNanos);
+      }
+    }
+  }
+
+  /**
+   * Receives of a client that waits in a selector (HttpClient): each request's reply wait lies
+   * between the delay the server injected before answering it and the client's own time for the
+   * whole request; the receives beyond one per request (a reply read in parts) may be anything.
+   * At every bucket boundary the kernel's cumulative count must lie between the requests surely
+   * below it (client time at most the boundary) and those possibly below it (delay at most the
+   * boundary) plus the extra receives. A receive timed without its wait (a copy, microseconds)
+   * puts the 5 and 50 ms replies too low, and fails it.
+   */
+  static void assertWaitsAgree(HistogramSnapshot kernel, List<Long> clientNanos, Object what) {
+    List<Long> delays = new ArrayList<>();
+    for (int i = 0; i < clientNanos.size(); i++) {
+      delays.add(LoopbackServer.DELAYS_MILLIS[i % LoopbackServer.DELAYS_MILLIS.length] * 1_000_000);
+    }
+    long extra = kernel.count() - clientNanos.size();
+    assertTrue(extra >= 0, what + ": " + kernel.count() + " receives for " + clientNanos.size() + " requests");
+    long cumulative = kernel.zeroCount();
+    for (int k = 0; k < NANOS.bucketCount(); k++) {
+      cumulative += kernel.bucketCount(k);
+      long upper = NANOS.upper(k) < 0 ? Long.MAX_VALUE : NANOS.upper(k);
+      long surely = clientNanos.stream().filter(d -> d <= upper).count();
+      long possibly = delays.stream().filter(d -> d <= upper).count() + extra;
+      if (cumulative < surely || cumulative > possibly) {
+        throw new AssertionError(what + ": " + cumulative + " receives up to " + upper + " ns in the kernel, expected"
+            + " between " + surely + " and " + possibly + "; kernel " + kernel + ", client " + clientNanos
+            + ", delays " + delays);
       }
     }
   }

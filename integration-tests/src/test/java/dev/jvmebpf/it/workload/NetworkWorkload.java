@@ -29,6 +29,8 @@ import java.util.List;
  * AGENT &lt;status&gt;
  * CALLS &lt;client&gt;\t&lt;reads returning data&gt; &lt;reads finding nothing&gt; &lt;writes&gt;
  * READ_NANOS &lt;client&gt;\t&lt;duration of each read that returned data, comma-separated&gt;
+ *     (selector: a reply's first read from its request's last write, where the wait was;
+ *     http: each request from send to response)
  * REFUSED &lt;connects refused&gt;
  * LOOKUP &lt;name&gt;\t&lt;calls&gt; &lt;failures&gt;
  * FILE_BYTES &lt;bytes written and read back through a file&gt;
@@ -126,17 +128,21 @@ public final class NetworkWorkload {
       }
       for (int i = 0; i < exchanges; i++) {
         ByteBuffer request = ByteBuffer.allocate(MESSAGE);
+        long sent = 0;
         while (request.hasRemaining()) {
+          sent = System.nanoTime();
           ch.write(request);
           writes++;
         }
         ByteBuffer reply = ByteBuffer.allocate(MESSAGE);
+        boolean first = true;
         while (reply.hasRemaining()) {
           long t0 = System.nanoTime();
           int n = ch.read(reply);
-          long took = System.nanoTime() - t0;
+          long took = System.nanoTime() - (selector && first && n > 0 ? sent : t0);
           if (n > 0) {
             readNanos.add(took);
+            first = false;
           } else {
             empty++;
             sel.select();
@@ -151,13 +157,16 @@ public final class NetworkWorkload {
   private static void http(int exchanges, int port) throws Exception {
     HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
     URI uri = URI.create("http://127.0.0.1:" + port + "/");
+    List<Long> requestNanos = new ArrayList<>();
     for (int i = 0; i < exchanges; i++) {
+      long t0 = System.nanoTime();
       HttpResponse<String> r = client.send(HttpRequest.newBuilder(uri).build(), HttpResponse.BodyHandlers.ofString());
+      requestNanos.add(System.nanoTime() - t0);
       if (r.body().length() != MESSAGE) {
         throw new IOException("reply of " + r.body().length() + " bytes");
       }
     }
-    System.out.println("CALLS http\t" + exchanges + " 0 " + exchanges);
+    report("http", requestNanos, 0, exchanges);
   }
 
   private static void report(String client, List<Long> readNanos, int empty, int writes) {
