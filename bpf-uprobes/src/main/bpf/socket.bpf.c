@@ -417,11 +417,11 @@ static __always_inline void enter(struct pt_regs *ctx, enum socket_probe probe, 
 }
 
 /*
- * The call this return belongs to, taken from the thread's record; false when none was
- * recorded (not a socket, nested in getaddrinfo, entered before we attached). A record whose
- * stack pointer does not match is of a call whose return we never saw: dropped.
+ * The thread whose record holds the call this return belongs to; 0 when none was recorded
+ * (not a socket, nested in getaddrinfo, entered before we attached). A record whose stack
+ * pointer does not match is of a call whose return we never saw: dropped.
  */
-static __always_inline struct socket_thread *leave(struct pt_regs *ctx, struct socket_call *out)
+static __always_inline struct socket_thread *leave(struct pt_regs *ctx)
 {
 	struct socket_thread *thread = current_thread(false);
 
@@ -431,8 +431,6 @@ static __always_inline struct socket_thread *leave(struct pt_regs *ctx, struct s
 		thread->call.start_ns = 0;
 		return 0;
 	}
-	*out = thread->call;
-	thread->call.start_ns = 0;
 	return thread;
 }
 
@@ -706,7 +704,7 @@ int uretprobe_socket(struct pt_regs *ctx)
 	__u64 probe = bpf_get_attach_cookie(ctx);
 	long rc = PT_REGS_RC(ctx);
 	struct socket_thread *thread;
-	struct socket_call call;
+	struct socket_call *call;
 
 	if (probe >= SOCKET_PROBE_COUNT || !is_our_process(&config.process))
 		return 0;
@@ -714,22 +712,25 @@ int uretprobe_socket(struct pt_regs *ctx)
 		resolving_leave();
 		return 0;
 	}
-	thread = leave(ctx, &call);
+	thread = leave(ctx);
 	if (!thread)
 		return 0;
-	switch (call.kind) {
+	/* The record is used in place (the thread is in this program), then marked done. */
+	call = &thread->call;
+	switch (call->kind) {
 	case CALL_IO:
-		io_return(thread, &call, rc, probe);
+		io_return(thread, call, rc, probe);
 		break;
 	case CALL_CONNECT:
-		connect_return(&call, (int)rc);
+		connect_return(call, (int)rc);
 		break;
 	case CALL_GETSOCKOPT:
-		getsockopt_return(&call, (int)rc);
+		getsockopt_return(call, (int)rc);
 		break;
 	case CALL_LISTEN:
-		listen_return(&call, (int)rc);
+		listen_return(call, (int)rc);
 		break;
 	}
+	call->start_ns = 0;
 	return 0;
 }

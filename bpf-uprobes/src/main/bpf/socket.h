@@ -19,6 +19,11 @@
  * EINPROGRESS is remembered by socket; it ends when the process asks for its result with
  * getsockopt(SOL_SOCKET, SO_ERROR), which is how the JDK finishes every pending connect.
  *
+ * Durations are those of the calls, except on an outbound TCP socket that does not block
+ * (O_NONBLOCK: selectors, HttpClient, a Socket with a read timeout), whose application waits for
+ * a reply in epoll_wait or poll: there the first receive with data after a transmit is timed
+ * from that transmit's return, the wait a blocking receive would have measured itself.
+ *
  * Inbound TCP connections (to a port this JVM listens on: seen in listen(), or in /proc when the
  * probes were attached) have peers without a port: the clients' ephemeral ports would make a
  * series per connection.
