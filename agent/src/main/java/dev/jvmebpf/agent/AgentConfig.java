@@ -49,7 +49,7 @@ public final class AgentConfig {
     k.put("probes.native", new String[] {"false",
         "native allocation through libc malloc/free/mmap (uprobes in libc; adds microseconds to each call)"});
     k.put("probes.socket", new String[] {"true",
-        "socket I/O and connects: durations, sizes, errors by peer (uprobes in libc; about 1.3 us per read/write, files too)"});
+        "socket I/O and connects: durations, sizes, errors by peer (uprobes in libc; about 1 us per read/write, files too)"});
     k.put("probes.dns", new String[] {"true", "name lookups: getaddrinfo durations by name and result (uprobes in libc)"});
     k.put("probes.placement", new String[] {"decoded",
         "decoded: libc probes on the first emulated instruction found by decoding libc; entry: at offset 0"});
