@@ -179,23 +179,23 @@ struct {
 	__type(value, enum socket_transport);
 } socket_peers SEC(".maps");
 
-/* Durations of I/O calls, ns. Java sizes it; full: the event is dropped (and counted). */
+/* Durations and sizes of successful I/O calls. Java sizes it; full: the event is dropped (and counted). */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(max_entries, 256);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct socket_io_key);
+	__type(value, struct socket_io_hists);
+} socket_io SEC(".maps");
+
+/* Durations of failed I/O calls, ns, by errno. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
 	__uint(max_entries, 1024);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, struct socket_io_key);
 	__type(value, struct hist);
-} socket_io_duration SEC(".maps");
-
-/* Bytes moved by each successful I/O call. */
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
-	__uint(max_entries, 256);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__type(key, struct socket_io_key);
-	__type(value, struct hist);
-} socket_io_size SEC(".maps");
+} socket_io_failed SEC(".maps");
 
 /* Durations of connects, ns. */
 struct {
@@ -206,12 +206,12 @@ struct {
 	__type(value, struct hist);
 } socket_connect_duration SEC(".maps");
 
-/* Never written: the zeroed value new histogram entries start from. */
+/* Never written: the zeroed value new entries start from (as large as the largest value). */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 1);
 	__type(key, __u32);
-	__type(value, struct hist);
+	__type(value, struct socket_io_hists);
 } socket_zero SEC(".maps");
 
 struct {
@@ -467,10 +467,10 @@ static __always_inline void bounded_peer(struct socket_peer *peer, enum socket_p
 		stats->overflow++;
 }
 
-/* The histogram under key in a bounded per-CPU hash, created on first use; 0 when full. */
-static __always_inline struct hist *hist_of(void *map, const void *key)
+/* The value under key in a bounded per-CPU hash, created zeroed on first use; 0 when full. */
+static __always_inline void *hist_of(void *map, const void *key)
 {
-	struct hist *h = bpf_map_lookup_elem(map, key);
+	void *h = bpf_map_lookup_elem(map, key);
 	__u32 zero_key = 0;
 	void *zero;
 
@@ -513,6 +513,7 @@ static __always_inline void io_return(struct socket_thread *thread, struct socke
 	struct socket_io_key key = {};
 	__u64 now = bpf_ktime_get_ns();
 	__u64 start = call->start_ns;
+	struct socket_io_hists *hists;
 	struct hist *h;
 
 	if (rc >= 0 && call->address_at != ADDRESS_NONE && !peer_known(&call->peer))
@@ -522,23 +523,33 @@ static __always_inline void io_return(struct socket_thread *thread, struct socke
 	key.peer = call->peer;
 	key.direction = call->direction;
 	key.error = rc < 0 ? current_errno() : 0;
-	/* A series exists only for an admitted peer: then the bound need not be looked at. */
-	h = bpf_map_lookup_elem(&socket_io_duration, &key);
-	if (!h) {
-		bounded_peer(&key.peer, probe);
-		h = hist_of(&socket_io_duration, &key);
-	}
-	if (h)
-		hist_add_near(h, &config.duration_ns, now - start, &thread->duration_bucket[direction]);
-	else
-		count_dropped(probe);
-	if (rc >= 0) {
-		h = hist_of(&socket_io_size, &key);
+	/*
+	 * A series exists only for an admitted peer: then the bound need not be looked at. Each
+	 * lookup names its map itself: a call site that may see either map is not inlined.
+	 */
+	if (rc < 0) {
+		h = bpf_map_lookup_elem(&socket_io_failed, &key);
+		if (!h) {
+			bounded_peer(&key.peer, probe);
+			h = hist_of(&socket_io_failed, &key);
+		}
 		if (h)
-			hist_add_near(h, &config.size_bytes, (__u64)rc, &thread->size_bucket[direction]);
+			hist_add(h, &config.duration_ns, now - start);
 		else
 			count_dropped(probe);
+		return;
 	}
+	hists = bpf_map_lookup_elem(&socket_io, &key);
+	if (!hists) {
+		bounded_peer(&key.peer, probe);
+		hists = hist_of(&socket_io, &key);
+	}
+	if (!hists) {
+		count_dropped(probe);
+		return;
+	}
+	hist_add_near(&hists->duration, &config.duration_ns, now - start, &thread->duration_bucket[direction]);
+	hist_add_near(&hists->size, &config.size_bytes, (__u64)rc, &thread->size_bucket[direction]);
 }
 
 static __always_inline void record_connect(struct socket_peer *peer, __u32 error, __u64 duration_ns,

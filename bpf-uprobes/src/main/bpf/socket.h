@@ -106,13 +106,24 @@ struct socket_peer {
 };
 _Static_assert(sizeof(struct socket_peer) == 24, "socket_peer padding");
 
-/* Key of socket_io_duration and socket_io_size (whose error is always 0). */
+/* Key of socket_io (whose error is always 0) and socket_io_failed. */
 struct socket_io_key {
 	struct socket_peer peer;
 	__u32 direction;	/* enum socket_direction */
 	__u32 error;		/* errno of a failed call (or SOCKET_ERROR_UNKNOWN), 0 for success */
 };
 _Static_assert(sizeof(struct socket_io_key) == 32, "socket_io_key padding");
+
+/*
+ * Value of socket_io: a successful call's duration and size together, so that recording a call
+ * takes one map lookup (about 25 ns each here). Failed calls have no size: socket_io_failed
+ * keeps their durations alone.
+ */
+struct socket_io_hists {
+	struct hist duration;	/* ns */
+	struct hist size;	/* bytes */
+};
+_Static_assert(sizeof(struct socket_io_hists) == 2 * sizeof(struct hist), "socket_io_hists padding");
 
 /* Key of socket_connect_duration. */
 struct socket_connect_key {

@@ -44,6 +44,15 @@ public final class HistogramSnapshot {
    * {@code cpus} values, each {@code stride} bytes apart.
    */
   public static HistogramSnapshot fromPerCpu(HistogramLayout layout, byte[] values, int cpus, int stride) {
+    return fromPerCpu(layout, values, cpus, stride, 0);
+  }
+
+  /**
+   * The same for a {@code struct hist} at {@code offset} inside each per-CPU value (a map whose
+   * value holds several histograms).
+   */
+  public static HistogramSnapshot fromPerCpu(HistogramLayout layout, byte[] values, int cpus, int stride,
+      int offset) {
     ByteBuffer in = ByteBuffer.wrap(values).order(ByteOrder.LITTLE_ENDIAN);
     long[] counts = new long[layout.bucketCount()];
     long zero = 0;
@@ -53,7 +62,7 @@ public final class HistogramSnapshot {
     boolean any = false;
     int bucketsAt = HistStructs.HIST.offset("buckets");
     for (int cpu = 0; cpu < cpus; cpu++) {
-      int base = cpu * stride;
+      int base = cpu * stride + offset;
       long cpuCount = in.getLong(base + HistStructs.HIST.offset("count"));
       zero += in.getLong(base + HistStructs.HIST.offset("zero_count"));
       sum += in.getLong(base + HistStructs.HIST.offset("sum"));

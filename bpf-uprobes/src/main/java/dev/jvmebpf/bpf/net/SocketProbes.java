@@ -56,8 +56,8 @@ public final class SocketProbes implements AutoCloseable {
   private final HistogramLayout sizes;
   private final List<ProbePlacement> placements;
   private final List<String> limitations;
-  private final BpfMap ioDuration;
-  private final BpfMap ioSize;
+  private final BpfMap io;
+  private final BpfMap ioFailed;
   private final BpfMap connectDuration;
   private final BpfMap stats;
 
@@ -68,8 +68,8 @@ public final class SocketProbes implements AutoCloseable {
     this.sizes = sizes;
     this.placements = placements;
     this.limitations = List.copyOf(limitations);
-    this.ioDuration = object.map("socket_io_duration");
-    this.ioSize = object.map("socket_io_size");
+    this.io = object.map("socket_io");
+    this.ioFailed = object.map("socket_io_failed");
     this.connectDuration = object.map("socket_connect_duration");
     this.stats = object.map("socket_stats");
   }
@@ -104,8 +104,8 @@ public final class SocketProbes implements AutoCloseable {
       object.setConfig("config", config.array());
       int series = (peerLimit + 1) * SocketStructs.DIRECTIONS.size();
       object.setMaxEntries("socket_peers", peerLimit);
-      object.setMaxEntries("socket_io_duration", series * ERRORS_PER_SERIES);
-      object.setMaxEntries("socket_io_size", series);
+      object.setMaxEntries("socket_io", series);
+      object.setMaxEntries("socket_io_failed", series * ERRORS_PER_SERIES);
       object.setMaxEntries("socket_connect_duration", (peerLimit + 1) * ERRORS_PER_SERIES);
       LibcHooks.prepare(object, HOOKS);
       object.load();
@@ -146,20 +146,23 @@ public final class SocketProbes implements AutoCloseable {
   }
 
   public synchronized SocketSnapshot snapshot() throws BpfException {
-    List<SocketSnapshot.Io> io = new ArrayList<>();
-    for (byte[] key : ioDuration.keys()) {
-      HistogramSnapshot d = HistogramMaps.read(ioDuration, key, durations).orElse(null);
-      if (d == null || d.count() == 0) {
+    List<SocketSnapshot.Io> series = new ArrayList<>();
+    byte[] value = io.newValue();
+    for (byte[] key : io.keys()) {
+      if (!io.lookup(key, value)) {
         continue;
       }
-      ByteBuffer in = ByteBuffer.wrap(key).order(ByteOrder.LITTLE_ENDIAN);
-      int direction = in.getInt(SocketStructs.SOCKET_IO_KEY.offset("direction"));
-      int error = in.getInt(SocketStructs.SOCKET_IO_KEY.offset("error"));
-      HistogramSnapshot s = error == 0 ? HistogramMaps.read(ioSize, key, sizes).orElse(HistogramSnapshot.empty(sizes))
-          : HistogramSnapshot.empty(sizes);
-      io.add(new SocketSnapshot.Io(SocketPeer.decode(key, SocketStructs.SOCKET_IO_KEY.offset("peer")),
-          SocketStructs.DIRECTIONS.get(Math.min(direction, SocketStructs.DIRECTIONS.size() - 1)), errorName(error),
-          d, s));
+      HistogramSnapshot d = HistogramSnapshot.fromPerCpu(durations, value, io.copies(), io.valueStride(),
+          SocketStructs.SOCKET_IO_HISTS.offset("duration"));
+      HistogramSnapshot s = HistogramSnapshot.fromPerCpu(sizes, value, io.copies(), io.valueStride(),
+          SocketStructs.SOCKET_IO_HISTS.offset("size"));
+      addIo(series, key, d, s);
+    }
+    for (byte[] key : ioFailed.keys()) {
+      HistogramSnapshot d = HistogramMaps.read(ioFailed, key, durations).orElse(null);
+      if (d != null) {
+        addIo(series, key, d, HistogramSnapshot.empty(sizes));
+      }
     }
     List<SocketSnapshot.Connect> connects = new ArrayList<>();
     for (byte[] key : connectDuration.keys()) {
@@ -172,7 +175,20 @@ public final class SocketProbes implements AutoCloseable {
       connects.add(new SocketSnapshot.Connect(SocketPeer.decode(key, SocketStructs.SOCKET_CONNECT_KEY.offset("peer")),
           errorName(error), d));
     }
-    return new SocketSnapshot(io, connects, ProbeStats.read(stats, SocketStructs.PROBES));
+    return new SocketSnapshot(series, connects, ProbeStats.read(stats, SocketStructs.PROBES));
+  }
+
+  private static void addIo(List<SocketSnapshot.Io> series, byte[] key, HistogramSnapshot durations,
+      HistogramSnapshot sizes) {
+    if (durations.count() == 0) {
+      return;
+    }
+    ByteBuffer in = ByteBuffer.wrap(key).order(ByteOrder.LITTLE_ENDIAN);
+    int direction = in.getInt(SocketStructs.SOCKET_IO_KEY.offset("direction"));
+    int error = in.getInt(SocketStructs.SOCKET_IO_KEY.offset("error"));
+    series.add(new SocketSnapshot.Io(SocketPeer.decode(key, SocketStructs.SOCKET_IO_KEY.offset("peer")),
+        SocketStructs.DIRECTIONS.get(Math.min(direction, SocketStructs.DIRECTIONS.size() - 1)), errorName(error),
+        durations, sizes));
   }
 
   /** The error.type of an errno: null for 0, "_OTHER" when it could not be read. */

@@ -55,6 +55,11 @@ public final class SocketStructs {
       .u32("error")
       .build();
 
+  public static final StructLayout SOCKET_IO_HISTS = StructLayout.struct("socket_io_hists")
+      .struct("duration", HistStructs.HIST)
+      .struct("size", HistStructs.HIST)
+      .build();
+
   public static final StructLayout SOCKET_CONNECT_KEY = StructLayout.struct("socket_connect_key")
       .struct("peer", SOCKET_PEER)
       .u32("error")
