@@ -280,6 +280,28 @@ class SocketProbesTest {
    * one per function and direction otherwise, the cookies telling the functions apart either way.
    */
   @Test
+  void probesAtTheFunctionsEntriesSeeEveryCallToo() throws Exception {
+    // At offset 0 (probes.placement=entry) nothing has moved the stack either: the return still
+    // finds its entry's record by the stack pointer.
+    try (SocketProbes atEntry = SocketProbes.attach(libbpf, JvmProcess.current(), NANOS, BYTES, 64, true);
+         LoopbackServer server = new LoopbackServer(LoopbackServer.Protocol.FIXED)) {
+      assertTrue(atEntry.placements().stream().allMatch(p -> p.offset() == 0), atEntry.placements().toString());
+      List<Call> reads = new ArrayList<>();
+      List<Call> writes = new ArrayList<>();
+      socketClient(server.port(), reads, writes);
+      server.awaitQuiet();
+      SocketSnapshot s = atEntry.snapshot();
+      Predicate<SocketPeer> toServer = p -> p.port() == server.port();
+      assertEquals(server.bytesWritten.get(), sum(s, toServer, "receive", null, HistogramSnapshot::sum, true));
+      assertEquals(server.bytesRead.get(), sum(s, toServer, "transmit", null, HistogramSnapshot::sum, true));
+      assertEquals(reads.stream().filter(c -> c.result() > 0).count(),
+          sum(s, toServer, "receive", null, HistogramSnapshot::count, false), "receives");
+      assertBucketsAgree(series(s, toServer, "receive", null).durations(),
+          reads.stream().filter(c -> c.result() > 0).map(Call::nanos).toList(), "at entry");
+    }
+  }
+
+  @Test
   void bothWaysOfAttachingTellTheFunctionsApart() throws Exception {
     assertEquals(libbpf.hasUprobeMulti() ? 2 : 2 * SocketStructs.FUNCTIONS.size(), probes.attachedPrograms().size(),
         "links of the family: " + probes.attachedPrograms());
