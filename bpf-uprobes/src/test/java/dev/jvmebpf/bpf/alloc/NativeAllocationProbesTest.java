@@ -42,7 +42,9 @@ class NativeAllocationProbesTest {
         held.add(ByteBuffer.allocateDirect(size));
       }
       long allocated = direct.getMemoryUsed() - poolBefore;
-      assertTrue(allocated >= (long) buffers * size, "direct pool grew by " + allocated);
+      // Other code's buffers (earlier tests' NIO and HttpClient caches) may be freed meanwhile:
+      // seen, 16 KiB fewer than the 256 MiB.
+      assertTrue(allocated >= (long) buffers * size - (64 << 10), "direct pool grew by " + allocated);
       NativeAllocationSnapshot.AllocatorUsage peak = malloc(probes.snapshot());
 
       HistogramSnapshot sizes = peak.sizes();

@@ -149,7 +149,7 @@ class SocketProbesTest {
 
   @Test
   void fileAndPipeIoAddNothing() throws Exception {
-    SocketSnapshot before = probes.snapshot();
+    SocketSnapshot before = quietSnapshot();
     long readsBefore = events(before, "uprobe_read") + events(before, "uprobe_write");
     Path file = Files.createTempFile("jeb-socket-test", ".bin");
     int chunks = 2000;
@@ -467,6 +467,23 @@ class SocketProbesTest {
       java.util.function.ToLongFunction<HistogramSnapshot> of, boolean sizes) {
     return matching(s, peer, direction, error).mapToLong(io -> of.applyAsLong(sizes ? io.sizes() : io.durations()))
         .sum();
+  }
+
+  /**
+   * A snapshot once the socket series have stood still for 200 ms (at most 5 s): the servers of
+   * earlier tests may still be reading their clients' end of stream.
+   */
+  static SocketSnapshot quietSnapshot() throws Exception {
+    SocketSnapshot last = probes.snapshot();
+    for (int i = 0; i < 25; i++) {
+      Thread.sleep(200);
+      SocketSnapshot now = probes.snapshot();
+      if (totals(now).equals(totals(last))) {
+        return now;
+      }
+      last = now;
+    }
+    return last;
   }
 
   static long events(SocketSnapshot s, String program) {
