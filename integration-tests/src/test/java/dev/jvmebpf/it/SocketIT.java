@@ -19,6 +19,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import java.util.function.DoubleToLongFunction;
 import java.util.function.Predicate;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -218,21 +219,32 @@ class SocketIT extends ReceiverTest {
    * The exported buckets against the client's own clock: a call lasts at most what the client
    * measured and at least that minus the JVM's own work around the libc call, a safepoint or
    * a collection meanwhile included (5 ms or 20%: seen, 1.5 ms on a loaded machine).
-   * Bucket i of scale s holds (2^(i/2^s), 2^((i+1)/2^s)] seconds, computed here independently.
    */
   static void assertBucketsAgree(ExponentialHistogramDataPoint p, List<Long> clientNanos, String what) {
     assertEquals(clientNanos.size(), p.getCount(), what + ": calls");
+    assertCumulativeWithin(p, upper -> clientNanos.stream().filter(d -> d <= upper).count(),
+        upper -> clientNanos.stream().filter(d -> d - Math.max(SLACK_NANOS, d / 5) <= upper).count(),
+        what + ": calls", "client " + clientNanos);
+  }
+
+  /**
+   * At every bucket boundary u (in ns) of the exported point, its cumulative count must lie
+   * between lowest(u) and highest(u). Bucket i of scale s holds (2^(i/2^s), 2^((i+1)/2^s)]
+   * seconds, computed here independently.
+   */
+  private static void assertCumulativeWithin(ExponentialHistogramDataPoint p, DoubleToLongFunction lowest,
+      DoubleToLongFunction highest, String what, String detail) {
     double base = Math.pow(2, Math.pow(2, -p.getScale()));
     long cumulative = p.getZeroCount();
     List<Long> counts = p.getPositive().getBucketCountsList();
     for (int k = 0; k < counts.size(); k++) {
       cumulative += counts.get(k);
       double upperNanos = Math.pow(base, p.getPositive().getOffset() + k + 1) * 1e9;
-      long atMost = clientNanos.stream().filter(d -> d <= upperNanos).count();
-      long atLeast = clientNanos.stream().filter(d -> d - Math.max(SLACK_NANOS, d / 5) <= upperNanos).count();
-      assertTrue(cumulative >= atMost && cumulative <= atLeast, what + ": " + cumulative + " calls up to "
-          + upperNanos + " ns exported, the client saw between " + atMost + " and " + atLeast + "; " + counts
-          + " from offset " + p.getPositive().getOffset() + ", client " + clientNanos);
+      long low = lowest.applyAsLong(upperNanos);
+      long high = highest.applyAsLong(upperNanos);
+      assertTrue(cumulative >= low && cumulative <= high, what + ": " + cumulative + " up to " + upperNanos
+          + " ns exported, expected between " + low + " and " + high + "; " + counts + " from offset "
+          + p.getPositive().getOffset() + ", " + detail);
     }
   }
 
@@ -245,22 +257,10 @@ class SocketIT extends ReceiverTest {
   static void assertWaitsAgree(ExponentialHistogramDataPoint p, List<Long> clientNanos, String what) {
     long extra = p.getCount() - clientNanos.size();
     assertTrue(extra >= 0, what + ": " + p.getCount() + " receives for " + clientNanos.size() + " requests");
-    List<Long> delays = new ArrayList<>();
-    for (int i = 0; i < clientNanos.size(); i++) {
-      delays.add(LoopbackServer.DELAYS_MILLIS[i % LoopbackServer.DELAYS_MILLIS.length] * 1_000_000);
-    }
-    double base = Math.pow(2, Math.pow(2, -p.getScale()));
-    long cumulative = p.getZeroCount();
-    List<Long> counts = p.getPositive().getBucketCountsList();
-    for (int k = 0; k < counts.size(); k++) {
-      cumulative += counts.get(k);
-      double upperNanos = Math.pow(base, p.getPositive().getOffset() + k + 1) * 1e9;
-      long surely = clientNanos.stream().filter(d -> d <= upperNanos).count();
-      long possibly = delays.stream().filter(d -> d <= upperNanos).count() + extra;
-      assertTrue(cumulative >= surely && cumulative <= possibly, what + ": " + cumulative + " receives up to "
-          + upperNanos + " ns exported, expected between " + surely + " and " + possibly + "; " + counts
-          + " from offset " + p.getPositive().getOffset() + ", client " + clientNanos + ", delays " + delays);
-    }
+    List<Long> delays = LoopbackServer.delaysNanos(clientNanos.size());
+    assertCumulativeWithin(p, upper -> clientNanos.stream().filter(d -> d <= upper).count(),
+        upper -> delays.stream().filter(d -> d <= upper).count() + extra, what + ": receives",
+        "client " + clientNanos + ", delays " + delays);
   }
 
   private static long sumOf(List<ExponentialHistogramDataPoint> points, Predicate<Map<String, String>> peer,

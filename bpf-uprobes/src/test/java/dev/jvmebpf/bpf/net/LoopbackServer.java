@@ -8,7 +8,9 @@ import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.stream.LongStream;
 
 /**
  * A loopback server for the socket tests: each request on a connection is answered after the
@@ -25,6 +27,12 @@ public final class LoopbackServer implements AutoCloseable {
       .getBytes(StandardCharsets.US_ASCII);
 
   public enum Protocol { FIXED, HTTP }
+
+  /** The delays, in nanoseconds, before the answers to the first {@code requests} requests of a connection. */
+  public static List<Long> delaysNanos(int requests) {
+    return LongStream.range(0, requests).map(i -> DELAYS_MILLIS[(int) (i % DELAYS_MILLIS.length)] * 1_000_000)
+        .boxed().toList();
+  }
 
   private final ServerSocket server;
   private final Protocol protocol;

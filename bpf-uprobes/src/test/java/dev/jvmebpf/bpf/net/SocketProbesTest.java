@@ -33,6 +33,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.LongUnaryOperator;
 import java.util.function.Predicate;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -409,15 +410,26 @@ class SocketProbesTest {
    */
   static void assertBucketsAgree(HistogramSnapshot kernel, List<Long> clientNanos, Object what) {
     assertEquals(clientNanos.size(), kernel.count(), what + ": calls");
+    assertCumulativeWithin(kernel, upper -> clientNanos.stream().filter(d -> d <= upper).count(),
+        upper -> clientNanos.stream().filter(d -> d - Math.max(SLACK_NANOS, d / 5) <= upper).count(),
+        what + ": calls", "client " + clientNanos);
+  }
+
+  /**
+   * At every bucket boundary u (in ns) of the kernel's histogram, its cumulative count must lie
+   * between lowest(u) and highest(u).
+   */
+  private static void assertCumulativeWithin(HistogramSnapshot kernel, LongUnaryOperator lowest,
+      LongUnaryOperator highest, String what, String detail) {
     long cumulative = kernel.zeroCount();
     for (int k = 0; k < NANOS.bucketCount(); k++) {
       cumulative += kernel.bucketCount(k);
       long upper = NANOS.upper(k) < 0 ? Long.MAX_VALUE : NANOS.upper(k); // the last is UINT64_MAX
-      long atMost = clientNanos.stream().filter(d -> d <= upper).count();
-      long atLeast = clientNanos.stream().filter(d -> d - Math.max(SLACK_NANOS, d / 5) <= upper).count();
-      if (cumulative < atMost || cumulative > atLeast) {
-        throw new AssertionError(what + ": " + cumulative + " calls up to " + upper + " ns in the kernel, the client"
-            + " saw between " + atMost + " and " + atLeast + "; kernel " + kernel + ", client " + clientNanos);
+      long low = lowest.applyAsLong(upper);
+      long high = highest.applyAsLong(upper);
+      if (cumulative < low || cumulative > high) {
+        throw new AssertionError(what + ": " + cumulative + " up to " + upper + " ns in the kernel, expected between "
+            + low + " and " + high + "; kernel " + kernel + ", " + detail);
       }
     }
   }
@@ -432,24 +444,12 @@ class SocketProbesTest {
    * puts the 5 and 50 ms replies too low, and fails it.
    */
   static void assertWaitsAgree(HistogramSnapshot kernel, List<Long> clientNanos, Object what) {
-    List<Long> delays = new ArrayList<>();
-    for (int i = 0; i < clientNanos.size(); i++) {
-      delays.add(LoopbackServer.DELAYS_MILLIS[i % LoopbackServer.DELAYS_MILLIS.length] * 1_000_000);
-    }
+    List<Long> delays = LoopbackServer.delaysNanos(clientNanos.size());
     long extra = kernel.count() - clientNanos.size();
     assertTrue(extra >= 0, what + ": " + kernel.count() + " receives for " + clientNanos.size() + " requests");
-    long cumulative = kernel.zeroCount();
-    for (int k = 0; k < NANOS.bucketCount(); k++) {
-      cumulative += kernel.bucketCount(k);
-      long upper = NANOS.upper(k) < 0 ? Long.MAX_VALUE : NANOS.upper(k);
-      long surely = clientNanos.stream().filter(d -> d <= upper).count();
-      long possibly = delays.stream().filter(d -> d <= upper).count() + extra;
-      if (cumulative < surely || cumulative > possibly) {
-        throw new AssertionError(what + ": " + cumulative + " receives up to " + upper + " ns in the kernel, expected"
-            + " between " + surely + " and " + possibly + "; kernel " + kernel + ", client " + clientNanos
-            + ", delays " + delays);
-      }
-    }
+    assertCumulativeWithin(kernel, upper -> clientNanos.stream().filter(d -> d <= upper).count(),
+        upper -> delays.stream().filter(d -> d <= upper).count() + extra, what + ": receives",
+        "client " + clientNanos + ", delays " + delays);
   }
 
   static java.util.stream.Stream<SocketSnapshot.Io> matching(SocketSnapshot s, Predicate<SocketPeer> peer,
