@@ -257,7 +257,10 @@ static __always_inline struct socket_thread *current_thread(bool create)
 	return thread_of(bpf_get_current_task_btf(), create);
 }
 
-/* The open file of descriptor fd of the calling task when it is a socket, else 0. */
+/*
+ * The open file of descriptor fd of the calling task when it is a socket, else 0; -1 when the
+ * file table could not be read (counted as an error: the call is not seen).
+ */
 static __always_inline struct file *socket_file_of_fd(struct task_struct *task, int fd)
 {
 	struct fdtable *fdt;
@@ -270,7 +273,9 @@ static __always_inline struct file *socket_file_of_fd(struct task_struct *task, 
 	if (!fdt || (unsigned int)fd >= fdt->max_fds)
 		return 0;
 	fds = fdt->fd;
-	if (bpf_probe_read_kernel(&file, sizeof(file), &fds[fd]) || !file)
+	if (bpf_probe_read_kernel(&file, sizeof(file), &fds[fd]))
+		return (struct file *)-1;
+	if (!file)
 		return 0;
 	file = bpf_core_cast(file, struct file);
 	if ((file->f_inode->i_mode & S_IFMT) != S_IFSOCK)
@@ -385,6 +390,10 @@ static __always_inline void enter(struct pt_regs *ctx, enum socket_probe probe, 
 	counted(probe);
 	/* Most calls are on files: the descriptor is looked at first. */
 	file = socket_file_of_fd(task, fd);
+	if (file == (struct file *)-1) {
+		count_error(probe);
+		return;
+	}
 	if (!file || !peer_of_socket(bpf_core_cast(file->private_data, struct socket), &peer, &sk))
 		return;
 	thread = thread_of(task, true);
@@ -419,9 +428,10 @@ static __always_inline void enter(struct pt_regs *ctx, enum socket_probe probe, 
 /*
  * The thread whose record holds the call this return belongs to; 0 when none was recorded
  * (not a socket, nested in getaddrinfo, entered before we attached). A record whose stack
- * pointer does not match is of a call whose return we never saw: dropped.
+ * pointer does not match is of a call whose return we never saw: dropped, and counted as an
+ * error of this return.
  */
-static __always_inline struct socket_thread *leave(struct pt_regs *ctx)
+static __always_inline struct socket_thread *leave(struct pt_regs *ctx, enum socket_probe probe)
 {
 	struct socket_thread *thread = current_thread(false);
 
@@ -429,6 +439,7 @@ static __always_inline struct socket_thread *leave(struct pt_regs *ctx)
 		return 0;
 	if (thread->call.sp + 8 != PT_REGS_SP(ctx)) {
 		thread->call.start_ns = 0;
+		count_error(probe);
 		return 0;
 	}
 	return thread;
@@ -723,7 +734,7 @@ int uretprobe_socket(struct pt_regs *ctx)
 		resolving_leave();
 		return 0;
 	}
-	thread = leave(ctx);
+	thread = leave(ctx, probe);
 	if (!thread)
 		return 0;
 	/* The record is used in place (the thread is in this program), then marked done. */

@@ -2,15 +2,15 @@ package dev.jvmebpf.bpf;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-import dev.jvmebpf.bpf.alloc.AllocationStructs;
-import dev.jvmebpf.bpf.alloc.NativeAllocationStructs;
+import dev.jvmebpf.bpf.heapalloc.AllocationStructs;
+import dev.jvmebpf.bpf.nativealloc.NativeAllocationStructs;
 import dev.jvmebpf.bpf.btf.Btf;
 import dev.jvmebpf.bpf.btf.StructLayout;
 import dev.jvmebpf.bpf.gc.GcStructs;
 import dev.jvmebpf.bpf.hist.HistStructs;
 import dev.jvmebpf.bpf.libbpf.BpfObjectSpec;
-import dev.jvmebpf.bpf.net.DnsStructs;
-import dev.jvmebpf.bpf.net.SocketStructs;
+import dev.jvmebpf.bpf.dns.DnsStructs;
+import dev.jvmebpf.bpf.socket.SocketStructs;
 import dev.jvmebpf.bpf.safepoint.SafepointStructs;
 import java.util.ArrayList;
 import java.util.List;

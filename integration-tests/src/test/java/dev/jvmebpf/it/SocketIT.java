@@ -3,7 +3,7 @@ package dev.jvmebpf.it;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.jvmebpf.bpf.net.LoopbackServer;
+import dev.jvmebpf.bpf.socket.LoopbackServer;
 import dev.jvmebpf.it.workload.NetworkWorkload;
 import dev.jvmebpf.it.workload.PingPongWorkload;
 import io.opentelemetry.proto.metrics.v1.ExponentialHistogramDataPoint;

@@ -2,7 +2,7 @@ package dev.jvmebpf.otel;
 
 import static io.opentelemetry.api.common.AttributeKey.stringKey;
 
-import dev.jvmebpf.bpf.alloc.AllocationSnapshot;
+import dev.jvmebpf.bpf.heapalloc.AllocationSnapshot;
 import io.opentelemetry.api.common.AttributeKey;
 import io.opentelemetry.api.common.Attributes;
 import io.opentelemetry.sdk.metrics.data.AggregationTemporality;

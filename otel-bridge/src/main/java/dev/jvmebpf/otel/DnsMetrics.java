@@ -2,7 +2,7 @@ package dev.jvmebpf.otel;
 
 import static io.opentelemetry.api.common.AttributeKey.stringKey;
 
-import dev.jvmebpf.bpf.net.DnsSnapshot;
+import dev.jvmebpf.bpf.dns.DnsSnapshot;
 import io.opentelemetry.api.common.AttributeKey;
 import io.opentelemetry.api.common.Attributes;
 import io.opentelemetry.api.common.AttributesBuilder;

@@ -2,7 +2,7 @@ package dev.jvmebpf.otel;
 
 import static io.opentelemetry.api.common.AttributeKey.stringKey;
 
-import dev.jvmebpf.bpf.alloc.NativeAllocationSnapshot;
+import dev.jvmebpf.bpf.nativealloc.NativeAllocationSnapshot;
 import io.opentelemetry.api.common.AttributeKey;
 import io.opentelemetry.api.common.Attributes;
 import io.opentelemetry.sdk.metrics.data.ExponentialHistogramPointData;

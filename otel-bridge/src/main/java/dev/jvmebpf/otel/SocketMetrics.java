@@ -3,8 +3,8 @@ package dev.jvmebpf.otel;
 import static io.opentelemetry.api.common.AttributeKey.longKey;
 import static io.opentelemetry.api.common.AttributeKey.stringKey;
 
-import dev.jvmebpf.bpf.net.SocketPeer;
-import dev.jvmebpf.bpf.net.SocketSnapshot;
+import dev.jvmebpf.bpf.socket.SocketPeer;
+import dev.jvmebpf.bpf.socket.SocketSnapshot;
 import io.opentelemetry.api.common.AttributeKey;
 import io.opentelemetry.api.common.Attributes;
 import io.opentelemetry.api.common.AttributesBuilder;

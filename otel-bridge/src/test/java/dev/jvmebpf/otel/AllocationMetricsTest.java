@@ -3,7 +3,7 @@ package dev.jvmebpf.otel;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.jvmebpf.bpf.alloc.AllocationSnapshot;
+import dev.jvmebpf.bpf.heapalloc.AllocationSnapshot;
 import dev.jvmebpf.bpf.hist.HistogramLayout;
 import dev.jvmebpf.bpf.hist.HistogramRecorder;
 import dev.jvmebpf.bpf.hist.HistogramSnapshot;

@@ -1,7 +1,7 @@
 package dev.jvmebpf.agent.cli;
 
-import dev.jvmebpf.bpf.alloc.AllocationProbes;
-import dev.jvmebpf.bpf.alloc.NativeAllocationProbes;
+import dev.jvmebpf.bpf.heapalloc.AllocationProbes;
+import dev.jvmebpf.bpf.nativealloc.NativeAllocationProbes;
 import dev.jvmebpf.bpf.elf.ElfFile;
 import dev.jvmebpf.bpf.gc.GcCollectors;
 import dev.jvmebpf.bpf.gc.GcProbes;
@@ -9,12 +9,12 @@ import dev.jvmebpf.bpf.hist.HistogramLayout;
 import dev.jvmebpf.bpf.libbpf.BpfException;
 import dev.jvmebpf.bpf.libbpf.BpfPermissionException;
 import dev.jvmebpf.bpf.libbpf.Libbpf;
-import dev.jvmebpf.bpf.net.DnsProbes;
-import dev.jvmebpf.bpf.net.SocketProbes;
-import dev.jvmebpf.bpf.net.SocketStructs;
+import dev.jvmebpf.bpf.dns.DnsProbes;
+import dev.jvmebpf.bpf.socket.SocketProbes;
+import dev.jvmebpf.bpf.socket.SocketStructs;
 import dev.jvmebpf.bpf.process.JvmProcess;
 import dev.jvmebpf.bpf.safepoint.SafepointProbes;
-import dev.jvmebpf.bpf.x86.ProbePlacement;
+import dev.jvmebpf.bpf.libc.ProbePlacement;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;

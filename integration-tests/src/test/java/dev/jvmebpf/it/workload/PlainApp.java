@@ -5,11 +5,14 @@ import java.util.List;
 
 /**
  * An application that knows nothing of the agent: prints, allocates (so that it collects),
- * exits with status 42. Tests compare its output with and without the agent.
+ * exits with status 42. Tests compare its output with and without the agent. Before its own
+ * work it waits, silently, until the agent (if any) is on or has given up, so that what the
+ * tests see does not depend on how fast this machine starts the agent.
  */
 public final class PlainApp {
 
   public static void main(String[] args) throws Exception {
+    Agent.awaitStatus();
     System.out.println("plain app starting");
     List<byte[]> keep = new ArrayList<>();
     long checksum = 0;

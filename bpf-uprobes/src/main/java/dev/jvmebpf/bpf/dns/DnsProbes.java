@@ -1,0 +1,139 @@
+package dev.jvmebpf.bpf.dns;
+
+import dev.jvmebpf.bpf.ProbeStats;
+import dev.jvmebpf.bpf.hist.HistogramLayout;
+import dev.jvmebpf.bpf.hist.HistogramMaps;
+import dev.jvmebpf.bpf.hist.HistogramSnapshot;
+import dev.jvmebpf.bpf.libbpf.BpfException;
+import dev.jvmebpf.bpf.libbpf.BpfMap;
+import dev.jvmebpf.bpf.libbpf.BpfObject;
+import dev.jvmebpf.bpf.libbpf.BpfUnsupportedException;
+import dev.jvmebpf.bpf.libbpf.Libbpf;
+import dev.jvmebpf.bpf.process.JvmProcess;
+import dev.jvmebpf.bpf.libc.LibcHooks;
+import dev.jvmebpf.bpf.libc.ProbePlacement;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The DNS probe family: a uprobe and a uretprobe, for our pid only, on our libc's getaddrinfo
+ * (see dns.h). Lookups are rare next to socket I/O, so their probes cost nothing measurable.
+ */
+public final class DnsProbes implements AutoCloseable {
+
+  static final String OBJECT = "dns";
+  static final String OTHER = "other";
+
+  static final List<LibcHooks.Hook> HOOKS =
+      List.of(new LibcHooks.Hook("getaddrinfo", "uprobe_getaddrinfo", "uretprobe_getaddrinfo"));
+
+  /** getaddrinfo's results (glibc's netdb.h), by value. */
+  static final Map<Integer, String> EAI_NAMES = Map.ofEntries(Map.entry(-1, "EAI_BADFLAGS"),
+      Map.entry(-2, "EAI_NONAME"), Map.entry(-3, "EAI_AGAIN"), Map.entry(-4, "EAI_FAIL"), Map.entry(-5, "EAI_NODATA"),
+      Map.entry(-6, "EAI_FAMILY"), Map.entry(-7, "EAI_SOCKTYPE"), Map.entry(-8, "EAI_SERVICE"),
+      Map.entry(-9, "EAI_ADDRFAMILY"), Map.entry(-10, "EAI_MEMORY"), Map.entry(-11, "EAI_SYSTEM"),
+      Map.entry(-12, "EAI_OVERFLOW"), Map.entry(-100, "EAI_INPROGRESS"), Map.entry(-101, "EAI_CANCELED"),
+      Map.entry(-102, "EAI_NOTCANCELED"), Map.entry(-103, "EAI_ALLDONE"), Map.entry(-104, "EAI_INTR"),
+      Map.entry(-105, "EAI_IDN_ENCODE"));
+
+  /** Results per name the duration map has room for, on average. */
+  static final int RESULTS_PER_NAME = 4;
+
+  private final BpfObject object;
+  private final HistogramLayout durations;
+  private final List<ProbePlacement> placements;
+  private final BpfMap lookupDuration;
+  private final BpfMap stats;
+
+  private DnsProbes(BpfObject object, HistogramLayout durations, List<ProbePlacement> placements)
+      throws BpfException {
+    this.object = object;
+    this.durations = durations;
+    this.placements = placements;
+    this.lookupDuration = object.map("dns_lookup_duration");
+    this.stats = object.map("dns_stats");
+  }
+
+  /**
+   * Loads the DNS program and attaches it to our libc's getaddrinfo.
+   *
+   * @param durations histogram layout for durations in nanoseconds
+   * @param nameLimit at most this many names get series of their own; the rest count as "other"
+   */
+  public static DnsProbes attach(Libbpf libbpf, JvmProcess jvm, HistogramLayout durations, int nameLimit,
+      boolean atEntry) throws BpfException {
+    jvm.libc().orElseThrow(() -> new BpfUnsupportedException("dns: no libc.so in /proc/self/maps (not glibc?)", 0));
+    ByteBuffer config = DnsStructs.DNS_CONFIG.allocate();
+    jvm.writeFilter(config.position(DnsStructs.DNS_CONFIG.offset("process")));
+    durations.writeTo(config.position(DnsStructs.DNS_CONFIG.offset("duration_ns")));
+    BpfObject object = BpfObject.open(libbpf, OBJECT);
+    try {
+      object.setConfig("config", config.array());
+      object.setMaxEntries("dns_names", nameLimit);
+      object.setMaxEntries("dns_lookup_duration", (nameLimit + 1) * RESULTS_PER_NAME);
+      LibcHooks.prepare(object, HOOKS);
+      object.load();
+      LibcHooks.Attached attached = LibcHooks.attach(object, jvm, HOOKS, atEntry, "dns");
+      if (!attached.missing().isEmpty()) {
+        throw new BpfUnsupportedException("dns: this libc has no getaddrinfo", 0);
+      }
+      return new DnsProbes(object, durations, attached.placements());
+    } catch (BpfException | RuntimeException e) {
+      object.close();
+      throw e;
+    }
+  }
+
+  /** Where getaddrinfo was probed and why. */
+  public List<ProbePlacement> placements() {
+    return placements;
+  }
+
+  public List<String> attachedPrograms() {
+    return object.attachedPrograms();
+  }
+
+  public synchronized DnsSnapshot snapshot() throws BpfException {
+    List<DnsSnapshot.Lookup> lookups = new ArrayList<>();
+    for (byte[] key : lookupDuration.keys()) {
+      HistogramSnapshot d = HistogramMaps.read(lookupDuration, key, durations).orElse(null);
+      if (d == null || d.count() == 0) {
+        continue;
+      }
+      ByteBuffer in = ByteBuffer.wrap(key).order(ByteOrder.LITTLE_ENDIAN);
+      int nameAt = DnsStructs.DNS_LOOKUP_KEY.offset("name");
+      boolean other = in.getInt(nameAt + DnsStructs.DNS_NAME.offset("other")) != 0;
+      boolean truncated = in.getInt(nameAt + DnsStructs.DNS_NAME.offset("truncated")) != 0;
+      int result = in.getInt(DnsStructs.DNS_LOOKUP_KEY.offset("result"));
+      String name = other ? OTHER : name(key, nameAt + DnsStructs.DNS_NAME.offset("name")) + (truncated ? "…" : "");
+      lookups.add(new DnsSnapshot.Lookup(name, other, resultName(result), d));
+    }
+    return new DnsSnapshot(lookups, ProbeStats.read(stats, DnsStructs.PROGRAMS));
+  }
+
+  /** The NUL-padded name at {@code offset}, at most NAME_MAX bytes, as UTF-8 (names are ASCII). */
+  private static String name(byte[] key, int offset) {
+    int end = offset;
+    while (end < offset + DnsStructs.NAME_MAX && key[end] != 0) {
+      end++;
+    }
+    return new String(key, offset, end - offset, StandardCharsets.UTF_8);
+  }
+
+  /** error.type of a getaddrinfo result: null for 0, the EAI_* name otherwise. */
+  static String resultName(int result) {
+    if (result == 0) {
+      return null;
+    }
+    return EAI_NAMES.getOrDefault(result, "EAI " + result);
+  }
+
+  @Override
+  public synchronized void close() {
+    object.close();
+  }
+}

@@ -1,0 +1,36 @@
+package dev.jvmebpf.bpf.heapalloc;
+
+import dev.jvmebpf.bpf.ProbeStats;
+import dev.jvmebpf.bpf.hist.HistogramSnapshot;
+import java.util.List;
+
+/**
+ * Heap allocation seen since the probes were attached; every figure is cumulative.
+ *
+ * @param tlabSizes sizes of the new TLABs the threads took, in bytes
+ * @param classes per class (bounded; "other" for the rest): outside-TLAB sizes and bytes
+ * @param threads per thread name (bounded; "other" for the rest): bytes allocated
+ * @param probes self-telemetry of each program
+ */
+public record AllocationSnapshot(HistogramSnapshot tlabSizes, List<ClassAllocation> classes,
+    List<ThreadAllocation> threads, List<ProbeStats> probes) {
+
+  /**
+   * Allocation credited to one class. {@code outsideTlabSizes} and {@code outsideTlabBytes}
+   * are exact; {@code tlabBytes} is the size of the new TLABs whose refill an object of this
+   * class caused: an estimate of the class's share of TLAB allocation, sampled by bytes.
+   */
+  public record ClassAllocation(String className, HistogramSnapshot outsideTlabSizes, long tlabBytes,
+      long outsideTlabBytes) {
+    public long bytes() {
+      return tlabBytes + outsideTlabBytes;
+    }
+  }
+
+  /** Heap bytes a thread allocated: its new TLABs plus its allocations outside TLABs. */
+  public record ThreadAllocation(String threadName, long tlabBytes, long outsideTlabBytes) {
+    public long bytes() {
+      return tlabBytes + outsideTlabBytes;
+    }
+  }
+}

@@ -1,0 +1,123 @@
+package dev.jvmebpf.bpf.libc;
+
+import dev.jvmebpf.bpf.elf.ElfFile;
+import dev.jvmebpf.bpf.libbpf.BpfException;
+import dev.jvmebpf.bpf.libbpf.BpfObject;
+import dev.jvmebpf.bpf.process.JvmProcess;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.OptionalLong;
+
+/**
+ * Attaches a family's programs to functions of our own libc, for our pid only, each where
+ * {@link ProbePlacement} decided from the function's machine code (or at its entry when asked).
+ * A program that serves several functions is attached with one uprobe_multi link where the
+ * kernel has them (each place with its cookie), which matters when detaching: the kernel removes
+ * links one at a time, about 85 ms each here.
+ */
+public final class LibcHooks {
+
+  /**
+   * One libc function and its programs.
+   *
+   * @param function the libc symbol
+   * @param entry the program run when the function is called
+   * @param exit the program run when it returns, null for none
+   * @param cookie what the programs read with bpf_get_attach_cookie for this function
+   */
+  public record Hook(String function, String entry, String exit, long cookie) {
+    public Hook(String function, String entry, String exit) {
+      this(function, entry, exit, 0);
+    }
+  }
+
+  /**
+   * What was attached.
+   *
+   * @param placements where each attached function was probed and why
+   * @param missing functions this libc does not have (left out)
+   * @param links the links made (fewer than hooks with uprobe_multi)
+   */
+  public record Attached(List<ProbePlacement> placements, List<String> missing, int links) {}
+
+  private LibcHooks() {}
+
+  /** Before load: programs serving several hooks will use uprobe_multi links if the kernel has them. */
+  public static void prepare(BpfObject object, List<Hook> hooks) throws BpfException {
+    Map<String, Integer> uses = new LinkedHashMap<>();
+    for (Hook hook : hooks) {
+      uses.merge(hook.entry(), 1, Integer::sum);
+      if (hook.exit() != null) {
+        uses.merge(hook.exit(), 1, Integer::sum);
+      }
+    }
+    for (Map.Entry<String, Integer> use : uses.entrySet()) {
+      if (use.getValue() > 1) {
+        object.preferUprobeMulti(use.getKey());
+      }
+    }
+  }
+
+  /**
+   * Attaches every hook; a function this libc lacks is left out and reported. The return
+   * programs go first, so that a call whose entry was recorded also has its return seen.
+   *
+   * @param atEntry probe every function at offset 0 instead of where decoding found an emulated
+   *     instruction (for comparisons)
+   */
+  public static Attached attach(BpfObject object, JvmProcess jvm, List<Hook> hooks, boolean atEntry, String family)
+      throws BpfException {
+    Path libc = jvm.libc().orElseThrow(() -> new BpfException(family + ": no libc.so in /proc/self/maps", 0));
+    List<String> functions = hooks.stream().map(Hook::function).distinct().toList();
+    Map<String, ProbePlacement> decided = new LinkedHashMap<>();
+    Map<String, Long> fileOffsets = new LinkedHashMap<>();
+    try {
+      ElfFile elf = jvm.libcElf();
+      decided.putAll(ProbePlacement.inLibrary(elf, functions, atEntry));
+      for (ProbePlacement p : decided.values()) {
+        long symbol = elf.symbol(p.function()).orElseThrow().value();
+        OptionalLong at = elf.fileOffsetOf(symbol + p.offset());
+        if (at.isEmpty()) {
+          throw new BpfException(family + ": " + p.function() + " of " + libc + " is in no loaded segment", 0);
+        }
+        fileOffsets.put(p.function(), at.getAsLong());
+      }
+    } catch (IOException e) {
+      throw new BpfException(family + ": read " + libc + ": " + e.getMessage(), e);
+    }
+    List<String> missing = new ArrayList<>();
+    // Program -> its places and cookies, returns first.
+    Map<String, List<long[]>> exits = new LinkedHashMap<>();
+    Map<String, List<long[]>> entries = new LinkedHashMap<>();
+    for (Hook hook : hooks) {
+      Long at = fileOffsets.get(hook.function());
+      if (at == null) {
+        if (!missing.contains(hook.function())) {
+          missing.add(hook.function());
+        }
+        continue;
+      }
+      if (hook.exit() != null) {
+        exits.computeIfAbsent(hook.exit(), k -> new ArrayList<>()).add(new long[] {at, hook.cookie()});
+      }
+      entries.computeIfAbsent(hook.entry(), k -> new ArrayList<>()).add(new long[] {at, hook.cookie()});
+    }
+    int before = object.linkCount();
+    attachAll(object, jvm.pid(), libc, exits, true);
+    attachAll(object, jvm.pid(), libc, entries, false);
+    return new Attached(List.copyOf(decided.values()), List.copyOf(missing), object.linkCount() - before);
+  }
+
+  private static void attachAll(BpfObject object, int pid, Path libc, Map<String, List<long[]>> byProgram,
+      boolean returnProbe) throws BpfException {
+    for (Map.Entry<String, List<long[]>> program : byProgram.entrySet()) {
+      long[] offsets = program.getValue().stream().mapToLong(p -> p[0]).toArray();
+      long[] cookies = program.getValue().stream().mapToLong(p -> p[1]).toArray();
+      object.attachUprobes(program.getKey(), pid, libc, offsets, cookies, returnProbe);
+    }
+  }
+}

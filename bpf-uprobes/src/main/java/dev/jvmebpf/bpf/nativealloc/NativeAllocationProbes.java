@@ -1,0 +1,125 @@
+package dev.jvmebpf.bpf.nativealloc;
+
+import dev.jvmebpf.bpf.ProbeStats;
+import dev.jvmebpf.bpf.hist.HistogramLayout;
+import dev.jvmebpf.bpf.hist.HistogramMaps;
+import dev.jvmebpf.bpf.hist.HistogramSnapshot;
+import dev.jvmebpf.bpf.libbpf.BpfException;
+import dev.jvmebpf.bpf.libbpf.BpfMap;
+import dev.jvmebpf.bpf.libbpf.BpfObject;
+import dev.jvmebpf.bpf.libbpf.BpfUnsupportedException;
+import dev.jvmebpf.bpf.libbpf.Libbpf;
+import dev.jvmebpf.bpf.process.JvmProcess;
+import dev.jvmebpf.bpf.libc.LibcHooks;
+import dev.jvmebpf.bpf.libc.ProbePlacement;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The native allocation probe family (opt-in): uprobes, for our pid only, on our libc's
+ * allocation functions (see native.h). Each call costs a uprobe and a uretprobe; the README
+ * states the measured price.
+ */
+public final class NativeAllocationProbes implements AutoCloseable {
+
+  static final String OBJECT = "native";
+  /** Blocks tracked at once by default; beyond, allocations are counted as dropped. */
+  public static final int DEFAULT_LIVE_BLOCKS = 1 << 20;
+
+  private static final List<LibcHooks.Hook> HOOKS = List.of(
+      new LibcHooks.Hook("malloc", "uprobe_malloc", "uretprobe_malloc"),
+      new LibcHooks.Hook("calloc", "uprobe_calloc", "uretprobe_calloc"),
+      new LibcHooks.Hook("realloc", "uprobe_realloc", "uretprobe_realloc"),
+      new LibcHooks.Hook("posix_memalign", "uprobe_posix_memalign", "uretprobe_posix_memalign"),
+      new LibcHooks.Hook("free", "uprobe_free", null),
+      new LibcHooks.Hook("mmap", "uprobe_mmap", "uretprobe_mmap"),
+      new LibcHooks.Hook("munmap", "uprobe_munmap", null));
+  /** The libc functions this family probes. */
+  public static final List<String> FUNCTIONS = HOOKS.stream().map(LibcHooks.Hook::function).toList();
+
+  private final BpfObject object;
+  private final HistogramLayout layout;
+  private final BpfMap sizes;
+  private final BpfMap outstanding;
+  private final BpfMap stats;
+  private final List<ProbePlacement> placements;
+
+  private NativeAllocationProbes(BpfObject object, HistogramLayout layout, List<ProbePlacement> placements)
+      throws BpfException {
+    this.object = object;
+    this.layout = layout;
+    this.placements = placements;
+    this.sizes = object.map("native_size");
+    this.outstanding = object.map("native_outstanding");
+    this.stats = object.map("native_stats");
+  }
+
+  /**
+   * Loads the native allocation program and attaches it to our libc.
+   *
+   * @param layout histogram layout for sizes in bytes
+   * @param liveBlocks at most this many blocks are tracked at once
+   * @param atEntry probe every function at its entry instead of where decoding our libc finds an
+   *     emulated instruction (see {@link ProbePlacement}); for comparisons
+   */
+  public static NativeAllocationProbes attach(Libbpf libbpf, JvmProcess jvm, HistogramLayout layout, int liveBlocks,
+      boolean atEntry) throws BpfException {
+    jvm.libc().orElseThrow(() -> new BpfUnsupportedException(
+        "native allocation: no libc.so in /proc/self/maps (not glibc?)", 0));
+    ByteBuffer config = NativeAllocationStructs.NATIVE_CONFIG.allocate();
+    jvm.writeFilter(config.position(NativeAllocationStructs.NATIVE_CONFIG.offset("process")));
+    layout.writeTo(config.position(NativeAllocationStructs.NATIVE_CONFIG.offset("size_bytes")));
+    BpfObject object = BpfObject.open(libbpf, OBJECT);
+    try {
+      object.setConfig("config", config.array());
+      object.setMaxEntries("native_live", liveBlocks);
+      LibcHooks.prepare(object, HOOKS);
+      object.load();
+      LibcHooks.Attached attached = LibcHooks.attach(object, jvm, HOOKS, atEntry, "native allocation");
+      if (!attached.missing().isEmpty()) {
+        throw new BpfUnsupportedException("native allocation: this libc has no " + String.join(", ",
+            attached.missing()), 0);
+      }
+      return new NativeAllocationProbes(object, layout, attached.placements());
+    } catch (BpfException | RuntimeException e) {
+      object.close();
+      throw e;
+    }
+  }
+
+  /** Where each function was probed and why. */
+  public List<ProbePlacement> placements() {
+    return placements;
+  }
+
+  public List<String> attachedPrograms() {
+    return object.attachedPrograms();
+  }
+
+  public synchronized NativeAllocationSnapshot snapshot() throws BpfException {
+    List<NativeAllocationSnapshot.AllocatorUsage> out = new ArrayList<>();
+    byte[] value = outstanding.newValue();
+    for (int i = 0; i < NativeAllocationStructs.ALLOCATORS.size(); i++) {
+      HistogramSnapshot h = HistogramMaps.read(sizes, i, layout).orElse(HistogramSnapshot.empty(layout));
+      long bytes = 0;
+      long blocks = 0;
+      if (outstanding.lookup(HistogramMaps.key(i), value)) {
+        ByteBuffer in = ByteBuffer.wrap(value).order(ByteOrder.LITTLE_ENDIAN);
+        for (int cpu = 0; cpu < outstanding.copies(); cpu++) {
+          int at = cpu * outstanding.valueStride();
+          bytes += in.getLong(at + NativeAllocationStructs.NATIVE_OUTSTANDING.offset("bytes"));
+          blocks += in.getLong(at + NativeAllocationStructs.NATIVE_OUTSTANDING.offset("blocks"));
+        }
+      }
+      out.add(new NativeAllocationSnapshot.AllocatorUsage(NativeAllocationStructs.ALLOCATORS.get(i), h, bytes, blocks));
+    }
+    return new NativeAllocationSnapshot(out, ProbeStats.read(stats, NativeAllocationStructs.PROGRAMS));
+  }
+
+  @Override
+  public synchronized void close() {
+    object.close();
+  }
+}

@@ -1,0 +1,206 @@
+package dev.jvmebpf.bpf.socket;
+
+import dev.jvmebpf.bpf.ProbeStats;
+import dev.jvmebpf.bpf.hist.HistogramLayout;
+import dev.jvmebpf.bpf.hist.HistogramMaps;
+import dev.jvmebpf.bpf.hist.HistogramSnapshot;
+import dev.jvmebpf.bpf.libbpf.BpfException;
+import dev.jvmebpf.bpf.libbpf.BpfMap;
+import dev.jvmebpf.bpf.libbpf.BpfObject;
+import dev.jvmebpf.bpf.libbpf.BpfUnsupportedException;
+import dev.jvmebpf.bpf.libbpf.Errno;
+import dev.jvmebpf.bpf.libbpf.Libbpf;
+import dev.jvmebpf.bpf.process.JvmProcess;
+import dev.jvmebpf.bpf.process.ProcessSockets;
+import dev.jvmebpf.bpf.libc.LibcHooks;
+import dev.jvmebpf.bpf.libc.ProbePlacement;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.OptionalLong;
+
+/**
+ * The socket probe family: uprobes and uretprobes, for our pid only, on our libc's socket I/O
+ * functions, connect and getsockopt (see socket.h). Every call of these functions pays for its
+ * probes, sockets or not (a file's read too); only socket calls are recorded.
+ */
+public final class SocketProbes implements AutoCloseable {
+
+  static final String OBJECT = "socket";
+
+  /**
+   * The libc functions the JDK (17 and 25: java.net.Socket, SocketChannel blocking and with a
+   * selector, DatagramSocket/Channel, HttpClient) and common native transports move socket data
+   * with, as observed; plus connect, getsockopt (the end of a non-blocking connect),
+   * getaddrinfo (whose own traffic is left to the DNS family) and listen (which makes its port's
+   * connections inbound).
+   */
+  static final List<LibcHooks.Hook> HOOKS = hooks();
+
+  /** Every function to the two programs, its enum socket_probe value as cookie. */
+  private static List<LibcHooks.Hook> hooks() {
+    List<LibcHooks.Hook> hooks = new ArrayList<>();
+    for (int i = 0; i < SocketStructs.FUNCTIONS.size(); i++) {
+      hooks.add(new LibcHooks.Hook(SocketStructs.FUNCTIONS.get(i), "uprobe_socket", "uretprobe_socket", i));
+    }
+    return List.copyOf(hooks);
+  }
+
+  /** Errors per peer and direction the duration map has room for, on average. */
+  static final int ERRORS_PER_SERIES = 8;
+
+  private final BpfObject object;
+  private final HistogramLayout durations;
+  private final HistogramLayout sizes;
+  private final List<ProbePlacement> placements;
+  private final List<String> limitations;
+  private final BpfMap io;
+  private final BpfMap ioFailed;
+  private final BpfMap connectDuration;
+  private final BpfMap stats;
+
+  private SocketProbes(BpfObject object, HistogramLayout durations, HistogramLayout sizes,
+      List<ProbePlacement> placements, List<String> limitations) throws BpfException {
+    this.object = object;
+    this.durations = durations;
+    this.sizes = sizes;
+    this.placements = placements;
+    this.limitations = List.copyOf(limitations);
+    this.io = object.map("socket_io");
+    this.ioFailed = object.map("socket_io_failed");
+    this.connectDuration = object.map("socket_connect_duration");
+    this.stats = object.map("socket_stats");
+  }
+
+  /**
+   * Loads the socket program and attaches it to our libc.
+   *
+   * @param durations histogram layout for durations in nanoseconds
+   * @param sizes histogram layout for sizes in bytes
+   * @param peerLimit at most this many peers get series of their own; the rest count as "other"
+   * @param atEntry probe every function at its entry instead of where decoding our libc finds an
+   *     emulated instruction (see {@link ProbePlacement}); for comparisons
+   */
+  public static SocketProbes attach(Libbpf libbpf, JvmProcess jvm, HistogramLayout durations, HistogramLayout sizes,
+      int peerLimit, boolean atEntry) throws BpfException {
+    jvm.libc().orElseThrow(() -> new BpfUnsupportedException("socket: no libc.so in /proc/self/maps (not glibc?)",
+        0));
+    List<String> limitations = new ArrayList<>();
+    OptionalLong errnoOffset = libbpf.errnoThreadPointerOffset();
+    if (errnoOffset.isEmpty()) {
+      limitations.add("errno unreadable on this platform: failed calls carry error.type=_OTHER");
+    }
+    ByteBuffer config = SocketStructs.SOCKET_CONFIG.allocate();
+    jvm.writeFilter(config.position(SocketStructs.SOCKET_CONFIG.offset("process")));
+    durations.writeTo(config.position(SocketStructs.SOCKET_CONFIG.offset("duration_ns")));
+    sizes.writeTo(config.position(SocketStructs.SOCKET_CONFIG.offset("size_bytes")));
+    config.putLong(SocketStructs.SOCKET_CONFIG.offset("errno_tp_offset"), errnoOffset.orElse(0));
+    config.putInt(SocketStructs.SOCKET_CONFIG.offset("errno_known"), errnoOffset.isPresent() ? 1 : 0);
+
+    BpfObject object = BpfObject.open(libbpf, OBJECT);
+    try {
+      object.setConfig("config", config.array());
+      int series = (peerLimit + 1) * SocketStructs.DIRECTIONS.size();
+      object.setMaxEntries("socket_peers", peerLimit);
+      object.setMaxEntries("socket_io", series);
+      object.setMaxEntries("socket_io_failed", series * ERRORS_PER_SERIES);
+      object.setMaxEntries("socket_connect_duration", (peerLimit + 1) * ERRORS_PER_SERIES);
+      LibcHooks.prepare(object, HOOKS);
+      object.load();
+      // Listeners opened before the probes: their connections are inbound too.
+      BpfMap listening = object.map("socket_listening");
+      try {
+        for (int port : ProcessSockets.listeningTcpPorts()) {
+          listening.update(ByteBuffer.allocate(2).order(ByteOrder.LITTLE_ENDIAN).putShort((short) port).array(),
+              new byte[] {1}, 0);
+        }
+      } catch (IOException e) {
+        limitations.add("listening ports unreadable (" + e.getMessage() + "): connections accepted by listeners "
+            + "opened before the agent keep the clients' ports");
+      }
+      LibcHooks.Attached attached = LibcHooks.attach(object, jvm, HOOKS, atEntry, "socket");
+      if (!attached.missing().isEmpty()) {
+        limitations.add("this libc has no " + String.join(", ", attached.missing()) + ": not observed");
+      }
+      return new SocketProbes(object, durations, sizes, attached.placements(), limitations);
+    } catch (BpfException | RuntimeException e) {
+      object.close();
+      throw e;
+    }
+  }
+
+  /** Where each function was probed and why. */
+  public List<ProbePlacement> placements() {
+    return placements;
+  }
+
+  /** What this JVM does not let us observe, one message each; empty when everything works. */
+  public List<String> limitations() {
+    return limitations;
+  }
+
+  public List<String> attachedPrograms() {
+    return object.attachedPrograms();
+  }
+
+  public synchronized SocketSnapshot snapshot() throws BpfException {
+    List<SocketSnapshot.Io> series = new ArrayList<>();
+    byte[] value = io.newValue();
+    for (byte[] key : io.keys()) {
+      if (!io.lookup(key, value)) {
+        continue;
+      }
+      HistogramSnapshot d = HistogramSnapshot.fromPerCpu(durations, value, io.copies(), io.valueStride(),
+          SocketStructs.SOCKET_IO_HISTS.offset("duration"));
+      HistogramSnapshot s = HistogramSnapshot.fromPerCpu(sizes, value, io.copies(), io.valueStride(),
+          SocketStructs.SOCKET_IO_HISTS.offset("size"));
+      addIo(series, key, d, s);
+    }
+    for (byte[] key : ioFailed.keys()) {
+      HistogramSnapshot d = HistogramMaps.read(ioFailed, key, durations).orElse(null);
+      if (d != null) {
+        addIo(series, key, d, HistogramSnapshot.empty(sizes));
+      }
+    }
+    List<SocketSnapshot.Connect> connects = new ArrayList<>();
+    for (byte[] key : connectDuration.keys()) {
+      HistogramSnapshot d = HistogramMaps.read(connectDuration, key, durations).orElse(null);
+      if (d == null || d.count() == 0) {
+        continue;
+      }
+      int error = ByteBuffer.wrap(key).order(ByteOrder.LITTLE_ENDIAN)
+          .getInt(SocketStructs.SOCKET_CONNECT_KEY.offset("error"));
+      connects.add(new SocketSnapshot.Connect(SocketPeer.decode(key, SocketStructs.SOCKET_CONNECT_KEY.offset("peer")),
+          errorName(error), d));
+    }
+    return new SocketSnapshot(series, connects, ProbeStats.read(stats, SocketStructs.PROBES));
+  }
+
+  private static void addIo(List<SocketSnapshot.Io> series, byte[] key, HistogramSnapshot durations,
+      HistogramSnapshot sizes) {
+    if (durations.count() == 0) {
+      return;
+    }
+    ByteBuffer in = ByteBuffer.wrap(key).order(ByteOrder.LITTLE_ENDIAN);
+    int direction = in.getInt(SocketStructs.SOCKET_IO_KEY.offset("direction"));
+    int error = in.getInt(SocketStructs.SOCKET_IO_KEY.offset("error"));
+    series.add(new SocketSnapshot.Io(SocketPeer.decode(key, SocketStructs.SOCKET_IO_KEY.offset("peer")),
+        SocketStructs.DIRECTIONS.get(Math.min(direction, SocketStructs.DIRECTIONS.size() - 1)), errorName(error),
+        durations, sizes));
+  }
+
+  /** The error.type of an errno: null for 0, "_OTHER" when it could not be read. */
+  static String errorName(int errno) {
+    if (errno == 0) {
+      return null;
+    }
+    return errno == SocketStructs.ERROR_UNKNOWN ? "_OTHER" : Errno.name(errno);
+  }
+
+  @Override
+  public synchronized void close() {
+    object.close();
+  }
+}
