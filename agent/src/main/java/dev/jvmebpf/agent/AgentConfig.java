@@ -42,15 +42,9 @@ public final class AgentConfig {
     k.put("service.name", new String[] {null, "service.name; sets otel.service.name"});
     k.put("scale", new String[] {"3", "exponential-histogram scale of every histogram, 0 to 3"});
     k.put("cardinality.limit", new String[] {"64", "distinct attribute values per metric before \"other\""});
-    k.put("probes.gc", new String[] {"true", "GC collections and pauses (USDT in libjvm)"});
-    k.put("probes.safepoint", new String[] {"true", "safepoints and time to safepoint (USDT in libjvm)"});
-    k.put("probes.allocation", new String[] {"true",
-        "heap allocation: TLAB and outside-TLAB sizes, bytes by thread and class (uprobes in libjvm)"});
-    k.put("probes.native", new String[] {"false",
-        "native allocation through libc malloc/free/mmap (uprobes in libc; adds microseconds to each call)"});
-    k.put("probes.socket", new String[] {"true",
-        "socket I/O and connects: durations, sizes, errors by peer (uprobes in libc; about 1 us per read/write, files too)"});
-    k.put("probes.dns", new String[] {"true", "name lookups: getaddrinfo durations by name and result (uprobes in libc)"});
+    for (ProbeFamilies.Family<?> family : ProbeFamilies.ALL) {
+      k.put(family.configKey(), new String[] {String.valueOf(family.onByDefault()), family.description()});
+    }
     k.put("probes.placement", new String[] {"decoded",
         "decoded: libc probes on the first emulated instruction found by decoding libc; entry: at offset 0"});
     k.put("debug", new String[] {"false", "libbpf's messages and the agent's details on stderr"});

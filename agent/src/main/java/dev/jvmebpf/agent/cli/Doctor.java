@@ -1,19 +1,13 @@
 package dev.jvmebpf.agent.cli;
 
-import dev.jvmebpf.bpf.heapalloc.AllocationProbes;
-import dev.jvmebpf.bpf.nativealloc.NativeAllocationProbes;
+import dev.jvmebpf.agent.ProbeFamilies;
 import dev.jvmebpf.bpf.elf.ElfFile;
-import dev.jvmebpf.bpf.gc.GcCollectors;
-import dev.jvmebpf.bpf.gc.GcProbes;
 import dev.jvmebpf.bpf.hist.HistogramLayout;
 import dev.jvmebpf.bpf.libbpf.BpfException;
 import dev.jvmebpf.bpf.libbpf.BpfPermissionException;
 import dev.jvmebpf.bpf.libbpf.Libbpf;
-import dev.jvmebpf.bpf.dns.DnsProbes;
-import dev.jvmebpf.bpf.socket.SocketProbes;
-import dev.jvmebpf.bpf.socket.SocketStructs;
 import dev.jvmebpf.bpf.process.JvmProcess;
-import dev.jvmebpf.bpf.safepoint.SafepointProbes;
+import dev.jvmebpf.bpf.ProbeFamily;
 import dev.jvmebpf.bpf.libc.ProbePlacement;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -40,26 +34,15 @@ final class Doctor {
       + "With a pid: the same for that running JVM (its capabilities, its libjvm.so and libc, whether it\n"
       + "takes an attach), without attaching anything to it.\n";
 
-  /** USDT probes the families attach to. */
-  static final List<String> USDT = List.of("hotspot:gc__begin", "hotspot:gc__end", "hotspot:mem__pool__gc__begin",
-      "hotspot:mem__pool__gc__end", "hs_private:safepoint__begin", "hs_private:safepoint__end");
-
-  /** libjvm symbols: readable name and mangled name. */
+  /** USDT probes the families attach to, libjvm symbols (readable name to symbol) and libc functions they probe. */
+  static final List<String> USDT = ProbeFamilies.ALL.stream().flatMap(f -> f.needs().usdtProbes().stream())
+      .distinct().toList();
   static final Map<String, String> LIBJVM_SYMBOLS = new LinkedHashMap<>();
-  /** libc functions the socket, DNS and native-allocation families probe (getaddrinfo is the socket family's too). */
-  static final List<String> LIBC_SYMBOLS = java.util.stream.Stream.concat(SocketStructs.FUNCTIONS.stream(),
-      NativeAllocationProbes.FUNCTIONS.stream()).distinct().toList();
+  static final List<String> LIBC_SYMBOLS = ProbeFamilies.ALL.stream().flatMap(f -> f.needs().libcFunctions().stream())
+      .distinct().toList();
 
   static {
-    LIBJVM_SYMBOLS.put("SafepointTracing::_current_type", "_ZN16SafepointTracing13_current_typeE");
-    LIBJVM_SYMBOLS.put("SafepointTracing::_last_safepoint_begin_time_ns",
-        "_ZN16SafepointTracing29_last_safepoint_begin_time_nsE");
-    LIBJVM_SYMBOLS.put("SafepointTracing::_last_safepoint_sync_time_ns",
-        "_ZN16SafepointTracing28_last_safepoint_sync_time_nsE");
-    LIBJVM_SYMBOLS.put("VM_Operation::_names", "_ZN12VM_Operation6_namesE");
-    LIBJVM_SYMBOLS.put("AllocTracer::send_allocation_in_new_tlab", AllocationProbes.NEW_TLAB);
-    LIBJVM_SYMBOLS.put("AllocTracer::send_allocation_outside_tlab", AllocationProbes.OUTSIDE_TLAB);
-    LIBJVM_SYMBOLS.put("gHotSpotVMStructs (class names)", "gHotSpotVMStructs");
+    ProbeFamilies.ALL.forEach(f -> LIBJVM_SYMBOLS.putAll(f.needs().libjvmSymbols()));
   }
 
   private static final int CAP_SYS_ADMIN = 21;
@@ -214,53 +197,22 @@ final class Doctor {
         + String.join(" ", missing)));
   }
 
-  /** Loads and attaches each family for real, then detaches. */
+  /** Loads and attaches each family for real, then detaches; false when a family on by default fails. */
   private boolean attach(Libbpf libbpf, JvmProcess jvm) {
-    HistogramLayout layout = HistogramLayout.nanosecondsAsSeconds(3);
+    ProbeFamilies.AttachContext context = new ProbeFamilies.AttachContext(libbpf, jvm,
+        HistogramLayout.nanosecondsAsSeconds(3), HistogramLayout.create(3, 1), 64, false);
     boolean ok = true;
-    try (GcProbes gc = GcProbes.attach(libbpf, jvm, GcCollectors.ofThisJvm(), layout)) {
-      line("probes gc", "attached " + gc.attachedPrograms().size() + " programs, detached"
-          + (gc.attachFailures().isEmpty() ? "" : "; " + String.join("; ", gc.attachFailures())));
-    } catch (BpfException e) {
-      line("probes gc", "FAILED: " + e.getMessage());
-      ok = false;
-    }
-    try (SafepointProbes safepoints = SafepointProbes.attach(libbpf, jvm, layout, 64)) {
-      line("probes safepoint", "attached " + safepoints.attachedPrograms().size() + " programs, detached"
-          + (safepoints.limitations().isEmpty() ? "" : "; " + String.join("; ", safepoints.limitations())));
-    } catch (BpfException e) {
-      line("probes safepoint", "FAILED: " + e.getMessage());
-      ok = false;
-    }
-    HistogramLayout bytes = HistogramLayout.create(3, 1);
-    try (AllocationProbes allocation = AllocationProbes.attach(libbpf, jvm, bytes, 64)) {
-      line("probes allocation", "attached " + allocation.attachedPrograms().size() + " programs, detached"
-          + (allocation.limitations().isEmpty() ? "" : "; " + String.join("; ", allocation.limitations())));
-    } catch (BpfException e) {
-      line("probes allocation", "FAILED: " + e.getMessage());
-      ok = false;
-    }
-    try (SocketProbes sockets = SocketProbes.attach(libbpf, jvm, layout, bytes, 64, false)) {
-      line("probes socket", "attached " + sockets.attachedPrograms().size() + " programs, detached"
-          + (sockets.limitations().isEmpty() ? "" : "; " + String.join("; ", sockets.limitations())));
-      placements(sockets.placements());
-    } catch (BpfException e) {
-      line("probes socket", "FAILED: " + e.getMessage());
-      ok = false;
-    }
-    try (DnsProbes dns = DnsProbes.attach(libbpf, jvm, layout, 64, false)) {
-      line("probes dns", "attached " + dns.attachedPrograms().size() + " programs, detached");
-      placements(dns.placements());
-    } catch (BpfException e) {
-      line("probes dns", "FAILED: " + e.getMessage());
-      ok = false;
-    }
-    try (NativeAllocationProbes nativeAllocation = NativeAllocationProbes.attach(libbpf, jvm, bytes, 1024, false)) {
-      line("probes native", "attached " + nativeAllocation.attachedPrograms().size()
-          + " programs, detached (opt-in: probes.native=true)");
-      placements(nativeAllocation.placements());
-    } catch (BpfException e) {
-      line("probes native", "FAILED: " + e.getMessage() + " (opt-in; the other families do not need it)");
+    for (ProbeFamilies.Family<?> family : ProbeFamilies.ALL) {
+      String optIn = family.onByDefault() ? "" : " (opt-in: " + family.configKey() + "=true)";
+      try (ProbeFamily<?> live = family.attacher().attach(context)) {
+        line("probes " + family.name(), "attached " + live.attachedPrograms().size() + " programs, detached" + optIn
+            + (live.limitations().isEmpty() ? "" : "; " + String.join("; ", live.limitations())));
+        placements(live.placements());
+      } catch (BpfException e) {
+        line("probes " + family.name(), "FAILED: " + e.getMessage()
+            + (family.onByDefault() ? "" : optIn.replace(")", "; the other families do not need it)")));
+        ok &= !family.onByDefault();
+      }
     }
     return ok;
   }

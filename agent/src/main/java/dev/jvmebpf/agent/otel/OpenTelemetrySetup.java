@@ -2,12 +2,19 @@ package dev.jvmebpf.agent.otel;
 
 import dev.jvmebpf.agent.AgentConfig;
 import dev.jvmebpf.agent.AgentLog;
+import dev.jvmebpf.otel.ExportMetrics;
 import dev.jvmebpf.otel.KernelMetricProducer;
+import dev.jvmebpf.otel.MetricSource;
+import io.opentelemetry.sdk.common.Clock;
+import io.opentelemetry.sdk.common.InstrumentationScopeInfo;
+import io.opentelemetry.sdk.metrics.data.AggregationTemporality;
 import io.opentelemetry.sdk.OpenTelemetrySdk;
 import io.opentelemetry.sdk.autoconfigure.AutoConfiguredOpenTelemetrySdk;
 import io.opentelemetry.sdk.metrics.Aggregation;
 import io.opentelemetry.sdk.metrics.InstrumentSelector;
 import io.opentelemetry.sdk.metrics.View;
+import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicReference;
 
@@ -23,6 +30,18 @@ public final class OpenTelemetrySetup {
   public record Telemetry(OpenTelemetrySdk sdk, ExportHealth exportHealth, String destination) {}
 
   private OpenTelemetrySetup() {}
+
+  /**
+   * The producer the families' sources join: cumulative, or delta when the OTLP temporality
+   * preference says so.
+   */
+  public static KernelMetricProducer producer(AgentConfig config, AgentLog log, String version) {
+    String temporality = config.openTelemetry("otel.exporter.otlp.metrics.temporality.preference")
+        .orElse("cumulative").toLowerCase(Locale.ROOT);
+    return new KernelMetricProducer(InstrumentationScopeInfo.builder("jvm-ebpf-agent").setVersion(version).build(),
+        temporality.equals("cumulative") ? AggregationTemporality.CUMULATIVE : AggregationTemporality.DELTA,
+        Clock.getDefault(), (source, e) -> log.debug("reading " + source.name() + " failed: " + e));
+  }
 
   public static Telemetry create(AgentConfig config, KernelMetricProducer producer, AgentLog log, String version) {
     String destination = destination(config);
@@ -48,7 +67,12 @@ public final class OpenTelemetrySetup {
         })
         .build()
         .getOpenTelemetrySdk();
-    return new Telemetry(sdk, health.get(), destination);
+    ExportHealth exportHealth = health.get();
+    if (exportHealth != null) {
+      producer.addSource(MetricSource.of("export", Clock.getDefault().now(),
+          context -> List.of(ExportMetrics.failures(context, exportHealth.failures()))));
+    }
+    return new Telemetry(sdk, exportHealth, destination);
   }
 
   /** "otlp grpc http://localhost:4317", "console", ...: for the status line. */

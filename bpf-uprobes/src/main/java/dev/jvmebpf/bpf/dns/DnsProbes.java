@@ -1,5 +1,7 @@
 package dev.jvmebpf.bpf.dns;
 
+import dev.jvmebpf.bpf.ProbeFamily;
+import dev.jvmebpf.bpf.ProbeRequirements;
 import dev.jvmebpf.bpf.ProbeStats;
 import dev.jvmebpf.bpf.hist.HistogramLayout;
 import dev.jvmebpf.bpf.hist.HistogramMaps;
@@ -23,13 +25,14 @@ import java.util.Map;
  * The DNS probe family: a uprobe and a uretprobe, for our pid only, on our libc's getaddrinfo
  * (see dns.h). Lookups are rare next to socket I/O, so their probes cost nothing measurable.
  */
-public final class DnsProbes implements AutoCloseable {
+public final class DnsProbes extends ProbeFamily<DnsSnapshot> {
 
   static final String OBJECT = "dns";
   static final String OTHER = "other";
 
   static final List<LibcHooks.Hook> HOOKS =
       List.of(new LibcHooks.Hook("getaddrinfo", "uprobe_getaddrinfo", "uretprobe_getaddrinfo"));
+  public static final ProbeRequirements NEEDS = ProbeRequirements.libc(List.of("getaddrinfo"));
 
   /** getaddrinfo's results (glibc's netdb.h), by value. */
   static final Map<Integer, String> EAI_NAMES = Map.ofEntries(Map.entry(-1, "EAI_BADFLAGS"),
@@ -43,17 +46,14 @@ public final class DnsProbes implements AutoCloseable {
   /** Results per name the duration map has room for, on average. */
   static final int RESULTS_PER_NAME = 4;
 
-  private final BpfObject object;
   private final HistogramLayout durations;
-  private final List<ProbePlacement> placements;
   private final BpfMap lookupDuration;
   private final BpfMap stats;
 
   private DnsProbes(BpfObject object, HistogramLayout durations, List<ProbePlacement> placements)
       throws BpfException {
-    this.object = object;
+    super(object, List.of(), placements);
     this.durations = durations;
-    this.placements = placements;
     this.lookupDuration = object.map("dns_lookup_duration");
     this.stats = object.map("dns_stats");
   }
@@ -70,8 +70,7 @@ public final class DnsProbes implements AutoCloseable {
     ByteBuffer config = DnsStructs.DNS_CONFIG.allocate();
     jvm.writeFilter(config.position(DnsStructs.DNS_CONFIG.offset("process")));
     durations.writeTo(config.position(DnsStructs.DNS_CONFIG.offset("duration_ns")));
-    BpfObject object = BpfObject.open(libbpf, OBJECT);
-    try {
+    return open(libbpf, OBJECT, object -> {
       object.setConfig("config", config.array());
       object.setMaxEntries("dns_names", nameLimit);
       object.setMaxEntries("dns_lookup_duration", (nameLimit + 1) * RESULTS_PER_NAME);
@@ -82,22 +81,11 @@ public final class DnsProbes implements AutoCloseable {
         throw new BpfUnsupportedException("dns: this libc has no getaddrinfo", 0);
       }
       return new DnsProbes(object, durations, attached.placements());
-    } catch (BpfException | RuntimeException e) {
-      object.close();
-      throw e;
-    }
+    });
   }
 
-  /** Where getaddrinfo was probed and why. */
-  public List<ProbePlacement> placements() {
-    return placements;
-  }
-
-  public List<String> attachedPrograms() {
-    return object.attachedPrograms();
-  }
-
-  public synchronized DnsSnapshot snapshot() throws BpfException {
+  @Override
+  protected DnsSnapshot read() throws BpfException {
     List<DnsSnapshot.Lookup> lookups = new ArrayList<>();
     for (byte[] key : lookupDuration.keys()) {
       HistogramSnapshot d = HistogramMaps.read(lookupDuration, key, durations).orElse(null);
@@ -130,10 +118,5 @@ public final class DnsProbes implements AutoCloseable {
       return null;
     }
     return EAI_NAMES.getOrDefault(result, "EAI " + result);
-  }
-
-  @Override
-  public synchronized void close() {
-    object.close();
   }
 }

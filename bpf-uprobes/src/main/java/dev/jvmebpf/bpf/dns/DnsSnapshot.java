@@ -1,5 +1,6 @@
 package dev.jvmebpf.bpf.dns;
 
+import dev.jvmebpf.bpf.FamilySnapshot;
 import dev.jvmebpf.bpf.ProbeStats;
 import dev.jvmebpf.bpf.hist.HistogramSnapshot;
 import java.util.List;
@@ -10,7 +11,7 @@ import java.util.List;
  * @param lookups one entry per queried name and outcome
  * @param probes self-telemetry of each program
  */
-public record DnsSnapshot(List<Lookup> lookups, List<ProbeStats> probes) {
+public record DnsSnapshot(List<Lookup> lookups, List<ProbeStats> probes) implements FamilySnapshot {
 
   /**
    * Lookups of one name with one outcome.

@@ -1,5 +1,7 @@
 package dev.jvmebpf.bpf.gc;
 
+import dev.jvmebpf.bpf.ProbeFamily;
+import dev.jvmebpf.bpf.ProbeRequirements;
 import dev.jvmebpf.bpf.ProbeStats;
 import dev.jvmebpf.bpf.hist.HistogramLayout;
 import dev.jvmebpf.bpf.hist.HistogramMaps;
@@ -23,24 +25,24 @@ import java.util.Map;
  * pid only (see gc.h for how collections are recognised). Reads aggregated durations per
  * collector and pool usage after GC; never individual events.
  */
-public final class GcProbes implements AutoCloseable {
+public final class GcProbes extends ProbeFamily<GcSnapshot> {
 
   static final String OBJECT = "gc";
+  /** The USDT probes the family attaches to. */
+  public static final ProbeRequirements NEEDS = ProbeRequirements.usdt("hotspot:gc__begin", "hotspot:gc__end",
+      "hotspot:mem__pool__gc__begin", "hotspot:mem__pool__gc__end");
 
-  private final BpfObject object;
   private final GcCollectors collectors;
   private final HistogramLayout layout;
-  private final List<String> attachFailures;
   private final BpfMap durations;
   private final BpfMap poolUsage;
   private final BpfMap stats;
 
-  private GcProbes(BpfObject object, GcCollectors collectors, HistogramLayout layout, List<String> attachFailures)
+  private GcProbes(BpfObject object, GcCollectors collectors, HistogramLayout layout, List<String> limitations)
       throws BpfException {
-    this.object = object;
+    super(object, limitations, List.of());
     this.collectors = collectors;
     this.layout = layout;
-    this.attachFailures = List.copyOf(attachFailures);
     this.durations = object.map("gc_duration");
     this.poolUsage = object.map("gc_pool_usage");
     this.stats = object.map("gc_stats");
@@ -49,12 +51,11 @@ public final class GcProbes implements AutoCloseable {
   /**
    * Loads the GC program and attaches it to this JVM. Fails when the collection probes cannot
    * attach; a failure of the pause probes alone (needed only for ZGC's and Shenandoah's pause
-   * collectors) is reported by {@link #attachFailures()}.
+   * collectors) is reported among the {@link #limitations()}.
    */
   public static GcProbes attach(Libbpf libbpf, JvmProcess jvm, GcCollectors collectors, HistogramLayout layout)
       throws BpfException {
-    BpfObject object = BpfObject.open(libbpf, OBJECT);
-    try {
+    return open(libbpf, OBJECT, object -> {
       object.setConfig("config", config(jvm, collectors, layout));
       object.setMaxEntries("gc_duration", collectors.collectorIdLimit());
       object.load();
@@ -68,13 +69,10 @@ public final class GcProbes implements AutoCloseable {
         object.attachUsdt("usdt_gc_begin", jvm.pid(), jvm.libjvm(), "hotspot", "gc__begin");
         object.attachUsdt("usdt_gc_end", jvm.pid(), jvm.libjvm(), "hotspot", "gc__end");
       } catch (BpfException e) {
-        failures.add(e.getMessage());
+        failures.add("pauses of ZGC/Shenandoah unavailable: " + e.getMessage());
       }
       return new GcProbes(object, collectors, layout, failures);
-    } catch (BpfException | RuntimeException e) {
-      object.close();
-      throw e;
-    }
+    });
   }
 
   static byte[] config(JvmProcess jvm, GcCollectors collectors, HistogramLayout layout) {
@@ -109,22 +107,13 @@ public final class GcProbes implements AutoCloseable {
     return key;
   }
 
-  /** Messages of the probes that could not attach while the family still works. */
-  public List<String> attachFailures() {
-    return attachFailures;
-  }
-
-  /** Programs attached, e.g. for a status line. */
-  public List<String> attachedPrograms() {
-    return object.attachedPrograms();
-  }
-
   public GcCollectors collectors() {
     return collectors;
   }
 
   /** Reads the kernel's aggregates; O(collectors x buckets + pools), independent of GC count. */
-  public GcSnapshot snapshot() throws BpfException {
+  @Override
+  protected GcSnapshot read() throws BpfException {
     List<GcSnapshot.CollectorDurations> byCollector = new ArrayList<>();
     HistogramSnapshot other = HistogramMaps.read(durations, GcStructs.OTHER_ID, layout)
         .orElse(HistogramSnapshot.empty(layout));
@@ -176,11 +165,5 @@ public final class GcProbes implements AutoCloseable {
       }
     }
     return out;
-  }
-
-  /** Detaches every probe and frees the program and its maps. Idempotent. */
-  @Override
-  public void close() {
-    object.close();
   }
 }

@@ -1,5 +1,6 @@
 package dev.jvmebpf.bpf.gc;
 
+import dev.jvmebpf.bpf.FamilySnapshot;
 import dev.jvmebpf.bpf.ProbeStats;
 import dev.jvmebpf.bpf.hist.HistogramSnapshot;
 import java.util.List;
@@ -13,7 +14,7 @@ import java.util.List;
  *     collection that reported it, absent until one did
  * @param probes self-telemetry of each program
  */
-public record GcSnapshot(List<CollectorDurations> collectors, List<PoolUsage> pools, List<ProbeStats> probes) {
+public record GcSnapshot(List<CollectorDurations> collectors, List<PoolUsage> pools, List<ProbeStats> probes) implements FamilySnapshot {
 
   /** Durations of a collector's collections, in nanoseconds. */
   public record CollectorDurations(String name, String action, HistogramSnapshot durations) {}

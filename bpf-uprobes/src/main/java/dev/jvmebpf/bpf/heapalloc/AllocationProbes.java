@@ -1,5 +1,7 @@
 package dev.jvmebpf.bpf.heapalloc;
 
+import dev.jvmebpf.bpf.ProbeFamily;
+import dev.jvmebpf.bpf.ProbeRequirements;
 import dev.jvmebpf.bpf.ProbeStats;
 import dev.jvmebpf.bpf.hist.HistogramLayout;
 import dev.jvmebpf.bpf.hist.HistogramMaps;
@@ -25,7 +27,7 @@ import java.util.Map;
  * alloc.h). Classes are named from the captured {@code Klass*} with the field offsets of this
  * JVM's VMStructs table; threads by their Java names.
  */
-public final class AllocationProbes implements AutoCloseable {
+public final class AllocationProbes extends ProbeFamily<AllocationSnapshot> {
 
   static final String OBJECT = "alloc";
   /** AllocTracer::send_allocation_in_new_tlab(Klass*, HeapWord*, size_t, size_t, JavaThread*). */
@@ -35,15 +37,18 @@ public final class AllocationProbes implements AutoCloseable {
   public static final String OUTSIDE_TLAB =
       "_ZN11AllocTracer28send_allocation_outside_tlabEP5KlassPP12HeapWordImplmP10JavaThread";
   static final String OTHER = "other";
+  /** The JFR hooks the family probes and the VMStructs table class names come from. */
+  public static final ProbeRequirements NEEDS = new ProbeRequirements(List.of(),
+      ProbeRequirements.symbols("AllocTracer::send_allocation_in_new_tlab", NEW_TLAB,
+          "AllocTracer::send_allocation_outside_tlab", OUTSIDE_TLAB,
+          "gHotSpotVMStructs (class names)", "gHotSpotVMStructs"), List.of());
   /** Threads the kernel tracks at once; threads that ended are folded away at each snapshot. */
   static final int THREAD_ENTRIES = 4096;
 
-  private final BpfObject object;
   private final HistogramLayout layout;
   private final int limit;
   private final KlassNames klassNames;
   private final ThreadNames threadNames = new ThreadNames();
-  private final List<String> limitations;
   private final BpfMap tlabSizes;
   private final BpfMap outsideSizes;
   private final BpfMap classBytes;
@@ -57,11 +62,10 @@ public final class AllocationProbes implements AutoCloseable {
 
   private AllocationProbes(BpfObject object, HistogramLayout layout, int limit, KlassNames klassNames,
       List<String> limitations) throws BpfException {
-    this.object = object;
+    super(object, limitations, List.of());
     this.layout = layout;
     this.limit = limit;
     this.klassNames = klassNames;
-    this.limitations = List.copyOf(limitations);
     this.tlabSizes = object.map("alloc_tlab_size");
     this.outsideSizes = object.map("alloc_outside_size");
     this.classBytes = object.map("alloc_class_bytes");
@@ -89,25 +93,26 @@ public final class AllocationProbes implements AutoCloseable {
     jvm.writeFilter(config.position(AllocationStructs.ALLOC_CONFIG.offset("process")));
     layout.writeTo(config.position(AllocationStructs.ALLOC_CONFIG.offset("size_bytes")));
 
-    BpfObject object = BpfObject.open(libbpf, OBJECT);
+    KlassNames klassNames = names;
     try {
-      object.setConfig("config", config.array());
-      object.setMaxEntries("alloc_outside_size", limit + 1);
-      object.setMaxEntries("alloc_class_bytes", limit + 1);
-      object.setMaxEntries("alloc_thread_bytes", THREAD_ENTRIES);
-      object.load();
-      HistogramMaps.create(object.map("alloc_outside_size"), u64(AllocationStructs.OTHER_KLASS));
-      createZeroed(object.map("alloc_class_bytes"), u64(AllocationStructs.OTHER_KLASS));
-      createZeroed(object.map("alloc_thread_bytes"), u32(AllocationStructs.OTHER_THREAD));
-      object.attachUprobe("uprobe_alloc_new_tlab", jvm.pid(), jvm.libjvm(), NEW_TLAB, 0, false);
-      object.attachUprobe("uprobe_alloc_outside_tlab", jvm.pid(), jvm.libjvm(), OUTSIDE_TLAB, 0, false);
-      if (!new ThreadNames().hasJavaNames()) {
-        limitations.add("thread names are the kernel's (at most 15 bytes): java.lang is not open to the agent");
-      }
-      return new AllocationProbes(object, layout, limit, names, limitations);
+      return open(libbpf, OBJECT, object -> {
+        object.setConfig("config", config.array());
+        object.setMaxEntries("alloc_outside_size", limit + 1);
+        object.setMaxEntries("alloc_class_bytes", limit + 1);
+        object.setMaxEntries("alloc_thread_bytes", THREAD_ENTRIES);
+        object.load();
+        HistogramMaps.create(object.map("alloc_outside_size"), u64(AllocationStructs.OTHER_KLASS));
+        createZeroed(object.map("alloc_class_bytes"), u64(AllocationStructs.OTHER_KLASS));
+        createZeroed(object.map("alloc_thread_bytes"), u32(AllocationStructs.OTHER_THREAD));
+        object.attachUprobe("uprobe_alloc_new_tlab", jvm.pid(), jvm.libjvm(), NEW_TLAB, 0, false);
+        object.attachUprobe("uprobe_alloc_outside_tlab", jvm.pid(), jvm.libjvm(), OUTSIDE_TLAB, 0, false);
+        if (!new ThreadNames().hasJavaNames()) {
+          limitations.add("thread names are the kernel's (at most 15 bytes): java.lang is not open to the agent");
+        }
+        return new AllocationProbes(object, layout, limit, klassNames, limitations);
+      });
     } catch (BpfException | RuntimeException e) {
-      object.close();
-      closeQuietly(names);
+      closeQuietly(klassNames);
       throw e;
     }
   }
@@ -116,16 +121,8 @@ public final class AllocationProbes implements AutoCloseable {
     map.update(key, map.newValue(), 1 /* BPF_NOEXIST */);
   }
 
-  /** What this JVM does not let us observe, one message each; empty when everything works. */
-  public List<String> limitations() {
-    return limitations;
-  }
-
-  public List<String> attachedPrograms() {
-    return object.attachedPrograms();
-  }
-
-  public synchronized AllocationSnapshot snapshot() throws BpfException {
+  @Override
+  protected AllocationSnapshot read() throws BpfException {
     HistogramSnapshot tlab = HistogramMaps.read(tlabSizes, 0, layout).orElse(HistogramSnapshot.empty(layout));
     return new AllocationSnapshot(tlab, classes(), threads(), ProbeStats.read(stats, AllocationStructs.PROGRAMS));
   }
@@ -282,8 +279,7 @@ public final class AllocationProbes implements AutoCloseable {
   }
 
   @Override
-  public synchronized void close() {
-    object.close();
+  protected void release() {
     closeQuietly(klassNames);
   }
 }

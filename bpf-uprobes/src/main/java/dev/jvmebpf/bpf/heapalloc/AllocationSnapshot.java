@@ -1,5 +1,6 @@
 package dev.jvmebpf.bpf.heapalloc;
 
+import dev.jvmebpf.bpf.FamilySnapshot;
 import dev.jvmebpf.bpf.ProbeStats;
 import dev.jvmebpf.bpf.hist.HistogramSnapshot;
 import java.util.List;
@@ -13,7 +14,7 @@ import java.util.List;
  * @param probes self-telemetry of each program
  */
 public record AllocationSnapshot(HistogramSnapshot tlabSizes, List<ClassAllocation> classes,
-    List<ThreadAllocation> threads, List<ProbeStats> probes) {
+    List<ThreadAllocation> threads, List<ProbeStats> probes) implements FamilySnapshot {
 
   /**
    * Allocation credited to one class. {@code outsideTlabSizes} and {@code outsideTlabBytes}

@@ -1,5 +1,7 @@
 package dev.jvmebpf.bpf.nativealloc;
 
+import dev.jvmebpf.bpf.ProbeFamily;
+import dev.jvmebpf.bpf.ProbeRequirements;
 import dev.jvmebpf.bpf.ProbeStats;
 import dev.jvmebpf.bpf.hist.HistogramLayout;
 import dev.jvmebpf.bpf.hist.HistogramMaps;
@@ -22,7 +24,7 @@ import java.util.List;
  * allocation functions (see native.h). Each call costs a uprobe and a uretprobe; the README
  * states the measured price.
  */
-public final class NativeAllocationProbes implements AutoCloseable {
+public final class NativeAllocationProbes extends ProbeFamily<NativeAllocationSnapshot> {
 
   static final String OBJECT = "native";
   /** Blocks tracked at once by default; beyond, allocations are counted as dropped. */
@@ -38,19 +40,17 @@ public final class NativeAllocationProbes implements AutoCloseable {
       new LibcHooks.Hook("munmap", "uprobe_munmap", null));
   /** The libc functions this family probes. */
   public static final List<String> FUNCTIONS = HOOKS.stream().map(LibcHooks.Hook::function).toList();
+  public static final ProbeRequirements NEEDS = ProbeRequirements.libc(FUNCTIONS);
 
-  private final BpfObject object;
   private final HistogramLayout layout;
   private final BpfMap sizes;
   private final BpfMap outstanding;
   private final BpfMap stats;
-  private final List<ProbePlacement> placements;
 
   private NativeAllocationProbes(BpfObject object, HistogramLayout layout, List<ProbePlacement> placements)
       throws BpfException {
-    this.object = object;
+    super(object, List.of(), placements);
     this.layout = layout;
-    this.placements = placements;
     this.sizes = object.map("native_size");
     this.outstanding = object.map("native_outstanding");
     this.stats = object.map("native_stats");
@@ -71,8 +71,7 @@ public final class NativeAllocationProbes implements AutoCloseable {
     ByteBuffer config = NativeAllocationStructs.NATIVE_CONFIG.allocate();
     jvm.writeFilter(config.position(NativeAllocationStructs.NATIVE_CONFIG.offset("process")));
     layout.writeTo(config.position(NativeAllocationStructs.NATIVE_CONFIG.offset("size_bytes")));
-    BpfObject object = BpfObject.open(libbpf, OBJECT);
-    try {
+    return open(libbpf, OBJECT, object -> {
       object.setConfig("config", config.array());
       object.setMaxEntries("native_live", liveBlocks);
       LibcHooks.prepare(object, HOOKS);
@@ -83,22 +82,11 @@ public final class NativeAllocationProbes implements AutoCloseable {
             attached.missing()), 0);
       }
       return new NativeAllocationProbes(object, layout, attached.placements());
-    } catch (BpfException | RuntimeException e) {
-      object.close();
-      throw e;
-    }
+    });
   }
 
-  /** Where each function was probed and why. */
-  public List<ProbePlacement> placements() {
-    return placements;
-  }
-
-  public List<String> attachedPrograms() {
-    return object.attachedPrograms();
-  }
-
-  public synchronized NativeAllocationSnapshot snapshot() throws BpfException {
+  @Override
+  protected NativeAllocationSnapshot read() throws BpfException {
     List<NativeAllocationSnapshot.AllocatorUsage> out = new ArrayList<>();
     byte[] value = outstanding.newValue();
     for (int i = 0; i < NativeAllocationStructs.ALLOCATORS.size(); i++) {
@@ -116,10 +104,5 @@ public final class NativeAllocationProbes implements AutoCloseable {
       out.add(new NativeAllocationSnapshot.AllocatorUsage(NativeAllocationStructs.ALLOCATORS.get(i), h, bytes, blocks));
     }
     return new NativeAllocationSnapshot(out, ProbeStats.read(stats, NativeAllocationStructs.PROGRAMS));
-  }
-
-  @Override
-  public synchronized void close() {
-    object.close();
   }
 }

@@ -1,5 +1,6 @@
 package dev.jvmebpf.bpf.nativealloc;
 
+import dev.jvmebpf.bpf.FamilySnapshot;
 import dev.jvmebpf.bpf.ProbeStats;
 import dev.jvmebpf.bpf.hist.HistogramSnapshot;
 import java.util.List;
@@ -11,7 +12,7 @@ import java.util.List;
  *     "mmap")
  * @param probes self-telemetry of each program
  */
-public record NativeAllocationSnapshot(List<AllocatorUsage> allocators, List<ProbeStats> probes) {
+public record NativeAllocationSnapshot(List<AllocatorUsage> allocators, List<ProbeStats> probes) implements FamilySnapshot {
 
   /**
    * @param sizes sizes of the blocks allocated, in bytes (cumulative)

@@ -1,5 +1,7 @@
 package dev.jvmebpf.bpf.safepoint;
 
+import dev.jvmebpf.bpf.ProbeFamily;
+import dev.jvmebpf.bpf.ProbeRequirements;
 import dev.jvmebpf.bpf.ProbeStats;
 import dev.jvmebpf.bpf.hist.HistogramLayout;
 import dev.jvmebpf.bpf.hist.HistogramMaps;
@@ -22,28 +24,32 @@ import java.util.Optional;
  * libjvm.so, for our pid only, with the VM operation and time to safepoint read from HotSpot's
  * own variables (see safepoint.h).
  */
-public final class SafepointProbes implements AutoCloseable {
+public final class SafepointProbes extends ProbeFamily<SafepointSnapshot> {
 
   static final String OBJECT = "safepoint";
   static final String CURRENT_TYPE = "_ZN16SafepointTracing13_current_typeE";
   static final String BEGIN_TIME = "_ZN16SafepointTracing29_last_safepoint_begin_time_nsE";
   static final String SYNC_TIME = "_ZN16SafepointTracing28_last_safepoint_sync_time_nsE";
   static final String OPERATION_NAMES = "_ZN12VM_Operation6_namesE";
+  /** The USDT probes the family attaches to and the HotSpot variables it reads. */
+  public static final ProbeRequirements NEEDS = new ProbeRequirements(
+      List.of("hs_private:safepoint__begin", "hs_private:safepoint__end"),
+      ProbeRequirements.symbols("SafepointTracing::_current_type", CURRENT_TYPE,
+          "SafepointTracing::_last_safepoint_begin_time_ns", BEGIN_TIME,
+          "SafepointTracing::_last_safepoint_sync_time_ns", SYNC_TIME,
+          "VM_Operation::_names", OPERATION_NAMES), List.of());
 
-  private final BpfObject object;
   private final HistogramLayout layout;
   private final List<String> operationNames;
-  private final List<String> limitations;
   private final BpfMap total;
   private final BpfMap sync;
   private final BpfMap stats;
 
   private SafepointProbes(BpfObject object, HistogramLayout layout, List<String> operationNames,
       List<String> limitations) throws BpfException {
-    this.object = object;
+    super(object, limitations, List.of());
     this.layout = layout;
     this.operationNames = operationNames;
-    this.limitations = List.copyOf(limitations);
     this.total = object.map("safepoint_duration");
     this.sync = object.map("safepoint_sync_duration");
     this.stats = object.map("safepoint_stats");
@@ -86,8 +92,7 @@ public final class SafepointProbes implements AutoCloseable {
     config.putInt(SafepointStructs.SAFEPOINT_CONFIG.offset("op_id_limit"), names.size() + 1);
     layout.writeTo(config.position(SafepointStructs.SAFEPOINT_CONFIG.offset("duration_ns")));
 
-    BpfObject object = BpfObject.open(libbpf, OBJECT);
-    try {
+    return open(libbpf, OBJECT, object -> {
       object.setConfig("config", config.array());
       // One entry per operation seen, up to the bound, plus `other`.
       object.setMaxEntries("safepoint_duration", operationLimit + 1);
@@ -98,10 +103,7 @@ public final class SafepointProbes implements AutoCloseable {
       object.attachUsdt("usdt_safepoint_begin", jvm.pid(), jvm.libjvm(), "hs_private", "safepoint__begin");
       object.attachUsdt("usdt_safepoint_end", jvm.pid(), jvm.libjvm(), "hs_private", "safepoint__end");
       return new SafepointProbes(object, layout, names, limitations);
-    } catch (BpfException | RuntimeException e) {
-      object.close();
-      throw e;
-    }
+    });
   }
 
   /** HotSpot's VM operation names, VM_Operation::_names, indexed by VMOp_Type. */
@@ -122,16 +124,8 @@ public final class SafepointProbes implements AutoCloseable {
     return List.copyOf(names);
   }
 
-  /** What this JVM does not let us observe, one message each; empty when everything works. */
-  public List<String> limitations() {
-    return limitations;
-  }
-
-  public List<String> attachedPrograms() {
-    return object.attachedPrograms();
-  }
-
-  public SafepointSnapshot snapshot() throws BpfException {
+  @Override
+  protected SafepointSnapshot read() throws BpfException {
     List<SafepointSnapshot.OperationDurations> out = new ArrayList<>();
     for (byte[] key : total.keys()) {
       int op = ByteBuffer.wrap(key).order(ByteOrder.LITTLE_ENDIAN).getInt();
@@ -150,10 +144,5 @@ public final class SafepointProbes implements AutoCloseable {
       return "other";
     }
     return operationNames.get(op - 1);
-  }
-
-  @Override
-  public void close() {
-    object.close();
   }
 }

@@ -1,5 +1,6 @@
 package dev.jvmebpf.bpf.safepoint;
 
+import dev.jvmebpf.bpf.FamilySnapshot;
 import dev.jvmebpf.bpf.ProbeStats;
 import dev.jvmebpf.bpf.hist.HistogramSnapshot;
 import java.util.List;
@@ -10,7 +11,7 @@ import java.util.List;
  * @param operations one entry per VM operation seen ("other" for unknown or over the bound)
  * @param probes self-telemetry of each program
  */
-public record SafepointSnapshot(List<OperationDurations> operations, List<ProbeStats> probes) {
+public record SafepointSnapshot(List<OperationDurations> operations, List<ProbeStats> probes) implements FamilySnapshot {
 
   /**
    * Safepoints of one VM operation, in nanoseconds: the whole pause, and the time it took for

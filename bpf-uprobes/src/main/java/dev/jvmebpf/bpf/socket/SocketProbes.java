@@ -1,5 +1,7 @@
 package dev.jvmebpf.bpf.socket;
 
+import dev.jvmebpf.bpf.ProbeFamily;
+import dev.jvmebpf.bpf.ProbeRequirements;
 import dev.jvmebpf.bpf.ProbeStats;
 import dev.jvmebpf.bpf.hist.HistogramLayout;
 import dev.jvmebpf.bpf.hist.HistogramMaps;
@@ -26,7 +28,7 @@ import java.util.OptionalLong;
  * functions, connect and getsockopt (see socket.h). Every call of these functions pays for its
  * probes, sockets or not (a file's read too); only socket calls are recorded.
  */
-public final class SocketProbes implements AutoCloseable {
+public final class SocketProbes extends ProbeFamily<SocketSnapshot> {
 
   static final String OBJECT = "socket";
 
@@ -38,6 +40,7 @@ public final class SocketProbes implements AutoCloseable {
    * connections inbound).
    */
   static final List<LibcHooks.Hook> HOOKS = hooks();
+  public static final ProbeRequirements NEEDS = ProbeRequirements.libc(SocketStructs.FUNCTIONS);
 
   /** Every function to the two programs, its enum socket_probe value as cookie. */
   private static List<LibcHooks.Hook> hooks() {
@@ -51,11 +54,8 @@ public final class SocketProbes implements AutoCloseable {
   /** Errors per peer and direction the duration map has room for, on average. */
   static final int ERRORS_PER_SERIES = 8;
 
-  private final BpfObject object;
   private final HistogramLayout durations;
   private final HistogramLayout sizes;
-  private final List<ProbePlacement> placements;
-  private final List<String> limitations;
   private final BpfMap io;
   private final BpfMap ioFailed;
   private final BpfMap connectDuration;
@@ -63,11 +63,9 @@ public final class SocketProbes implements AutoCloseable {
 
   private SocketProbes(BpfObject object, HistogramLayout durations, HistogramLayout sizes,
       List<ProbePlacement> placements, List<String> limitations) throws BpfException {
-    this.object = object;
+    super(object, limitations, placements);
     this.durations = durations;
     this.sizes = sizes;
-    this.placements = placements;
-    this.limitations = List.copyOf(limitations);
     this.io = object.map("socket_io");
     this.ioFailed = object.map("socket_io_failed");
     this.connectDuration = object.map("socket_connect_duration");
@@ -99,8 +97,7 @@ public final class SocketProbes implements AutoCloseable {
     config.putLong(SocketStructs.SOCKET_CONFIG.offset("errno_tp_offset"), errnoOffset.orElse(0));
     config.putInt(SocketStructs.SOCKET_CONFIG.offset("errno_known"), errnoOffset.isPresent() ? 1 : 0);
 
-    BpfObject object = BpfObject.open(libbpf, OBJECT);
-    try {
+    return open(libbpf, OBJECT, object -> {
       object.setConfig("config", config.array());
       int series = (peerLimit + 1) * SocketStructs.DIRECTIONS.size();
       object.setMaxEntries("socket_peers", peerLimit);
@@ -125,27 +122,11 @@ public final class SocketProbes implements AutoCloseable {
         limitations.add("this libc has no " + String.join(", ", attached.missing()) + ": not observed");
       }
       return new SocketProbes(object, durations, sizes, attached.placements(), limitations);
-    } catch (BpfException | RuntimeException e) {
-      object.close();
-      throw e;
-    }
+    });
   }
 
-  /** Where each function was probed and why. */
-  public List<ProbePlacement> placements() {
-    return placements;
-  }
-
-  /** What this JVM does not let us observe, one message each; empty when everything works. */
-  public List<String> limitations() {
-    return limitations;
-  }
-
-  public List<String> attachedPrograms() {
-    return object.attachedPrograms();
-  }
-
-  public synchronized SocketSnapshot snapshot() throws BpfException {
+  @Override
+  protected SocketSnapshot read() throws BpfException {
     List<SocketSnapshot.Io> series = new ArrayList<>();
     byte[] value = io.newValue();
     for (byte[] key : io.keys()) {
@@ -197,10 +178,5 @@ public final class SocketProbes implements AutoCloseable {
       return null;
     }
     return errno == SocketStructs.ERROR_UNKNOWN ? "_OTHER" : Errno.name(errno);
-  }
-
-  @Override
-  public synchronized void close() {
-    object.close();
   }
 }

@@ -1,5 +1,6 @@
 package dev.jvmebpf.bpf.socket;
 
+import dev.jvmebpf.bpf.FamilySnapshot;
 import dev.jvmebpf.bpf.ProbeStats;
 import dev.jvmebpf.bpf.hist.HistogramSnapshot;
 import java.util.List;
@@ -11,7 +12,7 @@ import java.util.List;
  * @param connects one entry per peer and outcome
  * @param probes self-telemetry of each program
  */
-public record SocketSnapshot(List<Io> io, List<Connect> connects, List<ProbeStats> probes) {
+public record SocketSnapshot(List<Io> io, List<Connect> connects, List<ProbeStats> probes) implements FamilySnapshot {
 
   /**
    * Calls that moved data in one direction, to or from one peer, with one outcome.

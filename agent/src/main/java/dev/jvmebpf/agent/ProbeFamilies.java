@@ -1,0 +1,113 @@
+package dev.jvmebpf.agent;
+
+import dev.jvmebpf.bpf.FamilySnapshot;
+import dev.jvmebpf.bpf.ProbeFamily;
+import dev.jvmebpf.bpf.ProbeRequirements;
+import dev.jvmebpf.bpf.dns.DnsProbes;
+import dev.jvmebpf.bpf.gc.GcCollectors;
+import dev.jvmebpf.bpf.gc.GcProbes;
+import dev.jvmebpf.bpf.heapalloc.AllocationProbes;
+import dev.jvmebpf.bpf.hist.HistogramLayout;
+import dev.jvmebpf.bpf.libbpf.BpfException;
+import dev.jvmebpf.bpf.libbpf.Libbpf;
+import dev.jvmebpf.bpf.nativealloc.NativeAllocationProbes;
+import dev.jvmebpf.bpf.process.JvmProcess;
+import dev.jvmebpf.bpf.safepoint.SafepointProbes;
+import dev.jvmebpf.bpf.socket.SocketProbes;
+import dev.jvmebpf.otel.AllocationMetrics;
+import dev.jvmebpf.otel.DnsMetrics;
+import dev.jvmebpf.otel.GcMetrics;
+import dev.jvmebpf.otel.MetricContext;
+import dev.jvmebpf.otel.MetricSource;
+import dev.jvmebpf.otel.NativeAllocationMetrics;
+import dev.jvmebpf.otel.ProbeMetrics;
+import dev.jvmebpf.otel.SafepointMetrics;
+import dev.jvmebpf.otel.SocketMetrics;
+import io.opentelemetry.sdk.metrics.data.MetricData;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Every probe family the agent knows, listed once: its configuration key and default, what
+ * {@code doctor} checks for it, how it attaches, and which metrics its snapshots become. The
+ * lifecycle, the configuration and {@code doctor} all read this list. Adding a family is its own
+ * files (in bpf-uprobes: {@code x.bpf.c}, {@code x.h}, {@code XStructs}, {@code XSnapshot},
+ * {@code XProbes}; in otel-bridge: {@code XMetrics}) and one line here.
+ */
+public final class ProbeFamilies {
+
+  private ProbeFamilies() {}
+
+  /**
+   * What attaching a family takes from the agent.
+   *
+   * @param durations histogram layout for durations in nanoseconds
+   * @param sizes histogram layout for sizes in bytes
+   * @param cardinality distinct attribute values per metric before "other"
+   * @param libcAtEntry libc functions probed at offset 0 instead of where decoding says
+   */
+  public record AttachContext(Libbpf libbpf, JvmProcess jvm, HistogramLayout durations, HistogramLayout sizes,
+      int cardinality, boolean libcAtEntry) {}
+
+  /** Loads and attaches one family. */
+  @FunctionalInterface
+  public interface Attacher<S extends FamilySnapshot> {
+    ProbeFamily<S> attach(AttachContext context) throws BpfException;
+  }
+
+  /** A family's snapshot as metrics (otel-bridge's XMetrics.of). */
+  @FunctionalInterface
+  public interface Metrics<S> {
+    List<MetricData> of(S snapshot, MetricContext context);
+  }
+
+  /**
+   * One family.
+   *
+   * @param name its name in the configuration key {@code probes.<name>}, the status line and doctor
+   * @param onByDefault whether it is on unless configured off
+   * @param description one line for the configuration reference
+   */
+  public record Family<S extends FamilySnapshot>(String name, boolean onByDefault, String description,
+      ProbeRequirements needs, Attacher<S> attacher, Metrics<S> metrics) {
+
+    public String configKey() {
+      return "probes." + name;
+    }
+
+    /** The live family's metrics and its programs' self-telemetry, read at each collection. */
+    public MetricSource source(ProbeFamily<S> live, long startEpochNanos) {
+      return MetricSource.of(name, startEpochNanos, context -> {
+        S snapshot = live.snapshot();
+        List<MetricData> out = new ArrayList<>(metrics.of(snapshot, context));
+        out.addAll(ProbeMetrics.of(snapshot.probes(), context));
+        return out;
+      });
+    }
+  }
+
+  /** Blocks the native family tracks at once when doctor tries it (the agent uses the family's default). */
+  static final int DOCTOR_LIVE_BLOCKS = 1024;
+
+  public static final List<Family<?>> ALL = List.of(
+      new Family<>("gc", true, "GC collections and pauses (USDT in libjvm)", GcProbes.NEEDS,
+          c -> GcProbes.attach(c.libbpf(), c.jvm(), GcCollectors.ofThisJvm(), c.durations()), GcMetrics::of),
+      new Family<>("safepoint", true, "safepoints and time to safepoint (USDT in libjvm)", SafepointProbes.NEEDS,
+          c -> SafepointProbes.attach(c.libbpf(), c.jvm(), c.durations(), c.cardinality()), SafepointMetrics::of),
+      new Family<>("allocation", true,
+          "heap allocation: TLAB and outside-TLAB sizes, bytes by thread and class (uprobes in libjvm)",
+          AllocationProbes.NEEDS, c -> AllocationProbes.attach(c.libbpf(), c.jvm(), c.sizes(), c.cardinality()),
+          AllocationMetrics::of),
+      new Family<>("native", false,
+          "native allocation through libc malloc/free/mmap (uprobes in libc; adds microseconds to each call)",
+          NativeAllocationProbes.NEEDS, c -> NativeAllocationProbes.attach(c.libbpf(), c.jvm(), c.sizes(),
+              NativeAllocationProbes.DEFAULT_LIVE_BLOCKS, c.libcAtEntry()), NativeAllocationMetrics::of),
+      new Family<>("socket", true,
+          "socket I/O and connects: durations, sizes, errors by peer (uprobes in libc; about 1 us per read/write, "
+              + "files too)", SocketProbes.NEEDS,
+          c -> SocketProbes.attach(c.libbpf(), c.jvm(), c.durations(), c.sizes(), c.cardinality(), c.libcAtEntry()),
+          SocketMetrics::of),
+      new Family<>("dns", true, "name lookups: getaddrinfo durations by name and result (uprobes in libc)",
+          DnsProbes.NEEDS, c -> DnsProbes.attach(c.libbpf(), c.jvm(), c.durations(), c.cardinality(),
+              c.libcAtEntry()), DnsMetrics::of));
+}

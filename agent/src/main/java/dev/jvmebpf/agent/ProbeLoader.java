@@ -1,0 +1,116 @@
+package dev.jvmebpf.agent;
+
+import dev.jvmebpf.bpf.FamilySnapshot;
+import dev.jvmebpf.bpf.ProbeFamily;
+import dev.jvmebpf.bpf.hist.HistogramLayout;
+import dev.jvmebpf.bpf.libbpf.BpfException;
+import dev.jvmebpf.bpf.libbpf.BpfPermissionException;
+import dev.jvmebpf.bpf.libbpf.Errno;
+import dev.jvmebpf.bpf.libbpf.Libbpf;
+import dev.jvmebpf.bpf.process.JvmProcess;
+import dev.jvmebpf.otel.KernelMetricProducer;
+import io.opentelemetry.sdk.common.Clock;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Predicate;
+
+/**
+ * Loads the bundled libbpf and attaches every enabled family of {@link ProbeFamilies#ALL}, each
+ * becoming a metric source of the producer. One family's failure leaves the others working.
+ */
+final class ProbeLoader {
+
+  /** The validated settings the families attach with. */
+  record Settings(int scale, int cardinality, boolean libcAtEntry) {}
+
+  /**
+   * What attaching gave.
+   *
+   * @param bpfOff why eBPF is off altogether, or null
+   * @param attached the families on
+   * @param problems one message per family off or limited
+   * @param libbpf the loaded library, null when it could not be loaded
+   * @param stopped the agent began stopping meanwhile
+   */
+  record Result(String bpfOff, List<String> attached, List<String> problems, Libbpf libbpf, boolean stopped) {}
+
+  private ProbeLoader() {}
+
+  /** Validates every probe setting before anything is attached; IllegalArgumentException names the key. */
+  static Settings settings(AgentConfig config) {
+    int scale = config.getInt("scale", HistogramLayout.MIN_SCALE, HistogramLayout.MAX_SCALE);
+    int cardinality = config.getInt("cardinality.limit", 1, 4096);
+    for (ProbeFamilies.Family<?> family : ProbeFamilies.ALL) {
+      config.getBoolean(family.configKey());
+    }
+    boolean atEntry = config.getChoice("probes.placement", "decoded", "entry").equals("entry");
+    return new Settings(scale, cardinality, atEntry);
+  }
+
+  /**
+   * Attaches the enabled families.
+   *
+   * @param keep takes a live family to close at exit; false when shutdown already began (it
+   *     then closed it)
+   */
+  static Result attach(AgentConfig config, Settings settings, AgentLog log, Path privateDir,
+      KernelMetricProducer producer, Predicate<AutoCloseable> keep) {
+    Libbpf libbpf = null;
+    JvmProcess jvm;
+    try {
+      libbpf = Libbpf.load(privateDir);
+      if (log.isDebug()) {
+        libbpf.setLogListener((level, message) -> log.debug("libbpf: " + message));
+      }
+      int probe = libbpf.probeUprobePrograms();
+      if (probe != 1) {
+        return off("cannot load BPF programs: " + libbpf.describe(-probe)
+            + (-probe == Errno.EPERM || -probe == Errno.EACCES ? "; " + BpfPermissionException.HOW_TO_GRANT : ""),
+            libbpf);
+      }
+      jvm = JvmProcess.current();
+    } catch (BpfException | IOException e) {
+      return off(e.getMessage(), libbpf);
+    }
+    log.debug("libbpf from " + libbpf.path() + ", " + jvm);
+    ProbeFamilies.AttachContext context = new ProbeFamilies.AttachContext(libbpf, jvm,
+        HistogramLayout.nanosecondsAsSeconds(settings.scale()), HistogramLayout.create(settings.scale(), 1),
+        settings.cardinality(), settings.libcAtEntry());
+    List<String> attached = new ArrayList<>();
+    List<String> problems = new ArrayList<>();
+    for (ProbeFamilies.Family<?> family : ProbeFamilies.ALL) {
+      if (!config.getBoolean(family.configKey())) {
+        continue;
+      }
+      try {
+        if (!attachOne(family, context, log, producer, keep, problems)) {
+          return new Result("stopping", attached, problems, libbpf, true);
+        }
+        attached.add(family.name());
+      } catch (BpfException e) {
+        problems.add(family.name() + " off: " + e.getMessage());
+      }
+    }
+    return new Result(null, attached, problems, libbpf, false);
+  }
+
+  private static <S extends FamilySnapshot> boolean attachOne(ProbeFamilies.Family<S> family,
+      ProbeFamilies.AttachContext context, AgentLog log, KernelMetricProducer producer, Predicate<AutoCloseable> keep,
+      List<String> problems) throws BpfException {
+    ProbeFamily<S> live = family.attacher().attach(context);
+    live.placements().forEach(p -> log.debug(family.name() + ": " + p.function() + "+" + p.offset()
+        + (p.emulated() ? " (emulated)" : " (single-stepped)") + ": " + p.reason()));
+    if (!keep.test(live)) {
+      return false;
+    }
+    live.limitations().forEach(l -> problems.add(family.name() + ": " + l));
+    producer.addSource(family.source(live, Clock.getDefault().now()));
+    return true;
+  }
+
+  private static Result off(String why, Libbpf libbpf) {
+    return new Result(why, List.of(), List.of(), libbpf, false);
+  }
+}

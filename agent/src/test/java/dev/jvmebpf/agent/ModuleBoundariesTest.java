@@ -1,0 +1,63 @@
+package dev.jvmebpf.agent;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+/**
+ * The arrows between modules that ARCHITECTURE.md draws, read from the sources themselves:
+ * bpf-uprobes knows nothing of OpenTelemetry, Byte Buddy or the modules above it; otel-bridge
+ * nothing of jnr-ffi, libbpf's binding, Byte Buddy or the agent. Main and test code alike.
+ */
+class ModuleBoundariesTest {
+
+  private static final Pattern IMPORT = Pattern.compile("^import\\s+(?:static\\s+)?([\\w.]+)", Pattern.MULTILINE);
+
+  @ParameterizedTest(name = "{0} never imports {1}")
+  @CsvSource({
+      "bpf-uprobes, io.opentelemetry.", "bpf-uprobes, dev.jvmebpf.otel.", "bpf-uprobes, dev.jvmebpf.agent.",
+      "bpf-uprobes, net.bytebuddy.",
+      "otel-bridge, jnr.", "otel-bridge, com.kenai.jffi.", "otel-bridge, dev.jvmebpf.bpf.libbpf.",
+      "otel-bridge, dev.jvmebpf.agent.", "otel-bridge, net.bytebuddy."})
+  void importsStayInsideTheModulesBoundary(String module, String forbidden) throws IOException {
+    Path root = Path.of("..", module, "src");
+    List<Path> sources;
+    try (Stream<Path> files = Files.walk(root)) {
+      sources = files.filter(p -> p.toString().endsWith(".java")).toList();
+    }
+    assertTrue(sources.size() > 10, "found the module's sources under " + root.toAbsolutePath() + ": " + sources.size());
+    List<String> crossing = sources.stream().flatMap(p -> imports(p).filter(i -> i.startsWith(forbidden))
+        .map(i -> root.relativize(p) + ": " + i)).toList();
+    assertEquals(List.of(), crossing, module + " must not depend on " + forbidden);
+  }
+
+  /** The rule's own check: the pattern sees imports, static ones too (a scan that sees nothing passes anything). */
+  @ParameterizedTest(name = "the scan sees {0}")
+  @CsvSource({"org.junit.jupiter.api.Assertions.assertEquals"})
+  void theScanSeesImports(String expected) {
+    assertTrue(imports(Path.of("src/test/java/dev/jvmebpf/agent/ModuleBoundariesTest.java")).anyMatch(expected::equals));
+  }
+
+  private static Stream<String> imports(Path source) {
+    try {
+      Matcher m = IMPORT.matcher(Files.readString(source));
+      Stream.Builder<String> out = Stream.builder();
+      while (m.find()) {
+        out.add(m.group(1));
+      }
+      return out.build();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+}
