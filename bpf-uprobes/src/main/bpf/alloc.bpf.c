@@ -64,30 +64,10 @@ struct {
 	__type(value, struct probe_stats);
 } alloc_stats SEC(".maps");
 
-/*
- * The entry for *key in a bounded hash: created on first use; once the map is full, the `other`
- * entry (key 0, created by Java) and *overflowed is set.
- */
-static __always_inline void *bounded_entry(void *map, void *key, const void *zero, void *other_key,
-					   bool *overflowed)
-{
-	void *v = bpf_map_lookup_elem(map, key);
-
-	if (v)
-		return v;
-	/* Fails with EEXIST when another CPU created it meanwhile, E2BIG when the map is full. */
-	bpf_map_update_elem(map, key, zero, BPF_NOEXIST);
-	v = bpf_map_lookup_elem(map, key);
-	if (v)
-		return v;
-	*overflowed = true;
-	return bpf_map_lookup_elem(map, other_key);
-}
-
 static __always_inline void record(__u64 klass, __u64 tlab_bytes, __u64 outside_bytes,
 				   __u64 java_thread, enum alloc_probe probe)
 {
-	struct probe_stats *stats = probe_stats_of(&alloc_stats, probe);
+	struct probe_stats *stats = counted(&alloc_stats, probe);
 	struct alloc_thread fresh_thread = {};
 	struct alloc_class fresh_class = {};
 	__u64 other_klass = ALLOC_OTHER_KLASS;
@@ -99,13 +79,10 @@ static __always_inline void record(__u64 klass, __u64 tlab_bytes, __u64 outside_
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
 	struct hist *h;
 
-	if (stats)
-		stats->events++;
-
 	thread = bpf_map_lookup_elem(&alloc_thread_bytes, &tid);
 	if (!thread) {
 		bpf_get_current_comm(fresh_thread.comm, sizeof(fresh_thread.comm));
-		thread = bounded_entry(&alloc_thread_bytes, &tid, &fresh_thread, &other_tid, &overflowed);
+		thread = map_get_or_other(&alloc_thread_bytes, &tid, &fresh_thread, &other_tid, &overflowed);
 	}
 	if (thread) {
 		thread->tlab_bytes += tlab_bytes;
@@ -115,7 +92,7 @@ static __always_inline void record(__u64 klass, __u64 tlab_bytes, __u64 outside_
 		dropped = true;
 	}
 
-	cls = bounded_entry(&alloc_class_bytes, &klass, &fresh_class, &other_klass, &overflowed);
+	cls = map_get_or_other(&alloc_class_bytes, &klass, &fresh_class, &other_klass, &overflowed);
 	if (cls) {
 		cls->tlab_bytes += tlab_bytes;
 		cls->outside_bytes += outside_bytes;
@@ -134,7 +111,7 @@ static __always_inline void record(__u64 klass, __u64 tlab_bytes, __u64 outside_
 	} else {
 		void *zero = bpf_map_lookup_elem(&alloc_zero, &zero_key);
 
-		h = zero ? bounded_entry(&alloc_outside_size, &klass, zero, &other_klass, &overflowed) : 0;
+		h = zero ? map_get_or_other(&alloc_outside_size, &klass, zero, &other_klass, &overflowed) : 0;
 		if (h)
 			hist_add(h, &config.size_bytes, outside_bytes);
 		else

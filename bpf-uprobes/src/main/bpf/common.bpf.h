@@ -3,6 +3,8 @@
 #ifndef JEB_COMMON_BPF_H
 #define JEB_COMMON_BPF_H
 
+#include <stdbool.h>
+
 #include "hist.h"
 
 /* Index of the bucket holding v (v > 0): the first i with v <= upper[i]. */
@@ -92,9 +94,80 @@ static __always_inline int is_our_process(const volatile struct process_filter *
 	return ns.tgid == filter->tgid;
 }
 
+/*
+ * Self-telemetry. stats_map is the family's per-CPU probe_stats array, probe the program's
+ * number. Every call site names its map itself (a constant once inlined): the verifier inlines
+ * a map lookup only where the call site always sees the same map.
+ */
 static __always_inline struct probe_stats *probe_stats_of(void *stats_map, __u32 probe)
 {
 	return bpf_map_lookup_elem(stats_map, &probe);
+}
+
+/* The program ran for our process: counts the event; the probe's stats, 0 if none. */
+static __always_inline struct probe_stats *counted(void *stats_map, __u32 probe)
+{
+	struct probe_stats *stats = probe_stats_of(stats_map, probe);
+
+	if (stats)
+		stats->events++;
+	return stats;
+}
+
+static __always_inline void count_dropped(void *stats_map, __u32 probe)
+{
+	struct probe_stats *stats = probe_stats_of(stats_map, probe);
+
+	if (stats)
+		stats->dropped++;
+}
+
+static __always_inline void count_error(void *stats_map, __u32 probe)
+{
+	struct probe_stats *stats = probe_stats_of(stats_map, probe);
+
+	if (stats)
+		stats->errors++;
+}
+
+static __always_inline void count_overflow(void *stats_map, __u32 probe)
+{
+	struct probe_stats *stats = probe_stats_of(stats_map, probe);
+
+	if (stats)
+		stats->overflow++;
+}
+
+/*
+ * The value under *key in a bounded hash map, created from *init on first use (a zeroed value
+ * for counters and histograms: a never-written PERCPU_ARRAY entry, or a stack value). The
+ * insert fails with EEXIST when another CPU created the entry meanwhile, which the second
+ * lookup then finds, and with E2BIG when the map is full: then 0. Like probe_stats_of, every
+ * call site names its map itself.
+ */
+static __always_inline void *map_get_or_init(void *map, const void *key, const void *init)
+{
+	void *value = bpf_map_lookup_elem(map, key);
+
+	if (value)
+		return value;
+	bpf_map_update_elem(map, key, init, BPF_NOEXIST);
+	return bpf_map_lookup_elem(map, key);
+}
+
+/*
+ * map_get_or_init for a map with an `other` entry (created by Java): once the map is full,
+ * the entry under *other_key, and *overflowed is set.
+ */
+static __always_inline void *map_get_or_other(void *map, const void *key, const void *init,
+					      const void *other_key, bool *overflowed)
+{
+	void *value = map_get_or_init(map, key, init);
+
+	if (value)
+		return value;
+	*overflowed = true;
+	return bpf_map_lookup_elem(map, other_key);
 }
 
 #endif /* JEB_COMMON_BPF_H */

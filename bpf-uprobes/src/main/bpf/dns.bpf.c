@@ -60,15 +60,6 @@ struct {
 	__type(value, struct probe_stats);
 } dns_stats SEC(".maps");
 
-static __always_inline struct probe_stats *counted(enum dns_probe probe)
-{
-	struct probe_stats *stats = probe_stats_of(&dns_stats, probe);
-
-	if (stats)
-		stats->events++;
-	return stats;
-}
-
 /* int getaddrinfo(const char *node, const char *service, const struct addrinfo *hints, ...) */
 SEC("uprobe")
 int BPF_KPROBE(uprobe_getaddrinfo, const char *node)
@@ -82,7 +73,7 @@ int BPF_KPROBE(uprobe_getaddrinfo, const char *node)
 
 	if (!is_our_process(&config.process))
 		return 0;
-	stats = counted(DNS_PROBE_GETADDRINFO);
+	stats = counted(&dns_stats, DNS_PROBE_GETADDRINFO);
 	tid = (__u32)bpf_get_current_pid_tgid();
 	call = bpf_map_lookup_elem(&dns_calls, &tid);
 	if (call && call->depth < 4) {
@@ -120,7 +111,7 @@ int BPF_KRETPROBE(uretprobe_getaddrinfo, int rc)
 
 	if (!is_our_process(&config.process))
 		return 0;
-	stats = counted(DNS_PROBE_GETADDRINFO_RETURN);
+	stats = counted(&dns_stats, DNS_PROBE_GETADDRINFO_RETURN);
 	tid = (__u32)bpf_get_current_pid_tgid();
 	call = bpf_map_lookup_elem(&dns_calls, &tid);
 	if (!call) {
@@ -138,23 +129,15 @@ int BPF_KRETPROBE(uretprobe_getaddrinfo, int rc)
 	key.result = rc;
 	bpf_map_delete_elem(&dns_calls, &tid);
 
-	if (!bpf_map_lookup_elem(&dns_names, &key.name)) {
-		/* Fails with EEXIST when another CPU admitted it meanwhile, E2BIG at the bound. */
-		bpf_map_update_elem(&dns_names, &key.name, &one, BPF_NOEXIST);
-		if (!bpf_map_lookup_elem(&dns_names, &key.name)) {
-			__builtin_memset(&key.name, 0, sizeof(key.name));
-			key.name.other = 1;
-			if (stats)
-				stats->overflow++;
-		}
+	/* A name gets its own series on first sight, until the bound is reached. */
+	if (!map_get_or_init(&dns_names, &key.name, &one)) {
+		__builtin_memset(&key.name, 0, sizeof(key.name));
+		key.name.other = 1;
+		if (stats)
+			stats->overflow++;
 	}
-	h = bpf_map_lookup_elem(&dns_lookup_duration, &key);
-	if (!h) {
-		fresh = bpf_map_lookup_elem(&dns_zero, &zero);
-		if (fresh)
-			bpf_map_update_elem(&dns_lookup_duration, &key, fresh, BPF_NOEXIST);
-		h = bpf_map_lookup_elem(&dns_lookup_duration, &key);
-	}
+	fresh = bpf_map_lookup_elem(&dns_zero, &zero);
+	h = fresh ? map_get_or_init(&dns_lookup_duration, &key, fresh) : 0;
 	if (h)
 		hist_add(h, &config.duration_ns, duration);
 	else if (stats)

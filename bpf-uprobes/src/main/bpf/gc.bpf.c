@@ -123,9 +123,7 @@ int BPF_USDT(usdt_gc_begin, long full)
 
 	if (!is_our_process(&config.process))
 		return 0;
-	stats = probe_stats_of(&gc_stats, GC_PROBE_GC_BEGIN);
-	if (stats)
-		stats->events++;
+	stats = counted(&gc_stats, GC_PROBE_GC_BEGIN);
 	tid = (__u32)bpf_get_current_pid_tgid();
 	pause.start_ns = bpf_ktime_get_ns();
 	pause.minor = minor_active ? 1 : 0;
@@ -144,9 +142,7 @@ int BPF_USDT(usdt_gc_end)
 
 	if (!is_our_process(&config.process))
 		return 0;
-	stats = probe_stats_of(&gc_stats, GC_PROBE_GC_END);
-	if (stats)
-		stats->events++;
+	stats = counted(&gc_stats, GC_PROBE_GC_END);
 	tid = (__u32)bpf_get_current_pid_tgid();
 	pause = bpf_map_lookup_elem(&gc_pauses, &tid);
 	if (!pause) {
@@ -174,9 +170,7 @@ int BPF_USDT(usdt_mem_pool_gc_begin, const char *manager_name, long manager_len,
 
 	if (!is_our_process(&config.process))
 		return 0;
-	stats = probe_stats_of(&gc_stats, GC_PROBE_POOL_BEGIN);
-	if (stats)
-		stats->events++;
+	stats = counted(&gc_stats, GC_PROBE_POOL_BEGIN);
 	manager = name_id(manager_name, manager_len, stats);
 	if (manager < 0) {
 		if (stats)
@@ -224,9 +218,7 @@ int BPF_USDT(usdt_mem_pool_gc_end, const char *manager_name, long manager_len,
 
 	if (!is_our_process(&config.process))
 		return 0;
-	stats = probe_stats_of(&gc_stats, GC_PROBE_POOL_END);
-	if (stats)
-		stats->events++;
+	stats = counted(&gc_stats, GC_PROBE_POOL_END);
 	manager = name_id(manager_name, manager_len, stats);
 	pool = name_id(pool_name, pool_len, stats);
 	if (manager < 0 || pool < 0) {

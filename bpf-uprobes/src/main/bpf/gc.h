@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * GC family: records shared between gc.bpf.c and the Java side (GcProbes, KernelLayouts).
+ * GC family: records shared between gc.bpf.c and the Java side (GcProbes, GcStructs).
  *
  * A collection is what a GarbageCollectorMXBean counts: HotSpot's GCMemoryManager::gc_begin
  * fires hotspot:mem__pool__gc__begin once per memory pool, and gc_end fires

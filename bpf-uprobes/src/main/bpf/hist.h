@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * In-kernel histograms whose buckets are exactly OpenTelemetry base-2 exponential-histogram
- * buckets. Shared by every probe family and mirrored in Java by HistogramLayout / KernelLayouts;
- * a test checks that mirror against this object's BTF.
+ * buckets. Shared by every probe family and mirrored in Java by HistStructs (the records) and
+ * HistogramLayout (the bucket table); KernelLayoutTest checks the mirrors against each program
+ * object's BTF.
  *
  * Values are non-negative integers in a base unit (nanoseconds, bytes). Java computes, for the
  * configured scale, the sorted table `upper`: upper[i] is the largest value that falls in
@@ -50,7 +51,7 @@ _Static_assert(sizeof(struct hist) == (5 + HIST_MAX_BUCKETS) * 8, "hist padding"
  */
 struct probe_stats {
 	__u64 events;	/* times the program ran for our process */
-	__u64 dropped;	/* events lost: a map was full, a ring buffer had no room */
+	__u64 dropped;	/* events lost: a map was full (or, once there is one, a ring buffer had no room) */
 	__u64 errors;	/* events that could not be read: a failed user-memory read, an end without a begin */
 	__u64 overflow;	/* events whose attribute fell into the bounded set's `other` id */
 };

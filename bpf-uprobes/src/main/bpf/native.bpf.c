@@ -51,15 +51,6 @@ struct {
 	__type(value, struct probe_stats);
 } native_stats SEC(".maps");
 
-static __always_inline struct probe_stats *counted(enum native_probe probe)
-{
-	struct probe_stats *stats = probe_stats_of(&native_stats, probe);
-
-	if (stats)
-		stats->events++;
-	return stats;
-}
-
 static __always_inline void adjust(__u32 allocator, __s64 bytes, __s64 blocks)
 {
 	struct native_outstanding *o = bpf_map_lookup_elem(&native_outstanding, &allocator);
@@ -80,7 +71,7 @@ static __always_inline void enter(enum native_probe probe, __u64 size, __u64 old
 
 	if (!is_our_process(&config.process))
 		return;
-	stats = counted(probe);
+	stats = counted(&native_stats, probe);
 	tid = (__u32)bpf_get_current_pid_tgid();
 	call = bpf_map_lookup_elem(&native_calls, &tid);
 	if (call && call->depth < NATIVE_MAX_DEPTH) {
@@ -106,7 +97,7 @@ static __always_inline bool leave(enum native_probe probe, struct native_call *o
 
 	if (!is_our_process(&config.process))
 		return false;
-	stats = counted(probe);
+	stats = counted(&native_stats, probe);
 	tid = (__u32)bpf_get_current_pid_tgid();
 	call = bpf_map_lookup_elem(&native_calls, &tid);
 	if (!call) {
@@ -140,10 +131,7 @@ static __always_inline void track(__u64 ptr, __u64 size, __u32 allocator, enum n
 	if (h)
 		hist_add(h, &config.size_bytes, size);
 	if (bpf_map_update_elem(&native_live, &ptr, &block, BPF_ANY)) {
-		struct probe_stats *stats = probe_stats_of(&native_stats, probe);
-
-		if (stats)
-			stats->dropped++;
+		count_dropped(&native_stats, probe);
 		return;
 	}
 	adjust(allocator, (__s64)size, 1);
@@ -232,10 +220,7 @@ int BPF_KRETPROBE(uretprobe_posix_memalign, int rc)
 	if (!leave(NATIVE_PROBE_POSIX_MEMALIGN_RETURN, &call) || rc != 0)
 		return 0;
 	if (bpf_probe_read_user(&ptr, sizeof(ptr), (const void *)call.out_ptr)) {
-		struct probe_stats *stats = probe_stats_of(&native_stats, NATIVE_PROBE_POSIX_MEMALIGN_RETURN);
-
-		if (stats)
-			stats->errors++;
+		count_error(&native_stats, NATIVE_PROBE_POSIX_MEMALIGN_RETURN);
 		return 0;
 	}
 	if (ptr)
@@ -248,7 +233,7 @@ int BPF_KPROBE(uprobe_free, __u64 ptr)
 {
 	if (!is_our_process(&config.process))
 		return 0;
-	counted(NATIVE_PROBE_FREE);
+	counted(&native_stats, NATIVE_PROBE_FREE);
 	if (ptr && !nested())
 		untrack(ptr, NATIVE_ALLOCATOR_MALLOC);
 	return 0;
@@ -284,7 +269,7 @@ int BPF_KPROBE(uprobe_munmap, __u64 addr, __u64 length)
 
 	if (!is_our_process(&config.process))
 		return 0;
-	counted(NATIVE_PROBE_MUNMAP);
+	counted(&native_stats, NATIVE_PROBE_MUNMAP);
 	if (nested())
 		return 0;
 	block = bpf_map_lookup_elem(&native_live, &addr);

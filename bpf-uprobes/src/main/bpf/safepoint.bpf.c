@@ -55,25 +55,21 @@ struct {
 	__type(value, struct probe_stats);
 } safepoint_stats SEC(".maps");
 
-static __always_inline struct hist *op_hist(void *map, __u32 *op, struct probe_stats *stats)
+/* The histogram of op in map; `other`'s (counted as an overflow) once the bound on distinct ops is reached. */
+static __always_inline struct hist *op_hist(void *map, __u32 op, struct probe_stats *stats)
 {
-	struct hist *h = bpf_map_lookup_elem(map, op);
-	__u32 zero_key = 0;
+	__u32 zero_key = 0, other = SAFEPOINT_OTHER_OP;
+	bool overflowed = false;
+	struct hist *h;
 	void *zero;
 
-	if (h)
-		return h;
 	zero = bpf_map_lookup_elem(&safepoint_zero, &zero_key);
-	if (zero && bpf_map_update_elem(map, op, zero, BPF_NOEXIST) == 0) {
-		h = bpf_map_lookup_elem(map, op);
-		if (h)
-			return h;
-	}
-	/* The map is full: the bound on distinct operations was reached. */
-	if (stats)
+	if (!zero)
+		return 0;
+	h = map_get_or_other(map, &op, zero, &other, &overflowed);
+	if (overflowed && stats)
 		stats->overflow++;
-	*op = SAFEPOINT_OTHER_OP;
-	return bpf_map_lookup_elem(map, op);
+	return h;
 }
 
 SEC("usdt")
@@ -86,9 +82,7 @@ int BPF_USDT(usdt_safepoint_begin)
 
 	if (!is_our_process(&config.process))
 		return 0;
-	stats = probe_stats_of(&safepoint_stats, SAFEPOINT_PROBE_BEGIN);
-	if (stats)
-		stats->events++;
+	stats = counted(&safepoint_stats, SAFEPOINT_PROBE_BEGIN);
 	active.begin_ns = bpf_ktime_get_ns();
 	active.op = SAFEPOINT_OTHER_OP;
 	if (config.current_type_addr) {
@@ -113,14 +107,12 @@ int BPF_USDT(usdt_safepoint_end)
 	__u64 now = bpf_ktime_get_ns();
 	struct safepoint_active *active;
 	struct probe_stats *stats;
-	__u32 tid, op;
 	struct hist *h;
+	__u32 tid;
 
 	if (!is_our_process(&config.process))
 		return 0;
-	stats = probe_stats_of(&safepoint_stats, SAFEPOINT_PROBE_END);
-	if (stats)
-		stats->events++;
+	stats = counted(&safepoint_stats, SAFEPOINT_PROBE_END);
 	tid = (__u32)bpf_get_current_pid_tgid();
 	active = bpf_map_lookup_elem(&safepoint_active, &tid);
 	if (!active) {
@@ -129,8 +121,7 @@ int BPF_USDT(usdt_safepoint_end)
 			stats->errors++;
 		return 0;
 	}
-	op = active->op;
-	h = op_hist(&safepoint_duration, &op, stats);
+	h = op_hist(&safepoint_duration, active->op, stats);
 	if (h)
 		hist_add(h, &config.duration_ns, now - active->begin_ns);
 	if (config.begin_time_addr && config.sync_time_addr) {
@@ -141,8 +132,7 @@ int BPF_USDT(usdt_safepoint_end)
 			if (stats)
 				stats->errors++;
 		} else if (synced >= began && began > 0) {
-			op = active->op;
-			h = op_hist(&safepoint_sync_duration, &op, stats);
+			h = op_hist(&safepoint_sync_duration, active->op, stats);
 			if (h)
 				hist_add(h, &config.duration_ns, (__u64)(synced - began));
 		}

@@ -221,31 +221,6 @@ struct {
 	__type(value, struct probe_stats);
 } socket_stats SEC(".maps");
 
-static __always_inline struct probe_stats *counted(enum socket_probe probe)
-{
-	struct probe_stats *stats = probe_stats_of(&socket_stats, probe);
-
-	if (stats)
-		stats->events++;
-	return stats;
-}
-
-static __always_inline void count_error(enum socket_probe probe)
-{
-	struct probe_stats *stats = probe_stats_of(&socket_stats, probe);
-
-	if (stats)
-		stats->errors++;
-}
-
-static __always_inline void count_dropped(enum socket_probe probe)
-{
-	struct probe_stats *stats = probe_stats_of(&socket_stats, probe);
-
-	if (stats)
-		stats->dropped++;
-}
-
 /* The calling thread's own record; created on first use when create is set. 0 when none. */
 static __always_inline struct socket_thread *thread_of(struct task_struct *task, bool create)
 {
@@ -387,18 +362,18 @@ static __always_inline void enter(struct pt_regs *ctx, enum socket_probe probe, 
 	struct file *file;
 	__u64 sk = 0;
 
-	counted(probe);
+	counted(&socket_stats, probe);
 	/* Most calls are on files: the descriptor is looked at first. */
 	file = socket_file_of_fd(task, fd);
 	if (file == (struct file *)-1) {
-		count_error(probe);
+		count_error(&socket_stats, probe);
 		return;
 	}
 	if (!file || !peer_of_socket(bpf_core_cast(file->private_data, struct socket), &peer, &sk))
 		return;
 	thread = thread_of(task, true);
 	if (!thread) {
-		count_dropped(probe);
+		count_dropped(&socket_stats, probe);
 		return;
 	}
 	if (thread->resolving)
@@ -439,7 +414,7 @@ static __always_inline struct socket_thread *leave(struct pt_regs *ctx, enum soc
 		return 0;
 	if (thread->call.sp + 8 != PT_REGS_SP(ctx)) {
 		thread->call.start_ns = 0;
-		count_error(probe);
+		count_error(&socket_stats, probe);
 		return 0;
 	}
 	return thread;
@@ -463,35 +438,21 @@ static __always_inline __u32 current_errno(void)
 static __always_inline void bounded_peer(struct socket_peer *peer, enum socket_probe probe)
 {
 	enum socket_transport transport = peer->transport;
-	struct probe_stats *stats;
 
-	if (bpf_map_lookup_elem(&socket_peers, peer))
-		return;
-	/* Fails with EEXIST when another CPU admitted it meanwhile, E2BIG when the bound is reached. */
-	bpf_map_update_elem(&socket_peers, peer, &transport, BPF_NOEXIST);
-	if (bpf_map_lookup_elem(&socket_peers, peer))
+	if (map_get_or_init(&socket_peers, peer, &transport))
 		return;
 	__builtin_memset(peer, 0, sizeof(*peer));
 	peer->other = 1;
-	stats = probe_stats_of(&socket_stats, probe);
-	if (stats)
-		stats->overflow++;
+	count_overflow(&socket_stats, probe);
 }
 
-/* The value under key in a bounded per-CPU hash, created zeroed on first use; 0 when full. */
+/* The value under key in a bounded per-CPU hash, created from socket_zero on first use; 0 when full. */
 static __always_inline void *hist_of(void *map, const void *key)
 {
-	void *h = bpf_map_lookup_elem(map, key);
 	__u32 zero_key = 0;
-	void *zero;
+	void *zero = bpf_map_lookup_elem(&socket_zero, &zero_key);
 
-	if (h)
-		return h;
-	zero = bpf_map_lookup_elem(&socket_zero, &zero_key);
-	if (!zero)
-		return 0;
-	bpf_map_update_elem(map, key, zero, BPF_NOEXIST);
-	return bpf_map_lookup_elem(map, key);
+	return zero ? map_get_or_init(map, key, zero) : 0;
 }
 
 /*
@@ -547,7 +508,7 @@ static __always_inline void io_return(struct socket_thread *thread, struct socke
 		if (h)
 			hist_add(h, &config.duration_ns, now - start);
 		else
-			count_dropped(probe);
+			count_dropped(&socket_stats, probe);
 		return;
 	}
 	hists = bpf_map_lookup_elem(&socket_io, &key);
@@ -556,7 +517,7 @@ static __always_inline void io_return(struct socket_thread *thread, struct socke
 		hists = hist_of(&socket_io, &key);
 	}
 	if (!hists) {
-		count_dropped(probe);
+		count_dropped(&socket_stats, probe);
 		return;
 	}
 	hist_add_near(&hists->duration, &config.duration_ns, now - start, &thread->duration_bucket[direction]);
@@ -576,7 +537,7 @@ static __always_inline void record_connect(struct socket_peer *peer, __u32 error
 	if (h)
 		hist_add(h, &config.duration_ns, duration_ns);
 	else
-		count_dropped(probe);
+		count_dropped(&socket_stats, probe);
 }
 
 /* Return of connect: its result, or, for EINPROGRESS, a pending connect of the socket. */
@@ -590,7 +551,7 @@ static __always_inline void connect_return(struct socket_call *call, int rc)
 		pending.start_ns = call->start_ns;
 		pending.peer = call->peer;
 		if (bpf_map_update_elem(&socket_pending_connects, &call->sk, &pending, BPF_ANY))
-			count_dropped(SOCKET_PROBE_CONNECT);
+			count_dropped(&socket_stats, SOCKET_PROBE_CONNECT);
 		return;
 	}
 	bpf_map_delete_elem(&socket_pending_connects, &call->sk);
@@ -616,7 +577,7 @@ static __always_inline void getsockopt_return(struct socket_call *call, int rc)
 	if (now - start > PENDING_CONNECT_MAX_NS)
 		return;
 	if (bpf_probe_read_user(&error, sizeof(error), (const void *)call->addr)) {
-		count_error(SOCKET_PROBE_GETSOCKOPT);
+		count_error(&socket_stats, SOCKET_PROBE_GETSOCKOPT);
 		return;
 	}
 	if (error == EINPROGRESS)
@@ -635,7 +596,7 @@ static __always_inline void listen_return(struct socket_call *call, int rc)
 		return;
 	port = BPF_CORE_READ(sk, __sk_common.skc_num);
 	if (port && bpf_map_update_elem(&socket_listening, &port, &one, BPF_ANY))
-		count_dropped(SOCKET_PROBE_LISTEN);
+		count_dropped(&socket_stats, SOCKET_PROBE_LISTEN);
 }
 
 /* getaddrinfo: its own traffic to name servers is the DNS family's, not counted here. */
@@ -646,7 +607,7 @@ static __always_inline void resolving_enter(void)
 	if (thread)
 		thread->resolving++;
 	else
-		count_dropped(SOCKET_PROBE_GETADDRINFO);
+		count_dropped(&socket_stats, SOCKET_PROBE_GETADDRINFO);
 }
 
 static __always_inline void resolving_leave(void)
@@ -703,7 +664,7 @@ int uprobe_socket(struct pt_regs *ctx)
 		break;
 	case SOCKET_PROBE_GETSOCKOPT:
 		if ((int)PT_REGS_PARM2(ctx) != SOL_SOCKET || (int)PT_REGS_PARM3(ctx) != SO_ERROR) {
-			counted(probe);
+			counted(&socket_stats, probe);
 			break;
 		}
 		enter(ctx, probe, fd, CALL_GETSOCKOPT, SOCKET_DIRECTION_TRANSMIT, ADDRESS_NONE, PT_REGS_PARM4(ctx));
@@ -712,7 +673,7 @@ int uprobe_socket(struct pt_regs *ctx)
 		enter(ctx, probe, fd, CALL_LISTEN, SOCKET_DIRECTION_RECEIVE, ADDRESS_NONE, 0);
 		break;
 	case SOCKET_PROBE_GETADDRINFO:
-		counted(probe);
+		counted(&socket_stats, probe);
 		resolving_enter();
 		break;
 	}

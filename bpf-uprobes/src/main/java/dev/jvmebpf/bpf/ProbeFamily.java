@@ -1,6 +1,7 @@
 package dev.jvmebpf.bpf;
 
 import dev.jvmebpf.bpf.libbpf.BpfException;
+import dev.jvmebpf.bpf.libbpf.BpfMap;
 import dev.jvmebpf.bpf.libbpf.BpfObject;
 import dev.jvmebpf.bpf.libbpf.Libbpf;
 import dev.jvmebpf.bpf.libc.ProbePlacement;
@@ -19,13 +20,23 @@ import java.util.List;
 public abstract class ProbeFamily<S extends FamilySnapshot> implements AutoCloseable {
 
   private final BpfObject object;
+  private final BpfMap stats;
+  private final List<String> programs;
   private final List<String> limitations;
   private final List<ProbePlacement> placements;
   // Guarded by this.
   private boolean closed;
 
-  protected ProbeFamily(BpfObject object, List<String> limitations, List<ProbePlacement> placements) {
+  /**
+   * @param object the loaded object, whose self-telemetry is the per-CPU array
+   *     {@code <object>_stats} (struct probe_stats) indexed by program number
+   * @param programs the programs' names, by number (the family header's enum)
+   */
+  protected ProbeFamily(BpfObject object, List<String> programs, List<String> limitations,
+      List<ProbePlacement> placements) throws BpfException {
     this.object = object;
+    this.stats = object.map(object.name() + "_stats");
+    this.programs = List.copyOf(programs);
     this.limitations = List.copyOf(limitations);
     this.placements = List.copyOf(placements);
   }
@@ -85,6 +96,11 @@ public abstract class ProbeFamily<S extends FamilySnapshot> implements AutoClose
 
   /** The family's own reading of its maps; called with this family's lock held, never after close. */
   protected abstract S read() throws BpfException;
+
+  /** Each program's self-telemetry, for the family's snapshot. */
+  protected final List<ProbeStats> probeStats() throws BpfException {
+    return ProbeStats.read(stats, programs);
+  }
 
   /** What the family holds besides its BPF object; called once, at close. */
   protected void release() {}

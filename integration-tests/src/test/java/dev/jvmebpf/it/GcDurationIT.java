@@ -67,10 +67,18 @@ class GcDurationIT extends ReceiverTest {
       assertEquals(collections, pauses.size(), "the GC log's pauses are the MXBeans' collections");
       double logged = pauses.stream().mapToDouble(GcLog.Pause::millis).sum();
       double measured = ours.values().stream().mapToDouble(ExponentialHistogramDataPoint::getSum).sum() * 1000;
-      double tolerance = Math.max(0.05 * logged, 2.0);
       System.out.printf("JDK %d %s: %d collections, -Xlog:gc pauses %.1f ms, jvm.gc.duration %.1f ms (%+.2f%%)%n",
           jdk, collector, collections, logged, measured, 100 * (measured - logged) / logged);
-      assertEquals(logged, measured, tolerance, "summed pause time against -Xlog:gc");
+      // A collection is timed from its first memory pool's begin to its last pool's end; the log's
+      // pause also holds the work around those (the VM operation's set-up, heap printing), so it is
+      // never shorter. The gap is 1-3% of the pause time on a quiet machine; when another process
+      // takes the CPU from the GC thread inside the gap, the log's pause grows and ours does not
+      // (seen: -5.3% for Serial on JDK 17, 482 collections, with a second test run beside it).
+      // Hence one bound each way: above, 1% (the log's rounding, the clocks' difference); below, a tenth.
+      assertTrue(measured <= logged + Math.max(0.01 * logged, 2.0),
+          "summed pause time " + measured + " ms above -Xlog:gc's " + logged + " ms");
+      assertTrue(measured >= logged - Math.max(0.10 * logged, 2.0),
+          "summed pause time " + measured + " ms too far below -Xlog:gc's " + logged + " ms");
     } finally {
       try (var files = Files.list(logDir)) {
         for (Path f : (Iterable<Path>) files::iterator) {

@@ -2,7 +2,6 @@ package dev.jvmebpf.bpf.dns;
 
 import dev.jvmebpf.bpf.ProbeFamily;
 import dev.jvmebpf.bpf.ProbeRequirements;
-import dev.jvmebpf.bpf.ProbeStats;
 import dev.jvmebpf.bpf.hist.HistogramLayout;
 import dev.jvmebpf.bpf.hist.HistogramMaps;
 import dev.jvmebpf.bpf.hist.HistogramSnapshot;
@@ -48,14 +47,12 @@ public final class DnsProbes extends ProbeFamily<DnsSnapshot> {
 
   private final HistogramLayout durations;
   private final BpfMap lookupDuration;
-  private final BpfMap stats;
 
   private DnsProbes(BpfObject object, HistogramLayout durations, List<ProbePlacement> placements)
       throws BpfException {
-    super(object, List.of(), placements);
+    super(object, DnsStructs.PROGRAMS, List.of(), placements);
     this.durations = durations;
     this.lookupDuration = object.map("dns_lookup_duration");
-    this.stats = object.map("dns_stats");
   }
 
   /**
@@ -100,7 +97,7 @@ public final class DnsProbes extends ProbeFamily<DnsSnapshot> {
       String name = other ? OTHER : name(key, nameAt + DnsStructs.DNS_NAME.offset("name")) + (truncated ? "…" : "");
       lookups.add(new DnsSnapshot.Lookup(name, other, resultName(result), d));
     }
-    return new DnsSnapshot(lookups, ProbeStats.read(stats, DnsStructs.PROGRAMS));
+    return new DnsSnapshot(lookups, probeStats());
   }
 
   /** The NUL-padded name at {@code offset}, at most NAME_MAX bytes, as UTF-8 (names are ASCII). */

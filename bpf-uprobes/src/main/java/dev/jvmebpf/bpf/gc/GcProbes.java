@@ -2,7 +2,6 @@ package dev.jvmebpf.bpf.gc;
 
 import dev.jvmebpf.bpf.ProbeFamily;
 import dev.jvmebpf.bpf.ProbeRequirements;
-import dev.jvmebpf.bpf.ProbeStats;
 import dev.jvmebpf.bpf.hist.HistogramLayout;
 import dev.jvmebpf.bpf.hist.HistogramMaps;
 import dev.jvmebpf.bpf.hist.HistogramSnapshot;
@@ -36,16 +35,14 @@ public final class GcProbes extends ProbeFamily<GcSnapshot> {
   private final HistogramLayout layout;
   private final BpfMap durations;
   private final BpfMap poolUsage;
-  private final BpfMap stats;
 
   private GcProbes(BpfObject object, GcCollectors collectors, HistogramLayout layout, List<String> limitations)
       throws BpfException {
-    super(object, limitations, List.of());
+    super(object, GcStructs.PROGRAMS, limitations, List.of());
     this.collectors = collectors;
     this.layout = layout;
     this.durations = object.map("gc_duration");
     this.poolUsage = object.map("gc_pool_usage");
-    this.stats = object.map("gc_stats");
   }
 
   /**
@@ -124,7 +121,7 @@ public final class GcProbes extends ProbeFamily<GcSnapshot> {
     if (other.count() > 0) {
       byCollector.add(new GcSnapshot.CollectorDurations("other", "end of GC", other));
     }
-    return new GcSnapshot(byCollector, poolsAfterGc(), ProbeStats.read(stats, GcStructs.PROGRAMS));
+    return new GcSnapshot(byCollector, poolsAfterGc(), probeStats());
   }
 
   private List<GcSnapshot.PoolUsage> poolsAfterGc() throws BpfException {

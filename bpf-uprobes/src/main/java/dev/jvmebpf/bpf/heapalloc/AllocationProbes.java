@@ -2,7 +2,6 @@ package dev.jvmebpf.bpf.heapalloc;
 
 import dev.jvmebpf.bpf.ProbeFamily;
 import dev.jvmebpf.bpf.ProbeRequirements;
-import dev.jvmebpf.bpf.ProbeStats;
 import dev.jvmebpf.bpf.hist.HistogramLayout;
 import dev.jvmebpf.bpf.hist.HistogramMaps;
 import dev.jvmebpf.bpf.hist.HistogramSnapshot;
@@ -53,7 +52,6 @@ public final class AllocationProbes extends ProbeFamily<AllocationSnapshot> {
   private final BpfMap outsideSizes;
   private final BpfMap classBytes;
   private final BpfMap threadBytes;
-  private final BpfMap stats;
   // Guarded by this.
   private final Map<Long, String> classNameCache = new HashMap<>();
   private final Map<Integer, String> threadNameOfTid = new HashMap<>();
@@ -62,7 +60,7 @@ public final class AllocationProbes extends ProbeFamily<AllocationSnapshot> {
 
   private AllocationProbes(BpfObject object, HistogramLayout layout, int limit, KlassNames klassNames,
       List<String> limitations) throws BpfException {
-    super(object, limitations, List.of());
+    super(object, AllocationStructs.PROGRAMS, limitations, List.of());
     this.layout = layout;
     this.limit = limit;
     this.klassNames = klassNames;
@@ -70,7 +68,6 @@ public final class AllocationProbes extends ProbeFamily<AllocationSnapshot> {
     this.outsideSizes = object.map("alloc_outside_size");
     this.classBytes = object.map("alloc_class_bytes");
     this.threadBytes = object.map("alloc_thread_bytes");
-    this.stats = object.map("alloc_stats");
   }
 
   /**
@@ -124,7 +121,7 @@ public final class AllocationProbes extends ProbeFamily<AllocationSnapshot> {
   @Override
   protected AllocationSnapshot read() throws BpfException {
     HistogramSnapshot tlab = HistogramMaps.read(tlabSizes, 0, layout).orElse(HistogramSnapshot.empty(layout));
-    return new AllocationSnapshot(tlab, classes(), threads(), ProbeStats.read(stats, AllocationStructs.PROGRAMS));
+    return new AllocationSnapshot(tlab, classes(), threads(), probeStats());
   }
 
   private List<AllocationSnapshot.ClassAllocation> classes() throws BpfException {

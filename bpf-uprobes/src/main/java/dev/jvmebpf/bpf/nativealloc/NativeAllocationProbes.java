@@ -2,7 +2,6 @@ package dev.jvmebpf.bpf.nativealloc;
 
 import dev.jvmebpf.bpf.ProbeFamily;
 import dev.jvmebpf.bpf.ProbeRequirements;
-import dev.jvmebpf.bpf.ProbeStats;
 import dev.jvmebpf.bpf.hist.HistogramLayout;
 import dev.jvmebpf.bpf.hist.HistogramMaps;
 import dev.jvmebpf.bpf.hist.HistogramSnapshot;
@@ -45,15 +44,13 @@ public final class NativeAllocationProbes extends ProbeFamily<NativeAllocationSn
   private final HistogramLayout layout;
   private final BpfMap sizes;
   private final BpfMap outstanding;
-  private final BpfMap stats;
 
   private NativeAllocationProbes(BpfObject object, HistogramLayout layout, List<ProbePlacement> placements)
       throws BpfException {
-    super(object, List.of(), placements);
+    super(object, NativeAllocationStructs.PROGRAMS, List.of(), placements);
     this.layout = layout;
     this.sizes = object.map("native_size");
     this.outstanding = object.map("native_outstanding");
-    this.stats = object.map("native_stats");
   }
 
   /**
@@ -103,6 +100,6 @@ public final class NativeAllocationProbes extends ProbeFamily<NativeAllocationSn
       }
       out.add(new NativeAllocationSnapshot.AllocatorUsage(NativeAllocationStructs.ALLOCATORS.get(i), h, bytes, blocks));
     }
-    return new NativeAllocationSnapshot(out, ProbeStats.read(stats, NativeAllocationStructs.PROGRAMS));
+    return new NativeAllocationSnapshot(out, probeStats());
   }
 }

@@ -2,7 +2,6 @@ package dev.jvmebpf.bpf.safepoint;
 
 import dev.jvmebpf.bpf.ProbeFamily;
 import dev.jvmebpf.bpf.ProbeRequirements;
-import dev.jvmebpf.bpf.ProbeStats;
 import dev.jvmebpf.bpf.hist.HistogramLayout;
 import dev.jvmebpf.bpf.hist.HistogramMaps;
 import dev.jvmebpf.bpf.hist.HistogramSnapshot;
@@ -43,16 +42,14 @@ public final class SafepointProbes extends ProbeFamily<SafepointSnapshot> {
   private final List<String> operationNames;
   private final BpfMap total;
   private final BpfMap sync;
-  private final BpfMap stats;
 
   private SafepointProbes(BpfObject object, HistogramLayout layout, List<String> operationNames,
       List<String> limitations) throws BpfException {
-    super(object, limitations, List.of());
+    super(object, SafepointStructs.PROGRAMS, limitations, List.of());
     this.layout = layout;
     this.operationNames = operationNames;
     this.total = object.map("safepoint_duration");
     this.sync = object.map("safepoint_sync_duration");
-    this.stats = object.map("safepoint_stats");
   }
 
   /**
@@ -136,7 +133,7 @@ public final class SafepointProbes extends ProbeFamily<SafepointSnapshot> {
       HistogramSnapshot s = HistogramMaps.read(sync, op, layout).orElse(HistogramSnapshot.empty(layout));
       out.add(new SafepointSnapshot.OperationDurations(operationName(op), t.get(), s));
     }
-    return new SafepointSnapshot(out, ProbeStats.read(stats, SafepointStructs.PROGRAMS));
+    return new SafepointSnapshot(out, probeStats());
   }
 
   private String operationName(int op) {

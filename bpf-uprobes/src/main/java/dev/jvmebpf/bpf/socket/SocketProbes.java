@@ -2,7 +2,6 @@ package dev.jvmebpf.bpf.socket;
 
 import dev.jvmebpf.bpf.ProbeFamily;
 import dev.jvmebpf.bpf.ProbeRequirements;
-import dev.jvmebpf.bpf.ProbeStats;
 import dev.jvmebpf.bpf.hist.HistogramLayout;
 import dev.jvmebpf.bpf.hist.HistogramMaps;
 import dev.jvmebpf.bpf.hist.HistogramSnapshot;
@@ -59,17 +58,15 @@ public final class SocketProbes extends ProbeFamily<SocketSnapshot> {
   private final BpfMap io;
   private final BpfMap ioFailed;
   private final BpfMap connectDuration;
-  private final BpfMap stats;
 
   private SocketProbes(BpfObject object, HistogramLayout durations, HistogramLayout sizes,
       List<ProbePlacement> placements, List<String> limitations) throws BpfException {
-    super(object, limitations, placements);
+    super(object, SocketStructs.PROBES, limitations, placements);
     this.durations = durations;
     this.sizes = sizes;
     this.io = object.map("socket_io");
     this.ioFailed = object.map("socket_io_failed");
     this.connectDuration = object.map("socket_connect_duration");
-    this.stats = object.map("socket_stats");
   }
 
   /**
@@ -156,7 +153,7 @@ public final class SocketProbes extends ProbeFamily<SocketSnapshot> {
       connects.add(new SocketSnapshot.Connect(SocketPeer.decode(key, SocketStructs.SOCKET_CONNECT_KEY.offset("peer")),
           errorName(error), d));
     }
-    return new SocketSnapshot(series, connects, ProbeStats.read(stats, SocketStructs.PROBES));
+    return new SocketSnapshot(series, connects, probeStats());
   }
 
   private static void addIo(List<SocketSnapshot.Io> series, byte[] key, HistogramSnapshot durations,

@@ -99,11 +99,7 @@ class SocketProbesTest {
       long received = sum(snapshot, toServer, "receive", null, HistogramSnapshot::sum, true);
       long sent = sum(snapshot, toServer, "transmit", null, HistogramSnapshot::sum, true);
       // Bytes: exactly what the server wrote and read, whatever the client's way of calling.
-      String drops = "; dropped " + snapshot.probes().stream().mapToLong(ProbeStats::dropped).sum() + ", errors "
-          + snapshot.probes().stream().mapToLong(ProbeStats::errors).sum() + ", overflow "
-          + snapshot.probes().stream().mapToLong(ProbeStats::overflow).sum() + " in every series; series "
-          + matching(snapshot, toServer, "receive", null).toList() + matching(snapshot, toServer, "transmit", null)
-          .toList();
+      String drops = diagnosis(snapshot, toServer);
       assertEquals(server.bytesWritten.get(), received, kind + ": bytes received from the server" + drops);
       assertEquals(server.bytesRead.get(), sent, kind + ": bytes sent to the server" + drops);
       assertEquals(EXCHANGES, server.requests.get(), kind + ": requests the server answered");
@@ -301,8 +297,10 @@ class SocketProbesTest {
       server.awaitQuiet();
       SocketSnapshot s = atEntry.snapshot();
       Predicate<SocketPeer> toServer = p -> p.port() == server.port();
-      assertEquals(server.bytesWritten.get(), sum(s, toServer, "receive", null, HistogramSnapshot::sum, true));
-      assertEquals(server.bytesRead.get(), sum(s, toServer, "transmit", null, HistogramSnapshot::sum, true));
+      assertEquals(server.bytesWritten.get(), sum(s, toServer, "receive", null, HistogramSnapshot::sum, true),
+          diagnosis(s, toServer));
+      assertEquals(server.bytesRead.get(), sum(s, toServer, "transmit", null, HistogramSnapshot::sum, true),
+          diagnosis(s, toServer));
       assertEquals(reads.stream().filter(c -> c.result() > 0).count(),
           sum(s, toServer, "receive", null, HistogramSnapshot::count, false), "receives");
       assertBucketsAgree(series(s, toServer, "receive", null).durations(),
@@ -408,6 +406,14 @@ class SocketProbesTest {
   }
 
   // -- helpers --------------------------------------------------------------------------------
+
+  /** For a failure's message: the family's own counts of what it lost, and the series compared. */
+  static String diagnosis(SocketSnapshot s, Predicate<SocketPeer> peer) {
+    return "; dropped " + s.probes().stream().mapToLong(ProbeStats::dropped).sum() + ", errors "
+        + s.probes().stream().mapToLong(ProbeStats::errors).sum() + ", overflow "
+        + s.probes().stream().mapToLong(ProbeStats::overflow).sum() + " in every series; series "
+        + matching(s, peer, "receive", null).toList() + matching(s, peer, "transmit", null).toList();
+  }
 
   /**
    * What happened between two snapshots of the same probes: each series of {@code after} less
