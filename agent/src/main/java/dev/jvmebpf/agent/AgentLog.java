@@ -36,12 +36,12 @@ public final class AgentLog {
 
   /** A line that is always printed: state changes and problems the user should see. */
   public void status(String line) {
-    err.println(PREFIX + line);
+    err.println(PREFIX + withoutCredentials(line));
   }
 
   public void debug(String line) {
     if (debug) {
-      err.println(PREFIX + "debug: " + line);
+      err.println(PREFIX + "debug: " + withoutCredentials(line));
     }
   }
 
@@ -97,5 +97,17 @@ public final class AgentLog {
       sdkLogger = null;
       sdkHandler = null;
     }
+  }
+
+  /** A URL's user info (scheme://user:password@host): its password must not reach a log. */
+  private static final java.util.regex.Pattern USER_INFO =
+      java.util.regex.Pattern.compile("([a-zA-Z][a-zA-Z0-9+.-]*://)[^/@\\s]+@");
+
+  /**
+   * {@code text} with the user info of every URL in it replaced by "***" (an endpoint such as
+   * {@code http://user:secret@collector:4318} is printed {@code http://***@collector:4318}).
+   */
+  static String withoutCredentials(String text) {
+    return text == null ? null : USER_INFO.matcher(text).replaceAll("$1***@");
   }
 }

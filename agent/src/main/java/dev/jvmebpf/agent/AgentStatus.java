@@ -38,7 +38,7 @@ final class AgentStatus {
 
   static void set(String status) {
     try {
-      System.setProperty(STATUS_PROPERTY, status);
+      System.setProperty(STATUS_PROPERTY, AgentLog.withoutCredentials(status));
     } catch (RuntimeException ignored) {
       // Informative only.
     }

@@ -78,22 +78,35 @@ final class ProbeLoader {
     ProbeFamilies.AttachContext context = new ProbeFamilies.AttachContext(libbpf, jvm,
         HistogramLayout.nanosecondsAsSeconds(settings.scale()), HistogramLayout.create(settings.scale(), 1),
         settings.cardinality(), settings.libcAtEntry());
-    List<String> attached = new ArrayList<>();
+    List<String> on = new ArrayList<>();
     List<String> problems = new ArrayList<>();
-    for (ProbeFamilies.Family<?> family : ProbeFamilies.ALL) {
+    for (ProbeFamilies.Family<?> family : attachOrder()) {
       if (!config.getBoolean(family.configKey())) {
         continue;
       }
       try {
         if (!attachOne(family, context, log, producer, keep, problems)) {
-          return new Result("stopping", attached, problems, libbpf, true);
+          return new Result("stopping", on, problems, libbpf, true);
         }
-        attached.add(family.name());
+        on.add(family.name());
       } catch (BpfException e) {
         problems.add(family.name() + " off: " + e.getMessage());
       }
     }
+    List<String> attached = ProbeFamilies.ALL.stream().map(ProbeFamilies.Family::name).filter(on::contains).toList();
     return new Result(null, attached, problems, libbpf, false);
+  }
+
+  /**
+   * The registry's order, but the GC family last: the agent's own start allocates and may collect
+   * while the other families attach, and the GC counts then start as close as possible to the
+   * moment the agent says it is on (the GC MXBeans' counts read at that moment are the baseline
+   * the GC metrics agree with).
+   */
+  private static List<ProbeFamilies.Family<?>> attachOrder() {
+    List<ProbeFamilies.Family<?>> order = new ArrayList<>(ProbeFamilies.ALL);
+    order.sort(java.util.Comparator.comparing(f -> f.name().equals("gc")));
+    return order;
   }
 
   private static <S extends FamilySnapshot> boolean attachOne(ProbeFamilies.Family<S> family,
