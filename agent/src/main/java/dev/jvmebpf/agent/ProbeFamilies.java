@@ -86,9 +86,6 @@ public final class ProbeFamilies {
     }
   }
 
-  /** Blocks the native family tracks at once when doctor tries it (the agent uses the family's default). */
-  static final int DOCTOR_LIVE_BLOCKS = 1024;
-
   public static final List<Family<?>> ALL = List.of(
       new Family<>("gc", true, "GC collections and pauses (USDT in libjvm)", GcProbes.NEEDS,
           c -> GcProbes.attach(c.libbpf(), c.jvm(), GcCollectors.ofThisJvm(), c.durations()), GcMetrics::of),
