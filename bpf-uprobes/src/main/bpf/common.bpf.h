@@ -7,6 +7,9 @@
 
 #include "hist.h"
 
+/* Bound on max_atomic's and min_nonzero_atomic's exchange rounds (see there). */
+#define HIST_CAS_ROUNDS 16
+
 /* Index of the bucket holding v (v > 0): the first i with v <= upper[i]. */
 static __always_inline __u32 hist_bucket(const volatile struct hist_layout *layout, __u64 v)
 {
@@ -33,19 +36,69 @@ static __always_inline __u32 hist_bucket(const volatile struct hist_layout *layo
 	return lo;
 }
 
-/* Counts v (its bucket b, unused when v is 0) into h. */
+/*
+ * Every update of a value that a map shares is an atomic read-modify-write (BPF_ATOMIC), so
+ * nothing is lost when two CPUs count into one value, nor when a program is preempted between
+ * its load and its store (uprobe programs run with migration disabled, not preemption: on
+ * kernels booted preempt=full, lazy or RT another task may run the same program on the same
+ * CPU in between). Values keyed by one thread's tid are written by that thread only and need
+ * no atomics: a thread cannot interleave with itself.
+ */
+static __always_inline void add_atomic(__u64 *p, __u64 v)
+{
+	__sync_fetch_and_add(p, v);
+}
+
+/*
+ * Raises *p to v unless it holds more already. Each failed exchange means another CPU stored a
+ * larger value in between (the value only grows), so the loop ends after as many rounds as
+ * there are writers racing with larger values; HIST_CAS_ROUNDS bounds it for the verifier.
+ */
+static __always_inline void max_atomic(__u64 *p, __u64 v)
+{
+	__u64 seen = *(volatile __u64 *)p;
+
+	for (int round = 0; round < HIST_CAS_ROUNDS && v > seen; round++) {
+		__u64 was = __sync_val_compare_and_swap(p, seen, v);
+
+		if (was == seen)
+			return;
+		seen = was;
+	}
+}
+
+/* Lowers *p to v (v > 0) unless it holds less already; 0 in *p means "none yet". */
+static __always_inline void min_nonzero_atomic(__u64 *p, __u64 v)
+{
+	__u64 seen = *(volatile __u64 *)p;
+
+	for (int round = 0; round < HIST_CAS_ROUNDS && (seen == 0 || v < seen); round++) {
+		__u64 was = __sync_val_compare_and_swap(p, seen, v);
+
+		if (was == seen)
+			return;
+		seen = was;
+	}
+}
+
+/*
+ * Counts v (its bucket b, unused when v is 0) into h. The bucket is counted before `count`, so
+ * a reader that sees the count also sees the bucket (readers derive the count from the buckets
+ * anyway, see hist.h); min is that of the values above zero, the reader makes it 0 when
+ * zero_count is not.
+ */
 static __always_inline void hist_count(struct hist *h, __u64 v, __u32 b)
 {
-	if (h->count == 0 || v < h->min)
-		h->min = v;
-	if (v > h->max)
-		h->max = v;
-	h->sum += v;
-	if (v == 0)
-		h->zero_count++;
-	else if (b < HIST_MAX_BUCKETS)
-		h->buckets[b]++;
-	h->count++;
+	if (v == 0) {
+		add_atomic(&h->zero_count, 1);
+	} else {
+		if (b < HIST_MAX_BUCKETS)
+			add_atomic(&h->buckets[b], 1);
+		min_nonzero_atomic(&h->min, v);
+		max_atomic(&h->max, v);
+		add_atomic(&h->sum, v);
+	}
+	add_atomic(&h->count, 1);
 }
 
 static __always_inline void hist_add(struct hist *h, const volatile struct hist_layout *layout,
@@ -104,46 +157,61 @@ static __always_inline struct probe_stats *probe_stats_of(void *stats_map, __u32
 	return bpf_map_lookup_elem(stats_map, &probe);
 }
 
+/*
+ * One more event of a kind in a program's stats, as looked up by the program (0 when the
+ * lookup failed: then nothing). The stats are per-CPU, and still added atomically: see add_atomic.
+ */
+static __always_inline void stat_dropped(struct probe_stats *stats)
+{
+	if (stats)
+		add_atomic(&stats->dropped, 1);
+}
+
+static __always_inline void stat_error(struct probe_stats *stats)
+{
+	if (stats)
+		add_atomic(&stats->errors, 1);
+}
+
+static __always_inline void stat_overflow(struct probe_stats *stats)
+{
+	if (stats)
+		add_atomic(&stats->overflow, 1);
+}
+
 /* The program ran for our process: counts the event; the probe's stats, 0 if none. */
 static __always_inline struct probe_stats *counted(void *stats_map, __u32 probe)
 {
 	struct probe_stats *stats = probe_stats_of(stats_map, probe);
 
 	if (stats)
-		stats->events++;
+		add_atomic(&stats->events, 1);
 	return stats;
 }
 
 static __always_inline void count_dropped(void *stats_map, __u32 probe)
 {
-	struct probe_stats *stats = probe_stats_of(stats_map, probe);
-
-	if (stats)
-		stats->dropped++;
+	stat_dropped(probe_stats_of(stats_map, probe));
 }
 
 static __always_inline void count_error(void *stats_map, __u32 probe)
 {
-	struct probe_stats *stats = probe_stats_of(stats_map, probe);
-
-	if (stats)
-		stats->errors++;
+	stat_error(probe_stats_of(stats_map, probe));
 }
 
 static __always_inline void count_overflow(void *stats_map, __u32 probe)
 {
-	struct probe_stats *stats = probe_stats_of(stats_map, probe);
-
-	if (stats)
-		stats->overflow++;
+	stat_overflow(probe_stats_of(stats_map, probe));
 }
 
 /*
  * The value under *key in a bounded hash map, created from *init on first use (a zeroed value
- * for counters and histograms: a never-written PERCPU_ARRAY entry, or a stack value). The
+ * for counters and histograms: a never-written ARRAY entry, or a stack value). The
  * insert fails with EEXIST when another CPU created the entry meanwhile, which the second
  * lookup then finds, and with E2BIG when the map is full: then 0. Like probe_stats_of, every
- * call site names its map itself.
+ * call site names its map itself. Maps used this way are preallocated, so an insert never fails
+ * while the map has room: with BPF_F_NO_PREALLOC the kernel takes new entries from a cache that
+ * can be empty in a probe's context, and bursts of new series lost events that way.
  */
 static __always_inline void *map_get_or_init(void *map, const void *key, const void *init)
 {
@@ -168,6 +236,20 @@ static __always_inline void *map_get_or_other(void *map, const void *key, const 
 		return value;
 	*overflowed = true;
 	return bpf_map_lookup_elem(map, other_key);
+}
+
+/*
+ * The record a begin probe left under *key for its end probe; 0 when there is none (the
+ * operation began before the probes attached, or its begin found the map full), which is
+ * counted as an error of the end probe. The caller deletes the record once it is done.
+ */
+static __always_inline void *begun(void *map, const void *key, struct probe_stats *stats)
+{
+	void *record = bpf_map_lookup_elem(map, key);
+
+	if (!record)
+		stat_error(stats);
+	return record;
 }
 
 #endif /* JEB_COMMON_BPF_H */

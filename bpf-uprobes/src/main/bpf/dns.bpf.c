@@ -38,16 +38,15 @@ struct {
 } dns_names SEC(".maps");
 
 struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 512);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, struct dns_lookup_key);
 	__type(value, struct hist);
 } dns_lookup_duration SEC(".maps");
 
 /* Never written: the zeroed value new histogram entries start from. */
 struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, 1);
 	__type(key, __u32);
 	__type(value, struct hist);
@@ -84,8 +83,7 @@ int BPF_KPROBE(uprobe_getaddrinfo, const char *node)
 		/* One byte more than we keep, to tell a name of exactly DNS_NAME_MAX bytes from a longer one. */
 		length = bpf_probe_read_user_str(buffer, sizeof(buffer), node);
 		if (length < 0) {
-			if (stats)
-				stats->errors++;
+			stat_error(stats);
 			length = 0;
 		}
 		__builtin_memcpy(fresh.name.name, buffer, DNS_NAME_MAX);
@@ -93,8 +91,8 @@ int BPF_KPROBE(uprobe_getaddrinfo, const char *node)
 	}
 	fresh.depth = 1;
 	fresh.start_ns = bpf_ktime_get_ns();
-	if (bpf_map_update_elem(&dns_calls, &tid, &fresh, BPF_ANY) && stats)
-		stats->dropped++;
+	if (bpf_map_update_elem(&dns_calls, &tid, &fresh, BPF_ANY))
+		stat_dropped(stats);
 	return 0;
 }
 
@@ -113,13 +111,9 @@ int BPF_KRETPROBE(uretprobe_getaddrinfo, int rc)
 		return 0;
 	stats = counted(&dns_stats, DNS_PROBE_GETADDRINFO_RETURN);
 	tid = (__u32)bpf_get_current_pid_tgid();
-	call = bpf_map_lookup_elem(&dns_calls, &tid);
-	if (!call) {
-		/* Entered before we attached. */
-		if (stats)
-			stats->errors++;
+	call = begun(&dns_calls, &tid, stats);
+	if (!call)
 		return 0;
-	}
 	if (call->depth > 1) {
 		call->depth--;
 		return 0;
@@ -133,14 +127,12 @@ int BPF_KRETPROBE(uretprobe_getaddrinfo, int rc)
 	if (!map_get_or_init(&dns_names, &key.name, &one)) {
 		__builtin_memset(&key.name, 0, sizeof(key.name));
 		key.name.other = 1;
-		if (stats)
-			stats->overflow++;
+		stat_overflow(stats);
 	}
 	fresh = bpf_map_lookup_elem(&dns_zero, &zero);
 	h = fresh ? map_get_or_init(&dns_lookup_duration, &key, fresh) : 0;
 	if (h)
 		hist_add(h, &config.duration_ns, duration);
-	else if (stats)
-		stats->dropped++;
+	else stat_dropped(stats);
 	return 0;
 }

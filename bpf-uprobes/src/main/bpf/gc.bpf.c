@@ -27,7 +27,7 @@ struct {
 
 /* Sized by Java to the number of ids in use. */
 struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, GC_MAX_IDS);
 	__type(key, __u32);
 	__type(value, struct hist);
@@ -109,8 +109,7 @@ static __always_inline long name_id(const char *text, long len, struct probe_sta
 	id = bpf_map_lookup_elem(&gc_name_ids, &key);
 	if (id)
 		return *id;
-	if (stats)
-		stats->overflow++;
+	stat_overflow(stats);
 	return GC_OTHER_ID;
 }
 
@@ -127,8 +126,8 @@ int BPF_USDT(usdt_gc_begin, long full)
 	tid = (__u32)bpf_get_current_pid_tgid();
 	pause.start_ns = bpf_ktime_get_ns();
 	pause.minor = minor_active ? 1 : 0;
-	if (bpf_map_update_elem(&gc_pauses, &tid, &pause, BPF_ANY) && stats)
-		stats->dropped++;
+	if (bpf_map_update_elem(&gc_pauses, &tid, &pause, BPF_ANY))
+		stat_dropped(stats);
 	return 0;
 }
 
@@ -144,13 +143,9 @@ int BPF_USDT(usdt_gc_end)
 		return 0;
 	stats = counted(&gc_stats, GC_PROBE_GC_END);
 	tid = (__u32)bpf_get_current_pid_tgid();
-	pause = bpf_map_lookup_elem(&gc_pauses, &tid);
-	if (!pause) {
-		/* Began before we attached. */
-		if (stats)
-			stats->errors++;
+	pause = begun(&gc_pauses, &tid, stats);
+	if (!pause)
 		return 0;
-	}
 	manager = config.pause_manager[pause->minor ? 1 : 0];
 	if (pause->collections == 0 && manager != 0)
 		record_duration(manager, now - pause->start_ns);
@@ -173,8 +168,7 @@ int BPF_USDT(usdt_mem_pool_gc_begin, const char *manager_name, long manager_len,
 	stats = counted(&gc_stats, GC_PROBE_POOL_BEGIN);
 	manager = name_id(manager_name, manager_len, stats);
 	if (manager < 0) {
-		if (stats)
-			stats->errors++;
+		stat_error(stats);
 		return 0;
 	}
 	key.tid = (__u32)bpf_get_current_pid_tgid();
@@ -192,8 +186,7 @@ int BPF_USDT(usdt_mem_pool_gc_begin, const char *manager_name, long manager_len,
 	struct gc_active fresh = { .start_ns = bpf_ktime_get_ns(), .begins = 1 };
 
 	if (bpf_map_update_elem(&gc_active, &key, &fresh, BPF_ANY)) {
-		if (stats)
-			stats->dropped++;
+		stat_dropped(stats);
 		return 0;
 	}
 	pause = bpf_map_lookup_elem(&gc_pauses, &key.tid);
@@ -222,8 +215,7 @@ int BPF_USDT(usdt_mem_pool_gc_end, const char *manager_name, long manager_len,
 	manager = name_id(manager_name, manager_len, stats);
 	pool = name_id(pool_name, pool_len, stats);
 	if (manager < 0 || pool < 0) {
-		if (stats)
-			stats->errors++;
+		stat_error(stats);
 		return 0;
 	}
 
@@ -234,24 +226,20 @@ int BPF_USDT(usdt_mem_pool_gc_end, const char *manager_name, long manager_len,
 		usage->used_bytes = used;
 		usage->committed_bytes = committed;
 		usage->time_ns = now;
-		usage->collections++;
+		add_atomic(&usage->collections, 1);
 	} else {
 		struct gc_pool_usage fresh = {
 			.used_bytes = used, .committed_bytes = committed, .time_ns = now, .collections = 1,
 		};
-		if (bpf_map_update_elem(&gc_pool_usage, &pool_key, &fresh, BPF_NOEXIST) && stats)
-			stats->dropped++;
+		if (bpf_map_update_elem(&gc_pool_usage, &pool_key, &fresh, BPF_NOEXIST))
+			stat_dropped(stats);
 	}
 
 	key.tid = (__u32)bpf_get_current_pid_tgid();
 	key.manager = manager;
-	active = bpf_map_lookup_elem(&gc_active, &key);
-	if (!active) {
-		/* The collection began before we attached. */
-		if (stats)
-			stats->errors++;
+	active = begun(&gc_active, &key, stats);
+	if (!active)
 		return 0;
-	}
 	active->ends++;
 	if (active->ends == 1 && is_cycle_manager(manager))
 		minor_active = 0;

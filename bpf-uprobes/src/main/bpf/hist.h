@@ -30,10 +30,12 @@ struct hist_layout {
 _Static_assert(sizeof(struct hist_layout) == HIST_MAX_BUCKETS * 8 + 16, "hist_layout padding");
 
 /*
- * One histogram. In per-CPU maps each CPU updates its own copy without atomics; user space
- * sums the copies. `count` equals zero_count plus the sum of buckets once an update is
- * complete; readers derive the count from the buckets so a read racing an update stays
- * self-consistent. min and max are meaningful only when count > 0.
+ * One histogram, in a map value that every CPU shares: programs update it with atomic adds
+ * (common.bpf.h), so an update is never lost to another CPU or to preemption, and its memory
+ * does not grow with the number of CPUs. `count` equals zero_count plus the sum of buckets once
+ * an update is complete; readers derive the count from the buckets so a read racing an update
+ * stays self-consistent. min is the least value above zero (0: none yet; readers take 0 when
+ * zero_count is not 0), max the greatest.
  */
 struct hist {
 	__u64 count;
@@ -47,7 +49,8 @@ _Static_assert(sizeof(struct hist) == (5 + HIST_MAX_BUCKETS) * 8, "hist padding"
 
 /*
  * Self-telemetry of one program, in a per-CPU array indexed by the program's number
- * (the family header's enum). Exported as jvm.ebpf.probe.* with attribute `probe`.
+ * (the family header's enum), added to atomically like every shared value (see add_atomic in
+ * common.bpf.h). Exported as jvm.ebpf.probe.* with attribute `probe`.
  */
 struct probe_stats {
 	__u64 events;	/* times the program ran for our process */

@@ -18,24 +18,22 @@ const volatile struct safepoint_config config = {};
 /* Histograms by op id. Entries are created on an op's first safepoint, so memory follows the
  * ops actually seen; Java creates `other` (0) up front and sizes the maps to the bound. */
 struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 65);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, __u32);
 	__type(value, struct hist);
 } safepoint_duration SEC(".maps");
 
 struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 65);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, __u32);
 	__type(value, struct hist);
 } safepoint_sync_duration SEC(".maps");
 
 /* Never written: the zeroed value new histogram entries start from. */
 struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, 1);
 	__type(key, __u32);
 	__type(value, struct hist);
@@ -67,8 +65,8 @@ static __always_inline struct hist *op_hist(void *map, __u32 op, struct probe_st
 	if (!zero)
 		return 0;
 	h = map_get_or_other(map, &op, zero, &other, &overflowed);
-	if (overflowed && stats)
-		stats->overflow++;
+	if (overflowed)
+		stat_overflow(stats);
 	return h;
 }
 
@@ -87,17 +85,16 @@ int BPF_USDT(usdt_safepoint_begin)
 	active.op = SAFEPOINT_OTHER_OP;
 	if (config.current_type_addr) {
 		if (bpf_probe_read_user(&type, sizeof(type), (const void *)config.current_type_addr)) {
-			if (stats)
-				stats->errors++;
+			stat_error(stats);
 		} else if (type >= 0 && (__u32)type + 1 < config.op_id_limit) {
 			active.op = (__u32)type + 1;
-		} else if (stats) {
-			stats->overflow++;
+		} else {
+			stat_overflow(stats);
 		}
 	}
 	tid = (__u32)bpf_get_current_pid_tgid();
-	if (bpf_map_update_elem(&safepoint_active, &tid, &active, BPF_ANY) && stats)
-		stats->dropped++;
+	if (bpf_map_update_elem(&safepoint_active, &tid, &active, BPF_ANY))
+		stat_dropped(stats);
 	return 0;
 }
 
@@ -114,13 +111,9 @@ int BPF_USDT(usdt_safepoint_end)
 		return 0;
 	stats = counted(&safepoint_stats, SAFEPOINT_PROBE_END);
 	tid = (__u32)bpf_get_current_pid_tgid();
-	active = bpf_map_lookup_elem(&safepoint_active, &tid);
-	if (!active) {
-		/* Began before we attached. */
-		if (stats)
-			stats->errors++;
+	active = begun(&safepoint_active, &tid, stats);
+	if (!active)
 		return 0;
-	}
 	h = op_hist(&safepoint_duration, active->op, stats);
 	if (h)
 		hist_add(h, &config.duration_ns, now - active->begin_ns);
@@ -129,8 +122,7 @@ int BPF_USDT(usdt_safepoint_end)
 
 		if (bpf_probe_read_user(&began, sizeof(began), (const void *)config.begin_time_addr) ||
 		    bpf_probe_read_user(&synced, sizeof(synced), (const void *)config.sync_time_addr)) {
-			if (stats)
-				stats->errors++;
+			stat_error(stats);
 		} else if (synced >= began && began > 0) {
 			h = op_hist(&safepoint_sync_duration, active->op, stats);
 			if (h)

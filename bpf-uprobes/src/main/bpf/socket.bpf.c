@@ -127,7 +127,7 @@ struct socket_thread {
 };
 
 /*
- * When the last transmit on an outbound non-blocking TCP socket returned, by the socket's inode
+ * When the last transmit on an outbound non-blocking TCP socket began, by the socket's inode
  * number (unique among live sockets, and not reused soon, unlike a struct sock address). Such
  * a socket's application waits for the reply in epoll_wait or poll, not in the receive, so the
  * first receive after a transmit is timed from that transmit: the reply's wait, as on a blocking
@@ -181,34 +181,31 @@ struct {
 
 /* Durations and sizes of successful I/O calls. Java sizes it; full: the event is dropped (and counted). */
 struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 256);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, struct socket_io_key);
 	__type(value, struct socket_io_hists);
 } socket_io SEC(".maps");
 
 /* Durations of failed I/O calls, ns, by errno. */
 struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 1024);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, struct socket_io_key);
 	__type(value, struct hist);
 } socket_io_failed SEC(".maps");
 
 /* Durations of connects, ns. */
 struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 512);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, struct socket_connect_key);
 	__type(value, struct hist);
 } socket_connect_duration SEC(".maps");
 
 /* Never written: the zeroed value new entries start from (as large as the largest value). */
 struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, 1);
 	__type(key, __u32);
 	__type(value, struct socket_io_hists);
@@ -398,6 +395,14 @@ static __always_inline void enter(struct pt_regs *ctx, enum socket_probe probe, 
 	thread->call.socket_ino = thread->call.waits_elsewhere ? file->f_inode->i_ino : 0;
 	thread->call.sp = PT_REGS_SP(ctx);
 	thread->call.start_ns = bpf_ktime_get_ns();
+	/*
+	 * A transmit is remembered at its entry, before its bytes can reach the peer: a reply
+	 * received while the transmitting thread has not yet run its return probe (it lost the CPU
+	 * on the way out of the system call) still finds it, and the wait it is timed from begins
+	 * before the request left, never after.
+	 */
+	if (thread->call.waits_elsewhere && direction == SOCKET_DIRECTION_TRANSMIT)
+		bpf_map_update_elem(&socket_transmitted, &thread->call.socket_ino, &thread->call.start_ns, BPF_ANY);
 }
 
 /*
@@ -446,7 +451,7 @@ static __always_inline void bounded_peer(struct socket_peer *peer, enum socket_p
 	count_overflow(&socket_stats, probe);
 }
 
-/* The value under key in a bounded per-CPU hash, created from socket_zero on first use; 0 when full. */
+/* The value under key in a bounded hash, created from socket_zero on first use; 0 when full. */
 static __always_inline void *hist_of(void *map, const void *key)
 {
 	__u32 zero_key = 0;
@@ -456,18 +461,17 @@ static __always_inline void *hist_of(void *map, const void *key)
 }
 
 /*
- * For a socket whose application waits in epoll_wait or poll (waits_elsewhere), after a call
- * that moved data: a transmit is remembered; the first receive after it is timed from it
- * (from start when that is earlier, as when another thread transmitted during the receive).
+ * For a socket whose application waits in epoll_wait or poll (waits_elsewhere), after a
+ * receive that moved data: the first receive after a transmit (remembered at the transmit's
+ * entry) is timed from it (from start when that is earlier, as when another thread transmitted
+ * during the receive).
  */
-static __always_inline __u64 waited_since(struct socket_call *call, __u32 direction, __u64 start, __u64 now)
+static __always_inline __u64 waited_since(struct socket_call *call, __u32 direction, __u64 start)
 {
 	__u64 *transmitted;
 
-	if (direction == SOCKET_DIRECTION_TRANSMIT) {
-		bpf_map_update_elem(&socket_transmitted, &call->socket_ino, &now, BPF_ANY);
+	if (direction == SOCKET_DIRECTION_TRANSMIT)
 		return start;
-	}
 	transmitted = bpf_map_lookup_elem(&socket_transmitted, &call->socket_ino);
 	if (!transmitted)
 		return start;
@@ -491,7 +495,7 @@ static __always_inline void io_return(struct socket_thread *thread, struct socke
 	if (rc >= 0 && call->address_at != ADDRESS_NONE && !peer_known(&call->peer))
 		peer_from_sockaddr(address_pointer(call->address_at, call->addr), &call->peer);
 	if (call->waits_elsewhere && rc > 0)
-		start = waited_since(call, direction, start, now);
+		start = waited_since(call, direction, start);
 	key.peer = call->peer;
 	key.direction = call->direction;
 	key.error = rc < 0 ? current_errno() : 0;

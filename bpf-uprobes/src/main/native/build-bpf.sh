@@ -19,7 +19,8 @@ includes+=(-I/usr/include/"$(gcc -print-multiarch 2>/dev/null || echo x86_64-lin
 mkdir -p "$out"
 for file in "$src"/*.bpf.c; do
   name=$(basename "$file" .c)
-  clang -g -O2 -target bpf -D__TARGET_ARCH_x86 -Wall -Werror "${includes[@]}" \
+  # -mcpu=v3: atomic compare-and-exchange (common.bpf.h), in kernels since 5.12.
+  clang -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_x86 -Wall -Werror "${includes[@]}" \
         -c "$file" -o "$out/$name.o"
   # Drop DWARF but keep BTF: smaller resources, same layouts.
   llvm-strip -g "$out/$name.o" 2>/dev/null || true

@@ -1,8 +1,17 @@
 // SPDX-License-Identifier: GPL-2.0 OR Apache-2.0
 /*
  * Test-only program: runs the kernel-side bucket searches of common.bpf.h on a batch of values,
- * so a test can compare the kernel's choice with the OpenTelemetry SDK's indexer. Driven by
- * BPF_PROG_TEST_RUN (SEC("syscall")); never shipped in the agent.
+ * so a test can compare the kernel's choice with the OpenTelemetry SDK's indexer, and counts
+ * them into one shared histogram with hist_add, as the probe families do. Driven by
+ * BPF_PROG_TEST_RUN (static long count_of(__u32 i, struct batch *batch)
+{
+	if (i >= HIST_TEST_BATCH)
+		return 1;
+	hist_add(batch->hist, &layout, batch->values->value[i]);
+	return 0;
+}
+
+SEC("syscall")); never shipped in the agent.
  */
 #include <linux/types.h>
 #include <linux/bpf.h>
@@ -46,9 +55,18 @@ struct {
 	__type(value, struct hist_test_buckets);
 } hist_test_buckets SEC(".maps");
 
+/* Every value of every batch run so far, counted by hist_add. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct hist);
+} hist_test_hist SEC(".maps");
+
 struct batch {
 	struct hist_test_values *values;
 	struct hist_test_buckets *buckets;
+	struct hist *hist;
 };
 
 static long bucket_of(__u32 i, struct batch *batch)
@@ -68,6 +86,14 @@ static long near_bucket_of(__u32 i, struct batch *batch)
 	return 0;
 }
 
+static long count_of(__u32 i, struct batch *batch)
+{
+	if (i >= HIST_TEST_BATCH)
+		return 1;
+	hist_add(batch->hist, &layout, batch->values->value[i]);
+	return 0;
+}
+
 SEC("syscall")
 int hist_test_run(struct hist_test_args *args)
 {
@@ -76,10 +102,13 @@ int hist_test_run(struct hist_test_args *args)
 
 	batch.values = bpf_map_lookup_elem(&hist_test_values, &key);
 	batch.buckets = bpf_map_lookup_elem(&hist_test_buckets, &key);
-	if (!batch.values || !batch.buckets)
+	batch.hist = bpf_map_lookup_elem(&hist_test_hist, &key);
+	if (!batch.values || !batch.buckets || !batch.hist)
 		return -1;
 	batch.buckets->guess = 0;
 	if (bpf_loop(args->count, near_bucket_of, &batch, 0) != args->count)
+		return -1;
+	if (bpf_loop(args->count, count_of, &batch, 0) != args->count)
 		return -1;
 	return bpf_loop(args->count, bucket_of, &batch, 0);
 }

@@ -48,7 +48,7 @@ class KernelLayoutTest {
 
   @Test
   void allocationMirrorsMatchAllocObject() throws Exception {
-    Btf btf = BpfObjectSpec.fromResource("alloc").btf();
+    Btf btf = BpfObjectSpec.fromResource("heapalloc").btf();
     for (StructLayout layout : List.of(HistStructs.HIST_LAYOUT, HistStructs.HIST, HistStructs.PROBE_STATS,
         HistStructs.PROCESS_FILTER, AllocationStructs.ALLOC_CONFIG, AllocationStructs.ALLOC_THREAD,
         AllocationStructs.ALLOC_CLASS)) {
@@ -60,7 +60,7 @@ class KernelLayoutTest {
 
   @Test
   void nativeAllocationMirrorsMatchNativeObject() throws Exception {
-    Btf btf = BpfObjectSpec.fromResource("native").btf();
+    Btf btf = BpfObjectSpec.fromResource("nativealloc").btf();
     for (StructLayout layout : List.of(HistStructs.HIST_LAYOUT, HistStructs.HIST, HistStructs.PROBE_STATS,
         HistStructs.PROCESS_FILTER, NativeAllocationStructs.NATIVE_CONFIG, NativeAllocationStructs.NATIVE_BLOCK,
         NativeAllocationStructs.NATIVE_OUTSTANDING)) {

@@ -23,12 +23,12 @@ import java.util.Map;
 /**
  * The heap allocation probe family: uprobes, for our pid only, on the two AllocTracer hooks
  * through which HotSpot reports every new TLAB and every allocation outside a TLAB (see
- * alloc.h). Classes are named from the captured {@code Klass*} with the field offsets of this
+ * heapalloc.h). Classes are named from the captured {@code Klass*} with the field offsets of this
  * JVM's VMStructs table; threads by their Java names.
  */
 public final class AllocationProbes extends ProbeFamily<AllocationSnapshot> {
 
-  static final String OBJECT = "alloc";
+  static final String OBJECT = "heapalloc";
   /** AllocTracer::send_allocation_in_new_tlab(Klass*, HeapWord*, size_t, size_t, JavaThread*). */
   public static final String NEW_TLAB =
       "_ZN11AllocTracer27send_allocation_in_new_tlabEP5KlassPP12HeapWordImplmmP10JavaThread";

@@ -4,7 +4,7 @@ import dev.jvmebpf.bpf.btf.StructLayout;
 import dev.jvmebpf.bpf.hist.HistStructs;
 import java.util.List;
 
-/** Java mirror of alloc.h, checked against alloc.bpf.o's BTF by KernelLayoutTest. */
+/** Java mirror of heapalloc.h, checked against heapalloc.bpf.o's BTF by KernelLayoutTest. */
 public final class AllocationStructs {
 
   public static final long OTHER_KLASS = 0;

@@ -6,7 +6,7 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.Optional;
 
-/** Reads and creates {@code struct hist} values in per-CPU maps, keyed by an attribute id or a key struct. */
+/** Reads and creates {@code struct hist} values in maps (shared or per-CPU), keyed by an attribute id or a key struct. */
 public final class HistogramMaps {
 
   private HistogramMaps() {}
@@ -28,7 +28,7 @@ public final class HistogramMaps {
     if (!map.lookup(key, value)) {
       return Optional.empty();
     }
-    return Optional.of(HistogramSnapshot.fromPerCpu(layout, value, map.copies(), map.valueStride()));
+    return Optional.of(HistogramSnapshot.fromCopies(layout, value, map.copies(), map.valueStride()));
   }
 
   /** Creates a zeroed histogram under {@code id} unless one exists (the `other` id, up front). */
@@ -46,8 +46,8 @@ public final class HistogramMaps {
   }
 
   private static void requireHist(BpfMap map) {
-    if (map.valueSize() != HistStructs.HIST.size() || !map.isPerCpu()) {
-      throw new IllegalArgumentException(map.name() + " is not a per-CPU map of struct hist");
+    if (map.valueSize() != HistStructs.HIST.size()) {
+      throw new IllegalArgumentException(map.name() + " is not a map of struct hist");
     }
   }
 }

@@ -40,42 +40,42 @@ public final class HistogramSnapshot {
   }
 
   /**
-   * Sums the per-CPU copies of a {@code struct hist} as returned by a per-CPU map lookup:
-   * {@code cpus} values, each {@code stride} bytes apart.
+   * Reads a {@code struct hist} as a map lookup returns it: one copy for a shared map, one per
+   * possible CPU (summed) for a per-CPU one, each {@code stride} bytes apart.
    */
-  public static HistogramSnapshot fromPerCpu(HistogramLayout layout, byte[] values, int cpus, int stride) {
-    return fromPerCpu(layout, values, cpus, stride, 0);
+  public static HistogramSnapshot fromCopies(HistogramLayout layout, byte[] values, int copies, int stride) {
+    return fromCopies(layout, values, copies, stride, 0);
   }
 
   /**
-   * The same for a {@code struct hist} at {@code offset} inside each per-CPU value (a map whose
-   * value holds several histograms).
+   * The same for a {@code struct hist} at {@code offset} inside each copy (a map whose value
+   * holds several histograms).
    */
-  public static HistogramSnapshot fromPerCpu(HistogramLayout layout, byte[] values, int cpus, int stride,
+  public static HistogramSnapshot fromCopies(HistogramLayout layout, byte[] values, int copies, int stride,
       int offset) {
     ByteBuffer in = ByteBuffer.wrap(values).order(ByteOrder.LITTLE_ENDIAN);
     long[] counts = new long[layout.bucketCount()];
     long zero = 0;
     long sum = 0;
-    long min = Long.MAX_VALUE;
+    long minAboveZero = Long.MAX_VALUE;
     long max = 0;
-    boolean any = false;
     int bucketsAt = HistStructs.HIST.offset("buckets");
-    for (int cpu = 0; cpu < cpus; cpu++) {
-      int base = cpu * stride + offset;
-      long cpuCount = in.getLong(base + HistStructs.HIST.offset("count"));
+    for (int copy = 0; copy < copies; copy++) {
+      int base = copy * stride + offset;
       zero += in.getLong(base + HistStructs.HIST.offset("zero_count"));
       sum += in.getLong(base + HistStructs.HIST.offset("sum"));
       for (int k = 0; k < counts.length; k++) {
         counts[k] += in.getLong(base + bucketsAt + 8 * k);
       }
-      if (cpuCount > 0) {
-        any = true;
-        min = Math.min(min, in.getLong(base + HistStructs.HIST.offset("min")));
-        max = Math.max(max, in.getLong(base + HistStructs.HIST.offset("max")));
+      // The kernel keeps the least value above zero, 0 meaning none (hist.h).
+      long copyMin = in.getLong(base + HistStructs.HIST.offset("min"));
+      if (copyMin != 0) {
+        minAboveZero = Math.min(minAboveZero, copyMin);
       }
+      max = Math.max(max, in.getLong(base + HistStructs.HIST.offset("max")));
     }
-    return new HistogramSnapshot(layout, zero, counts, sum, any ? min : 0, max);
+    long min = zero > 0 || minAboveZero == Long.MAX_VALUE ? 0 : minAboveZero;
+    return new HistogramSnapshot(layout, zero, counts, sum, min, max);
   }
 
   /** This histogram and {@code other} (same layout) as one. */

@@ -20,12 +20,12 @@ import java.util.List;
 
 /**
  * The native allocation probe family (opt-in): uprobes, for our pid only, on our libc's
- * allocation functions (see native.h). Each call costs a uprobe and a uretprobe; the README
+ * allocation functions (see nativealloc.h). Each call costs a uprobe and a uretprobe; the README
  * states the measured price.
  */
 public final class NativeAllocationProbes extends ProbeFamily<NativeAllocationSnapshot> {
 
-  static final String OBJECT = "native";
+  static final String OBJECT = "nativealloc";
   /** Blocks tracked at once by default; beyond, allocations are counted as dropped. */
   public static final int DEFAULT_LIVE_BLOCKS = 1 << 20;
 

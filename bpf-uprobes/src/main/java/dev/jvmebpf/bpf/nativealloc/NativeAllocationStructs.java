@@ -4,7 +4,7 @@ import dev.jvmebpf.bpf.btf.StructLayout;
 import dev.jvmebpf.bpf.hist.HistStructs;
 import java.util.List;
 
-/** Java mirror of native.h, checked against native.bpf.o's BTF by KernelLayoutTest. */
+/** Java mirror of nativealloc.h, checked against nativealloc.bpf.o's BTF by KernelLayoutTest. */
 public final class NativeAllocationStructs {
 
   /** enum native_allocator, in order: the names exported as the allocator attribute. */

@@ -130,9 +130,9 @@ public final class SocketProbes extends ProbeFamily<SocketSnapshot> {
       if (!io.lookup(key, value)) {
         continue;
       }
-      HistogramSnapshot d = HistogramSnapshot.fromPerCpu(durations, value, io.copies(), io.valueStride(),
+      HistogramSnapshot d = HistogramSnapshot.fromCopies(durations, value, io.copies(), io.valueStride(),
           SocketStructs.SOCKET_IO_HISTS.offset("duration"));
-      HistogramSnapshot s = HistogramSnapshot.fromPerCpu(sizes, value, io.copies(), io.valueStride(),
+      HistogramSnapshot s = HistogramSnapshot.fromCopies(sizes, value, io.copies(), io.valueStride(),
           SocketStructs.SOCKET_IO_HISTS.offset("size"));
       addIo(series, key, d, s);
     }

@@ -18,7 +18,9 @@ import org.junit.jupiter.params.provider.CsvSource;
  * executed with BPF_PROG_TEST_RUN) on at least 10^6 values per layout and compares each
  * choice with the Java table; the same for hist_bucket_near, which first tries the previous
  * value's bucket (the values come in runs that share a bucket and runs that do not, so both
- * its shortcut and its search are taken). otel-bridge's ExponentialBucketsSdkTest compares the same
+ * its shortcut and its search are taken). The same values, counted by hist_add into one shared
+ * histogram and read back as the families' maps are read, must give the buckets, sum, min and
+ * max that Java computes from the values themselves. otel-bridge's ExponentialBucketsSdkTest compares the same
  * values' Java buckets with the OpenTelemetry SDK's indexer.
  */
 class KernelBucketTest {
@@ -26,13 +28,15 @@ class KernelBucketTest {
   private static final int BATCH = 8192;
 
   @ParameterizedTest
-  @CsvSource({"3,1000000000,1000000", "0,1000000000,100000", "1,1000000000,100000", "2,1000000000,100000",
-      "3,1,100000"})
-  void kernelChoosesTheJavaTablesBucket(int scale, long perUnit, int count) throws Exception {
+  @CsvSource({"3,1000000000,1000000,3", "0,1000000000,100000,0", "1,1000000000,100000,3", "2,1000000000,100000,0",
+      "3,1,100000,3"})
+  void kernelChoosesTheJavaTablesBucket(int scale, long perUnit, int count, int zeroValues) throws Exception {
     Libbpf libbpf = BpfTestSupport.requireBpf();
     HistogramLayout layout = HistogramLayout.create(scale, perUnit);
-    long[] values = HistogramTestValues.of(layout, count);
-    assertTrue(values.length >= count);
+    long[] positive = HistogramTestValues.of(layout, count);
+    assertTrue(positive.length >= count);
+    // Zeros too in some rows, for hist_add's zero bucket and the min it implies.
+    long[] values = java.util.Arrays.copyOf(positive, positive.length + zeroValues);
 
     BpfObjectSpec spec = BpfObjectSpec.fromResource(KernelBucketTest.class, "hist_test");
     try (BpfObject object = BpfObject.open(libbpf, spec)) {
@@ -73,6 +77,9 @@ class KernelBucketTest {
           if (near != java && nearMismatches++ == 0 && mismatches == 0) {
             first = "value " + Long.toUnsignedString(v) + ": kernel (near) " + near + ", Java " + java;
           }
+          if (v == 0) {
+            continue; // the zero bucket is not a bucket of the table
+          }
           if (v != 0 && java == previous) {
             repeats++;
           }
@@ -85,6 +92,29 @@ class KernelBucketTest {
           + " of " + HistogramTestValues.describe(values) + "; first: " + first);
       assertTrue(repeats > 0 && repeats < values.length - 1, "both paths of the guided search taken: "
           + repeats + " repeats of " + values.length);
+
+      long[] expected = new long[layout.bucketCount()];
+      long zeros = 0;
+      long sum = 0;
+      long max = 0;
+      long min = Long.MAX_VALUE;
+      for (long v : values) {
+        min = Math.min(min, v);
+        if (v == 0) {
+          zeros++;
+        } else {
+          expected[layout.bucketOf(v)]++;
+        }
+        sum += v; // wraps like the kernel's u64
+        max = Math.max(max, v);
+      }
+      HistogramSnapshot kernel = HistogramMaps.read(object.map("hist_test_hist"), 0, layout).orElseThrow();
+      assertEquals(values.length, kernel.count(), "values counted");
+      assertEquals(zeros, kernel.zeroCount(), "zeros counted");
+      assertTrue(java.util.Arrays.equals(expected, kernel.bucketCounts()), "bucket counts of hist_add");
+      assertEquals(sum, kernel.sum(), "sum");
+      assertEquals(min, kernel.min(), "min (" + zeroValues + " zeros among the values)");
+      assertEquals(max, kernel.max(), "max");
     }
   }
 }

@@ -130,6 +130,64 @@ class SocketProbesTest {
     }
   }
 
+  /**
+   * Many new peers at once, each a new series in every map: a burst must lose nothing while the
+   * maps have room (it did when new entries were allocated in the probe's context). A family of
+   * its own, so that the peers of earlier tests do not count against its bound.
+   */
+  @Test
+  void aBurstOfNewPeersLosesNothing() throws Exception {
+    int peers = 48;
+    List<LoopbackServer> servers = new ArrayList<>();
+    try (SocketProbes fresh = SocketProbes.attach(libbpf, JvmProcess.current(), NANOS, BYTES, 64, false)) {
+      for (int i = 0; i < peers; i++) {
+        servers.add(new LoopbackServer(LoopbackServer.Protocol.FIXED));
+      }
+      java.util.concurrent.CountDownLatch start = new java.util.concurrent.CountDownLatch(1);
+      List<Thread> clients = new ArrayList<>();
+      List<Throwable> failures = java.util.Collections.synchronizedList(new ArrayList<>());
+      for (LoopbackServer server : servers) {
+        Thread t = new Thread(() -> {
+          try (Socket s = new Socket()) {
+            start.await();
+            s.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), server.port()));
+            s.getOutputStream().write(new byte[LoopbackServer.MESSAGE]);
+            s.getInputStream().readNBytes(LoopbackServer.MESSAGE);
+          } catch (Throwable e) {
+            failures.add(e);
+          }
+        }, "burst-client-" + server.port());
+        t.start();
+        clients.add(t);
+      }
+      start.countDown();
+      for (Thread t : clients) {
+        t.join(30_000);
+      }
+      assertTrue(failures.isEmpty(), "clients failed: " + failures);
+      for (LoopbackServer server : servers) {
+        server.awaitQuiet();
+      }
+      SocketSnapshot snapshot = fresh.snapshot();
+      for (LoopbackServer server : servers) {
+        Predicate<SocketPeer> toServer = p -> p.port() == server.port() && p.address().equals("127.0.0.1")
+            && p.transport().equals("tcp");
+        String why = " of peer " + server.port() + diagnosis(snapshot, toServer);
+        assertEquals(server.bytesWritten.get(), sum(snapshot, toServer, "receive", null, HistogramSnapshot::sum, true),
+            "bytes received" + why);
+        assertEquals(server.bytesRead.get(), sum(snapshot, toServer, "transmit", null, HistogramSnapshot::sum, true),
+            "bytes sent" + why);
+      }
+      assertEquals(0, snapshot.probes().stream().mapToLong(ProbeStats::dropped).sum(),
+          "events dropped" + diagnosis(snapshot, p -> true));
+      System.out.printf("a burst of %d new peers at once: every byte of each in its own series, none dropped%n", peers);
+    } finally {
+      for (LoopbackServer server : servers) {
+        server.close();
+      }
+    }
+  }
+
   @Test
   void aRefusedConnectCarriesItsError() throws Exception {
     int port;

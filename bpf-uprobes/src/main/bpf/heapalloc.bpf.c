@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0 OR Apache-2.0
-/* Heap allocation of our own JVM from JFR's AllocTracer hooks. See alloc.h. */
+/* Heap allocation of our own JVM from JFR's AllocTracer hooks. See heapalloc.h. */
 #include <linux/types.h>
 #include <linux/bpf.h>
 #include <asm/ptrace.h>
@@ -7,7 +7,7 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
 
-#include "alloc.h"
+#include "heapalloc.h"
 #include "common.bpf.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
@@ -16,7 +16,7 @@ const volatile struct alloc_config config = {};
 
 /* Sizes of new TLABs. */
 struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, 1);
 	__type(key, __u32);
 	__type(value, struct hist);
@@ -24,16 +24,15 @@ struct {
 
 /* Sizes of allocations outside TLABs, by Klass*; Java sizes it to the class bound + `other`. */
 struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 65);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, __u64);
 	__type(value, struct hist);
 } alloc_outside_size SEC(".maps");
 
 /* Never written: the zeroed value new histogram entries start from. */
 struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, 1);
 	__type(key, __u32);
 	__type(value, struct hist);
@@ -41,18 +40,16 @@ struct {
 
 /* Bytes by thread (tid). Java removes the entries of threads that have ended. */
 struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 4096);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, __u32);
 	__type(value, struct alloc_thread);
 } alloc_thread_bytes SEC(".maps");
 
 /* Bytes by class (Klass*), bounded like alloc_outside_size. */
 struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 65);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, __u64);
 	__type(value, struct alloc_class);
 } alloc_class_bytes SEC(".maps");
@@ -62,12 +59,12 @@ struct {
 	__uint(max_entries, ALLOC_PROBE_COUNT);
 	__type(key, enum alloc_probe);	/* also keeps the enum in BTF for the layout test */
 	__type(value, struct probe_stats);
-} alloc_stats SEC(".maps");
+} heapalloc_stats SEC(".maps");
 
 static __always_inline void record(__u64 klass, __u64 tlab_bytes, __u64 outside_bytes,
 				   __u64 java_thread, enum alloc_probe probe)
 {
-	struct probe_stats *stats = counted(&alloc_stats, probe);
+	struct probe_stats *stats = counted(&heapalloc_stats, probe);
 	struct alloc_thread fresh_thread = {};
 	struct alloc_class fresh_class = {};
 	__u64 other_klass = ALLOC_OTHER_KLASS;
@@ -85,8 +82,9 @@ static __always_inline void record(__u64 klass, __u64 tlab_bytes, __u64 outside_
 		thread = map_get_or_other(&alloc_thread_bytes, &tid, &fresh_thread, &other_tid, &overflowed);
 	}
 	if (thread) {
-		thread->tlab_bytes += tlab_bytes;
-		thread->outside_bytes += outside_bytes;
+		/* Atomic: the `other` entry is shared by threads beyond the bound. */
+		add_atomic(&thread->tlab_bytes, tlab_bytes);
+		add_atomic(&thread->outside_bytes, outside_bytes);
 		thread->java_thread = java_thread;
 	} else {
 		dropped = true;
@@ -94,12 +92,9 @@ static __always_inline void record(__u64 klass, __u64 tlab_bytes, __u64 outside_
 
 	cls = map_get_or_other(&alloc_class_bytes, &klass, &fresh_class, &other_klass, &overflowed);
 	if (cls) {
-		cls->tlab_bytes += tlab_bytes;
-		cls->outside_bytes += outside_bytes;
-		if (tlab_bytes)
-			cls->tlab_count++;
-		else
-			cls->outside_count++;
+		add_atomic(&cls->tlab_bytes, tlab_bytes);
+		add_atomic(&cls->outside_bytes, outside_bytes);
+		add_atomic(tlab_bytes ? &cls->tlab_count : &cls->outside_count, 1);
 	} else {
 		dropped = true;
 	}
@@ -117,12 +112,10 @@ static __always_inline void record(__u64 klass, __u64 tlab_bytes, __u64 outside_
 		else
 			dropped = true;
 	}
-	if (stats) {
-		if (overflowed)
-			stats->overflow++;
-		if (dropped)
-			stats->dropped++;
-	}
+	if (overflowed)
+		stat_overflow(stats);
+	if (dropped)
+		stat_dropped(stats);
 }
 
 SEC("uprobe")

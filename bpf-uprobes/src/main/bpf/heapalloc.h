@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * Heap allocation family: records shared between alloc.bpf.c and the Java side
+ * Heap allocation family: records shared between heapalloc.bpf.c and the Java side
  * (AllocationProbes, AllocationStructs).
  *
  * Every allocation that leaves HotSpot's TLAB fast path and succeeds is reported, on the
@@ -25,7 +25,7 @@
 #define ALLOC_OTHER_KLASS 0
 #define ALLOC_OTHER_THREAD 0
 
-/* Programs of alloc.bpf.c, in the order of the probe_stats array. */
+/* Programs of heapalloc.bpf.c, in the order of the probe_stats array. */
 enum alloc_probe {
 	ALLOC_PROBE_NEW_TLAB = 0,	/* uprobe AllocTracer::send_allocation_in_new_tlab */
 	ALLOC_PROBE_OUTSIDE_TLAB = 1,	/* uprobe AllocTracer::send_allocation_outside_tlab */

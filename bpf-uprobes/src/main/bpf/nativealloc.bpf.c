@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0 OR Apache-2.0
-/* Native allocation of our own JVM through libc (opt-in). See native.h. */
+/* Native allocation of our own JVM through libc (opt-in). See nativealloc.h. */
 #include <linux/types.h>
 #include <linux/bpf.h>
 #include <asm/ptrace.h>
@@ -7,7 +7,7 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
 
-#include "native.h"
+#include "nativealloc.h"
 #include "common.bpf.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
@@ -31,7 +31,7 @@ struct {
 } native_live SEC(".maps");
 
 struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, NATIVE_ALLOCATOR_COUNT);
 	__type(key, enum native_allocator);	/* keeps the enum in BTF for the layout test */
 	__type(value, struct hist);
@@ -49,15 +49,16 @@ struct {
 	__uint(max_entries, NATIVE_PROBE_COUNT);
 	__type(key, enum native_probe);
 	__type(value, struct probe_stats);
-} native_stats SEC(".maps");
+} nativealloc_stats SEC(".maps");
 
 static __always_inline void adjust(__u32 allocator, __s64 bytes, __s64 blocks)
 {
 	struct native_outstanding *o = bpf_map_lookup_elem(&native_outstanding, &allocator);
 
 	if (o) {
-		o->bytes += bytes;
-		o->blocks += blocks;
+		/* Two's complement: adding the u64 of a negative delta subtracts it. */
+		add_atomic((__u64 *)&o->bytes, (__u64)bytes);
+		add_atomic((__u64 *)&o->blocks, (__u64)blocks);
 	}
 }
 
@@ -71,7 +72,7 @@ static __always_inline void enter(enum native_probe probe, __u64 size, __u64 old
 
 	if (!is_our_process(&config.process))
 		return;
-	stats = counted(&native_stats, probe);
+	stats = counted(&nativealloc_stats, probe);
 	tid = (__u32)bpf_get_current_pid_tgid();
 	call = bpf_map_lookup_elem(&native_calls, &tid);
 	if (call && call->depth < NATIVE_MAX_DEPTH) {
@@ -84,8 +85,8 @@ static __always_inline void enter(enum native_probe probe, __u64 size, __u64 old
 	fresh.out_ptr = out_ptr;
 	fresh.depth = 1;
 	fresh.reserve_only = reserve_only;
-	if (bpf_map_update_elem(&native_calls, &tid, &fresh, BPF_ANY) && stats)
-		stats->dropped++;
+	if (bpf_map_update_elem(&native_calls, &tid, &fresh, BPF_ANY))
+		stat_dropped(stats);
 }
 
 /* Return of a call: true with *out filled when it was an outermost call. */
@@ -97,15 +98,11 @@ static __always_inline bool leave(enum native_probe probe, struct native_call *o
 
 	if (!is_our_process(&config.process))
 		return false;
-	stats = counted(&native_stats, probe);
+	stats = counted(&nativealloc_stats, probe);
 	tid = (__u32)bpf_get_current_pid_tgid();
-	call = bpf_map_lookup_elem(&native_calls, &tid);
-	if (!call) {
-		/* Entered before we attached. */
-		if (stats)
-			stats->errors++;
+	call = begun(&native_calls, &tid, stats);
+	if (!call)
 		return false;
-	}
 	if (call->depth > 1) {
 		call->depth--;
 		return false;
@@ -131,7 +128,7 @@ static __always_inline void track(__u64 ptr, __u64 size, __u32 allocator, enum n
 	if (h)
 		hist_add(h, &config.size_bytes, size);
 	if (bpf_map_update_elem(&native_live, &ptr, &block, BPF_ANY)) {
-		count_dropped(&native_stats, probe);
+		count_dropped(&nativealloc_stats, probe);
 		return;
 	}
 	adjust(allocator, (__s64)size, 1);
@@ -148,6 +145,15 @@ static __always_inline void untrack(__u64 ptr, __u32 allocator)
 	bpf_map_delete_elem(&native_live, &ptr);
 }
 
+/* Return of malloc or calloc: tracks the block they returned, if any. */
+static __always_inline void block_returned(enum native_probe probe, __u64 ptr)
+{
+	struct native_call call;
+
+	if (leave(probe, &call) && ptr)
+		track(ptr, call.size, NATIVE_ALLOCATOR_MALLOC, probe);
+}
+
 SEC("uprobe")
 int BPF_KPROBE(uprobe_malloc, __u64 size)
 {
@@ -158,10 +164,7 @@ int BPF_KPROBE(uprobe_malloc, __u64 size)
 SEC("uretprobe")
 int BPF_KRETPROBE(uretprobe_malloc, __u64 ptr)
 {
-	struct native_call call;
-
-	if (leave(NATIVE_PROBE_MALLOC_RETURN, &call) && ptr)
-		track(ptr, call.size, NATIVE_ALLOCATOR_MALLOC, NATIVE_PROBE_MALLOC_RETURN);
+	block_returned(NATIVE_PROBE_MALLOC_RETURN, ptr);
 	return 0;
 }
 
@@ -175,10 +178,7 @@ int BPF_KPROBE(uprobe_calloc, __u64 count, __u64 size)
 SEC("uretprobe")
 int BPF_KRETPROBE(uretprobe_calloc, __u64 ptr)
 {
-	struct native_call call;
-
-	if (leave(NATIVE_PROBE_CALLOC_RETURN, &call) && ptr)
-		track(ptr, call.size, NATIVE_ALLOCATOR_MALLOC, NATIVE_PROBE_CALLOC_RETURN);
+	block_returned(NATIVE_PROBE_CALLOC_RETURN, ptr);
 	return 0;
 }
 
@@ -220,7 +220,7 @@ int BPF_KRETPROBE(uretprobe_posix_memalign, int rc)
 	if (!leave(NATIVE_PROBE_POSIX_MEMALIGN_RETURN, &call) || rc != 0)
 		return 0;
 	if (bpf_probe_read_user(&ptr, sizeof(ptr), (const void *)call.out_ptr)) {
-		count_error(&native_stats, NATIVE_PROBE_POSIX_MEMALIGN_RETURN);
+		count_error(&nativealloc_stats, NATIVE_PROBE_POSIX_MEMALIGN_RETURN);
 		return 0;
 	}
 	if (ptr)
@@ -233,7 +233,7 @@ int BPF_KPROBE(uprobe_free, __u64 ptr)
 {
 	if (!is_our_process(&config.process))
 		return 0;
-	counted(&native_stats, NATIVE_PROBE_FREE);
+	counted(&nativealloc_stats, NATIVE_PROBE_FREE);
 	if (ptr && !nested())
 		untrack(ptr, NATIVE_ALLOCATOR_MALLOC);
 	return 0;
@@ -269,7 +269,7 @@ int BPF_KPROBE(uprobe_munmap, __u64 addr, __u64 length)
 
 	if (!is_our_process(&config.process))
 		return 0;
-	counted(&native_stats, NATIVE_PROBE_MUNMAP);
+	counted(&nativealloc_stats, NATIVE_PROBE_MUNMAP);
 	if (nested())
 		return 0;
 	block = bpf_map_lookup_elem(&native_live, &addr);

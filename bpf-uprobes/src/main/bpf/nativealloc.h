@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * Native allocation family (opt-in): records shared between native.bpf.c and the Java side
+ * Native allocation family (opt-in): records shared between nativealloc.bpf.c and the Java side
  * (NativeAllocationProbes, NativeAllocationStructs).
  *
  * Entry and return probes on our libc's malloc, calloc, realloc and posix_memalign, entry
@@ -25,7 +25,7 @@
 /* Deeper nesting than glibc ever does means a lost return: the call is started afresh. */
 #define NATIVE_MAX_DEPTH 8
 
-/* Programs of native.bpf.c, in the order of the probe_stats array. */
+/* Programs of nativealloc.bpf.c, in the order of the probe_stats array. */
 enum native_probe {
 	NATIVE_PROBE_MALLOC = 0,
 	NATIVE_PROBE_MALLOC_RETURN = 1,
