@@ -62,6 +62,18 @@ public abstract class ProbeFamily<S extends FamilySnapshot> implements AutoClose
     }
   }
 
+  /**
+   * {@link #open(Libbpf, String, Steps)} with the object configured first: its config record
+   * set and its maps sized.
+   */
+  protected static <F> F open(Libbpf libbpf, String objectName, FamilyConfig config, Steps<F> steps)
+      throws BpfException {
+    return open(libbpf, objectName, object -> {
+      config.applyTo(object);
+      return steps.run(object);
+    });
+  }
+
   /** The BPF object's name, e.g. "gc". */
   public final String objectName() {
     return object.name();

@@ -1,5 +1,6 @@
 package dev.jvmebpf.bpf.dns;
 
+import dev.jvmebpf.bpf.FamilyConfig;
 import dev.jvmebpf.bpf.ProbeFamily;
 import dev.jvmebpf.bpf.ProbeRequirements;
 import dev.jvmebpf.bpf.hist.HistogramLayout;
@@ -8,7 +9,6 @@ import dev.jvmebpf.bpf.hist.HistogramSnapshot;
 import dev.jvmebpf.bpf.libbpf.BpfException;
 import dev.jvmebpf.bpf.libbpf.BpfMap;
 import dev.jvmebpf.bpf.libbpf.BpfObject;
-import dev.jvmebpf.bpf.libbpf.BpfUnsupportedException;
 import dev.jvmebpf.bpf.libbpf.Libbpf;
 import dev.jvmebpf.bpf.process.JvmProcess;
 import dev.jvmebpf.bpf.libc.LibcHooks;
@@ -63,22 +63,12 @@ public final class DnsProbes extends ProbeFamily<DnsSnapshot> {
    */
   public static DnsProbes attach(Libbpf libbpf, JvmProcess jvm, HistogramLayout durations, int nameLimit,
       boolean atEntry) throws BpfException {
-    jvm.libc().orElseThrow(() -> new BpfUnsupportedException("dns: no libc.so in /proc/self/maps (not glibc?)", 0));
-    ByteBuffer config = DnsStructs.DNS_CONFIG.allocate();
-    jvm.writeFilter(config.position(DnsStructs.DNS_CONFIG.offset("process")));
-    durations.writeTo(config.position(DnsStructs.DNS_CONFIG.offset("duration_ns")));
-    return open(libbpf, OBJECT, object -> {
-      object.setConfig("config", config.array());
-      object.setMaxEntries("dns_names", nameLimit);
-      object.setMaxEntries("dns_lookup_duration", (nameLimit + 1) * RESULTS_PER_NAME);
-      LibcHooks.prepare(object, HOOKS);
-      object.load();
-      LibcHooks.Attached attached = LibcHooks.attach(object, jvm, HOOKS, atEntry, "dns");
-      if (!attached.missing().isEmpty()) {
-        throw new BpfUnsupportedException("dns: this libc has no getaddrinfo", 0);
-      }
-      return new DnsProbes(object, durations, attached.placements());
-    });
+    LibcHooks.requireLibc(jvm, "dns");
+    FamilyConfig config = FamilyConfig.of(DnsStructs.DNS_CONFIG, jvm).histogram("duration_ns", durations)
+        .mapSize("dns_names", nameLimit)
+        .mapSize("dns_lookup_duration", (nameLimit + 1) * RESULTS_PER_NAME);
+    return open(libbpf, OBJECT, config,
+        object -> new DnsProbes(object, durations, LibcHooks.loadAndAttachEvery(object, jvm, HOOKS, atEntry, "dns")));
   }
 
   @Override

@@ -1,5 +1,6 @@
 package dev.jvmebpf.bpf.gc;
 
+import dev.jvmebpf.bpf.FamilyConfig;
 import dev.jvmebpf.bpf.ProbeFamily;
 import dev.jvmebpf.bpf.ProbeRequirements;
 import dev.jvmebpf.bpf.hist.HistogramLayout;
@@ -52,9 +53,7 @@ public final class GcProbes extends ProbeFamily<GcSnapshot> {
    */
   public static GcProbes attach(Libbpf libbpf, JvmProcess jvm, GcCollectors collectors, HistogramLayout layout)
       throws BpfException {
-    return open(libbpf, OBJECT, object -> {
-      object.setConfig("config", config(jvm, collectors, layout));
-      object.setMaxEntries("gc_duration", collectors.collectorIdLimit());
+    return open(libbpf, OBJECT, config(jvm, collectors, layout), object -> {
       object.load();
       writeNames(object.map("gc_name_ids"), collectors);
       List<String> failures = new ArrayList<>();
@@ -72,19 +71,17 @@ public final class GcProbes extends ProbeFamily<GcSnapshot> {
     });
   }
 
-  static byte[] config(JvmProcess jvm, GcCollectors collectors, HistogramLayout layout) {
-    ByteBuffer config = GcStructs.GC_CONFIG.allocate();
-    jvm.writeFilter(config.position(GcStructs.GC_CONFIG.offset("process")));
+  static FamilyConfig config(JvmProcess jvm, GcCollectors collectors, HistogramLayout layout) {
     int[] pauses = collectors.pauseCollectors();
     int[] cycles = collectors.cycleCollectors();
-    int pauseAt = GcStructs.GC_CONFIG.offset("pause_manager");
-    config.putInt(pauseAt, pauses[0]);
-    config.putInt(pauseAt + 4, pauses[1]);
-    config.putInt(GcStructs.GC_CONFIG.offset("minor_cycle_manager"), cycles[0]);
-    config.putInt(GcStructs.GC_CONFIG.offset("major_cycle_manager"), cycles[1]);
-    config.putInt(GcStructs.GC_CONFIG.offset("pool_count"), collectors.poolCount());
-    layout.writeTo(config.position(GcStructs.GC_CONFIG.offset("duration_ns")));
-    return config.array();
+    return FamilyConfig.of(GcStructs.GC_CONFIG, jvm)
+        .putInt("pause_manager", 0, pauses[0])
+        .putInt("pause_manager", 1, pauses[1])
+        .putInt("minor_cycle_manager", cycles[0])
+        .putInt("major_cycle_manager", cycles[1])
+        .putInt("pool_count", collectors.poolCount())
+        .histogram("duration_ns", layout)
+        .mapSize("gc_duration", collectors.collectorIdLimit());
   }
 
   private static void writeNames(BpfMap names, GcCollectors collectors) throws BpfException {

@@ -1,5 +1,6 @@
 package dev.jvmebpf.bpf.heapalloc;
 
+import dev.jvmebpf.bpf.FamilyConfig;
 import dev.jvmebpf.bpf.ProbeFamily;
 import dev.jvmebpf.bpf.ProbeRequirements;
 import dev.jvmebpf.bpf.hist.HistogramLayout;
@@ -86,17 +87,14 @@ public final class AllocationProbes extends ProbeFamily<AllocationSnapshot> {
     } catch (IOException e) {
       limitations.add("class names unavailable (" + e.getMessage() + "); allocations count under \"other\"");
     }
-    ByteBuffer config = AllocationStructs.ALLOC_CONFIG.allocate();
-    jvm.writeFilter(config.position(AllocationStructs.ALLOC_CONFIG.offset("process")));
-    layout.writeTo(config.position(AllocationStructs.ALLOC_CONFIG.offset("size_bytes")));
+    FamilyConfig config = FamilyConfig.of(AllocationStructs.ALLOC_CONFIG, jvm).histogram("size_bytes", layout)
+        .mapSize("alloc_outside_size", limit + 1)
+        .mapSize("alloc_class_bytes", limit + 1)
+        .mapSize("alloc_thread_bytes", THREAD_ENTRIES);
 
     KlassNames klassNames = names;
     try {
-      return open(libbpf, OBJECT, object -> {
-        object.setConfig("config", config.array());
-        object.setMaxEntries("alloc_outside_size", limit + 1);
-        object.setMaxEntries("alloc_class_bytes", limit + 1);
-        object.setMaxEntries("alloc_thread_bytes", THREAD_ENTRIES);
+      return open(libbpf, OBJECT, config, object -> {
         object.load();
         HistogramMaps.create(object.map("alloc_outside_size"), u64(AllocationStructs.OTHER_KLASS));
         createZeroed(object.map("alloc_class_bytes"), u64(AllocationStructs.OTHER_KLASS));

@@ -3,6 +3,7 @@ package dev.jvmebpf.bpf.libc;
 import dev.jvmebpf.bpf.elf.ElfFile;
 import dev.jvmebpf.bpf.libbpf.BpfException;
 import dev.jvmebpf.bpf.libbpf.BpfObject;
+import dev.jvmebpf.bpf.libbpf.BpfUnsupportedException;
 import dev.jvmebpf.bpf.process.JvmProcess;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -45,6 +46,30 @@ public final class LibcHooks {
   public record Attached(List<ProbePlacement> placements, List<String> missing, int links) {}
 
   private LibcHooks() {}
+
+  /** Fails, as unsupported, when this JVM has no glibc mapped (the only libc the hooks know). */
+  public static void requireLibc(JvmProcess jvm, String family) throws BpfUnsupportedException {
+    if (jvm.libc().isEmpty()) {
+      throw new BpfUnsupportedException(family + ": no libc.so in /proc/self/maps (not glibc?)", 0);
+    }
+  }
+
+  /**
+   * Loads the object (its multi-function programs prepared first) and attaches every hook, for
+   * a family that needs all of its functions: a libc lacking any fails, as unsupported.
+   *
+   * @return where each function was probed
+   */
+  public static List<ProbePlacement> loadAndAttachEvery(BpfObject object, JvmProcess jvm, List<Hook> hooks,
+      boolean atEntry, String family) throws BpfException {
+    prepare(object, hooks);
+    object.load();
+    Attached attached = attach(object, jvm, hooks, atEntry, family);
+    if (!attached.missing().isEmpty()) {
+      throw new BpfUnsupportedException(family + ": this libc has no " + String.join(", ", attached.missing()), 0);
+    }
+    return attached.placements();
+  }
 
   /** Before load: programs serving several hooks will use uprobe_multi links if the kernel has them. */
   public static void prepare(BpfObject object, List<Hook> hooks) throws BpfException {

@@ -1,5 +1,6 @@
 package dev.jvmebpf.bpf.nativealloc;
 
+import dev.jvmebpf.bpf.FamilyConfig;
 import dev.jvmebpf.bpf.ProbeFamily;
 import dev.jvmebpf.bpf.ProbeRequirements;
 import dev.jvmebpf.bpf.hist.HistogramLayout;
@@ -8,7 +9,6 @@ import dev.jvmebpf.bpf.hist.HistogramSnapshot;
 import dev.jvmebpf.bpf.libbpf.BpfException;
 import dev.jvmebpf.bpf.libbpf.BpfMap;
 import dev.jvmebpf.bpf.libbpf.BpfObject;
-import dev.jvmebpf.bpf.libbpf.BpfUnsupportedException;
 import dev.jvmebpf.bpf.libbpf.Libbpf;
 import dev.jvmebpf.bpf.process.JvmProcess;
 import dev.jvmebpf.bpf.libc.LibcHooks;
@@ -63,23 +63,11 @@ public final class NativeAllocationProbes extends ProbeFamily<NativeAllocationSn
    */
   public static NativeAllocationProbes attach(Libbpf libbpf, JvmProcess jvm, HistogramLayout layout, int liveBlocks,
       boolean atEntry) throws BpfException {
-    jvm.libc().orElseThrow(() -> new BpfUnsupportedException(
-        "native allocation: no libc.so in /proc/self/maps (not glibc?)", 0));
-    ByteBuffer config = NativeAllocationStructs.NATIVE_CONFIG.allocate();
-    jvm.writeFilter(config.position(NativeAllocationStructs.NATIVE_CONFIG.offset("process")));
-    layout.writeTo(config.position(NativeAllocationStructs.NATIVE_CONFIG.offset("size_bytes")));
-    return open(libbpf, OBJECT, object -> {
-      object.setConfig("config", config.array());
-      object.setMaxEntries("native_live", liveBlocks);
-      LibcHooks.prepare(object, HOOKS);
-      object.load();
-      LibcHooks.Attached attached = LibcHooks.attach(object, jvm, HOOKS, atEntry, "native allocation");
-      if (!attached.missing().isEmpty()) {
-        throw new BpfUnsupportedException("native allocation: this libc has no " + String.join(", ",
-            attached.missing()), 0);
-      }
-      return new NativeAllocationProbes(object, layout, attached.placements());
-    });
+    LibcHooks.requireLibc(jvm, "native allocation");
+    FamilyConfig config = FamilyConfig.of(NativeAllocationStructs.NATIVE_CONFIG, jvm).histogram("size_bytes", layout)
+        .mapSize("native_live", liveBlocks);
+    return open(libbpf, OBJECT, config, object -> new NativeAllocationProbes(object, layout,
+        LibcHooks.loadAndAttachEvery(object, jvm, HOOKS, atEntry, "native allocation")));
   }
 
   @Override

@@ -1,5 +1,6 @@
 package dev.jvmebpf.bpf.safepoint;
 
+import dev.jvmebpf.bpf.FamilyConfig;
 import dev.jvmebpf.bpf.ProbeFamily;
 import dev.jvmebpf.bpf.ProbeRequirements;
 import dev.jvmebpf.bpf.hist.HistogramLayout;
@@ -81,19 +82,17 @@ public final class SafepointProbes extends ProbeFamily<SafepointSnapshot> {
       limitations.add("time to safepoint unavailable (no SafepointTracing timestamps in " + jvm.libjvm() + ")");
     }
 
-    ByteBuffer config = SafepointStructs.SAFEPOINT_CONFIG.allocate();
-    jvm.writeFilter(config.position(SafepointStructs.SAFEPOINT_CONFIG.offset("process")));
-    config.putLong(SafepointStructs.SAFEPOINT_CONFIG.offset("current_type_addr"), names.isEmpty() ? 0 : currentType.get());
-    config.putLong(SafepointStructs.SAFEPOINT_CONFIG.offset("begin_time_addr"), beginTime.orElse(0L));
-    config.putLong(SafepointStructs.SAFEPOINT_CONFIG.offset("sync_time_addr"), syncTime.orElse(0L));
-    config.putInt(SafepointStructs.SAFEPOINT_CONFIG.offset("op_id_limit"), names.size() + 1);
-    layout.writeTo(config.position(SafepointStructs.SAFEPOINT_CONFIG.offset("duration_ns")));
+    FamilyConfig config = FamilyConfig.of(SafepointStructs.SAFEPOINT_CONFIG, jvm)
+        .putLong("current_type_addr", names.isEmpty() ? 0 : currentType.get())
+        .putLong("begin_time_addr", beginTime.orElse(0L))
+        .putLong("sync_time_addr", syncTime.orElse(0L))
+        .putInt("op_id_limit", names.size() + 1)
+        .histogram("duration_ns", layout)
+        // One entry per operation seen, up to the bound, plus `other`.
+        .mapSize("safepoint_duration", operationLimit + 1)
+        .mapSize("safepoint_sync_duration", operationLimit + 1);
 
-    return open(libbpf, OBJECT, object -> {
-      object.setConfig("config", config.array());
-      // One entry per operation seen, up to the bound, plus `other`.
-      object.setMaxEntries("safepoint_duration", operationLimit + 1);
-      object.setMaxEntries("safepoint_sync_duration", operationLimit + 1);
+    return open(libbpf, OBJECT, config, object -> {
       object.load();
       HistogramMaps.create(object.map("safepoint_duration"), SafepointStructs.OTHER_OP);
       HistogramMaps.create(object.map("safepoint_sync_duration"), SafepointStructs.OTHER_OP);

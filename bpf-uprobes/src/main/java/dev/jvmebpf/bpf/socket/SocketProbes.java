@@ -1,5 +1,6 @@
 package dev.jvmebpf.bpf.socket;
 
+import dev.jvmebpf.bpf.FamilyConfig;
 import dev.jvmebpf.bpf.ProbeFamily;
 import dev.jvmebpf.bpf.ProbeRequirements;
 import dev.jvmebpf.bpf.hist.HistogramLayout;
@@ -8,7 +9,6 @@ import dev.jvmebpf.bpf.hist.HistogramSnapshot;
 import dev.jvmebpf.bpf.libbpf.BpfException;
 import dev.jvmebpf.bpf.libbpf.BpfMap;
 import dev.jvmebpf.bpf.libbpf.BpfObject;
-import dev.jvmebpf.bpf.libbpf.BpfUnsupportedException;
 import dev.jvmebpf.bpf.libbpf.Errno;
 import dev.jvmebpf.bpf.libbpf.Libbpf;
 import dev.jvmebpf.bpf.process.JvmProcess;
@@ -80,27 +80,24 @@ public final class SocketProbes extends ProbeFamily<SocketSnapshot> {
    */
   public static SocketProbes attach(Libbpf libbpf, JvmProcess jvm, HistogramLayout durations, HistogramLayout sizes,
       int peerLimit, boolean atEntry) throws BpfException {
-    jvm.libc().orElseThrow(() -> new BpfUnsupportedException("socket: no libc.so in /proc/self/maps (not glibc?)",
-        0));
+    LibcHooks.requireLibc(jvm, "socket");
     List<String> limitations = new ArrayList<>();
     OptionalLong errnoOffset = libbpf.errnoThreadPointerOffset();
     if (errnoOffset.isEmpty()) {
       limitations.add("errno unreadable on this platform: failed calls carry error.type=_OTHER");
     }
-    ByteBuffer config = SocketStructs.SOCKET_CONFIG.allocate();
-    jvm.writeFilter(config.position(SocketStructs.SOCKET_CONFIG.offset("process")));
-    durations.writeTo(config.position(SocketStructs.SOCKET_CONFIG.offset("duration_ns")));
-    sizes.writeTo(config.position(SocketStructs.SOCKET_CONFIG.offset("size_bytes")));
-    config.putLong(SocketStructs.SOCKET_CONFIG.offset("errno_tp_offset"), errnoOffset.orElse(0));
-    config.putInt(SocketStructs.SOCKET_CONFIG.offset("errno_known"), errnoOffset.isPresent() ? 1 : 0);
+    int series = (peerLimit + 1) * SocketStructs.DIRECTIONS.size();
+    FamilyConfig config = FamilyConfig.of(SocketStructs.SOCKET_CONFIG, jvm)
+        .histogram("duration_ns", durations)
+        .histogram("size_bytes", sizes)
+        .putLong("errno_tp_offset", errnoOffset.orElse(0))
+        .putInt("errno_known", errnoOffset.isPresent() ? 1 : 0)
+        .mapSize("socket_peers", peerLimit)
+        .mapSize("socket_io", series)
+        .mapSize("socket_io_failed", series * ERRORS_PER_SERIES)
+        .mapSize("socket_connect_duration", (peerLimit + 1) * ERRORS_PER_SERIES);
 
-    return open(libbpf, OBJECT, object -> {
-      object.setConfig("config", config.array());
-      int series = (peerLimit + 1) * SocketStructs.DIRECTIONS.size();
-      object.setMaxEntries("socket_peers", peerLimit);
-      object.setMaxEntries("socket_io", series);
-      object.setMaxEntries("socket_io_failed", series * ERRORS_PER_SERIES);
-      object.setMaxEntries("socket_connect_duration", (peerLimit + 1) * ERRORS_PER_SERIES);
+    return open(libbpf, OBJECT, config, object -> {
       LibcHooks.prepare(object, HOOKS);
       object.load();
       // Listeners opened before the probes: their connections are inbound too.
