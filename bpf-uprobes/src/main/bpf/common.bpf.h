@@ -82,10 +82,8 @@ static __always_inline void min_nonzero_atomic(__u64 *p, __u64 v)
 }
 
 /*
- * Counts v (its bucket b, unused when v is 0) into h. The bucket is counted before `count`, so
- * a reader that sees the count also sees the bucket (readers derive the count from the buckets
- * anyway, see hist.h); min is that of the values above zero, the reader makes it 0 when
- * zero_count is not.
+ * Counts v (its bucket b, unused when v is 0) into h: one atomic add for the bucket, one for
+ * the sum, and an exchange for min or max only when v is a new extreme (see hist.h).
  */
 static __always_inline void hist_count(struct hist *h, __u64 v, __u32 b)
 {
@@ -98,7 +96,6 @@ static __always_inline void hist_count(struct hist *h, __u64 v, __u32 b)
 		max_atomic(&h->max, v);
 		add_atomic(&h->sum, v);
 	}
-	add_atomic(&h->count, 1);
 }
 
 static __always_inline void hist_add(struct hist *h, const volatile struct hist_layout *layout,

@@ -32,20 +32,19 @@ _Static_assert(sizeof(struct hist_layout) == HIST_MAX_BUCKETS * 8 + 16, "hist_la
 /*
  * One histogram, in a map value that every CPU shares: programs update it with atomic adds
  * (common.bpf.h), so an update is never lost to another CPU or to preemption, and its memory
- * does not grow with the number of CPUs. `count` equals zero_count plus the sum of buckets once
- * an update is complete; readers derive the count from the buckets so a read racing an update
- * stays self-consistent. min is the least value above zero (0: none yet; readers take 0 when
- * zero_count is not 0), max the greatest.
+ * does not grow with the number of CPUs. There is no running count: readers take zero_count
+ * plus the sum of buckets, which stays self-consistent when a read races an update (and spares
+ * every update one atomic add). min is the least value above zero (0: none yet; readers take 0
+ * when zero_count is not 0), max the greatest.
  */
 struct hist {
-	__u64 count;
 	__u64 sum;
 	__u64 min;
 	__u64 max;
 	__u64 zero_count;
 	__u64 buckets[HIST_MAX_BUCKETS];
 };
-_Static_assert(sizeof(struct hist) == (5 + HIST_MAX_BUCKETS) * 8, "hist padding");
+_Static_assert(sizeof(struct hist) == (4 + HIST_MAX_BUCKETS) * 8, "hist padding");
 
 /*
  * Self-telemetry of one program, in a per-CPU array indexed by the program's number

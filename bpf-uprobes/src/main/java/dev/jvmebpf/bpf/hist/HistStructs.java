@@ -14,7 +14,6 @@ public final class HistStructs {
       .build();
 
   public static final StructLayout HIST = StructLayout.struct("hist")
-      .u64("count")
       .u64("sum")
       .u64("min")
       .u64("max")

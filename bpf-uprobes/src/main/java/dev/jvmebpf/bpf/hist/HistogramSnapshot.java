@@ -5,12 +5,12 @@ import java.nio.ByteOrder;
 import java.util.Arrays;
 
 /**
- * One kernel histogram, summed over CPUs: counts per kernel bucket of a {@link HistogramLayout}
- * plus sum, min and max in the base unit. Immutable.
+ * One kernel histogram (its copies summed, for a per-CPU map): counts per kernel bucket of a
+ * {@link HistogramLayout} plus sum, min and max in the base unit. Immutable.
  *
- * <p>{@link #count()} is derived from the buckets (zero bucket included), never taken from the
- * kernel's running count, so it always equals the sum of the bucket counts even when a read
- * races an update; sum, min and max may then lag by that one value.
+ * <p>{@link #count()} is the sum of the bucket counts (zero bucket included): the kernel keeps
+ * no running count, so it stays consistent even when a read races an update; sum, min and max
+ * may then lag by that one value.
  */
 public final class HistogramSnapshot {
 
