@@ -217,15 +217,17 @@ int jeb_use_uprobe_multi(struct bpf_program *prog)
 }
 
 /*
- * One uprobe_multi link for cnt places of binary (file offsets), for process pid only; the
- * program reads each place's cookie with bpf_get_attach_cookie().
+ * One uprobe_multi link for process pid only: at cnt places of binary (file offsets; the program
+ * reads each place's cookie with bpf_get_attach_cookie()), or, when func is given (and cnt is 0),
+ * at the entry of the function of that exact name, which libbpf finds in the binary's symbols.
  */
-int jeb_attach_uprobe_multi(struct bpf_program *prog, int pid, const char *binary, const unsigned long *offsets,
-			    const unsigned long long *cookies, size_t cnt, int retprobe, struct bpf_link **out)
+int jeb_attach_uprobe_multi(struct bpf_program *prog, int pid, const char *binary, const char *func,
+			    const unsigned long *offsets, const unsigned long long *cookies, size_t cnt, int retprobe,
+			    struct bpf_link **out)
 {
-	LIBBPF_OPTS(bpf_uprobe_multi_opts, opts, .offsets = offsets, .cookies = (const __u64 *)cookies, .cnt = cnt,
-		    .retprobe = retprobe != 0);
-	struct bpf_link *link = bpf_program__attach_uprobe_multi(prog, pid, binary, NULL, &opts);
+	LIBBPF_OPTS(bpf_uprobe_multi_opts, opts, .offsets = cnt ? offsets : NULL,
+		    .cookies = cnt ? (const __u64 *)cookies : NULL, .cnt = cnt, .retprobe = retprobe != 0);
+	struct bpf_link *link = bpf_program__attach_uprobe_multi(prog, pid, binary, func, &opts);
 	int err = errno;
 
 	*out = link;

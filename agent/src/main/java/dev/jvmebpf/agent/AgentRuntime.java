@@ -7,6 +7,7 @@ import dev.jvmebpf.otel.GcMetrics;
 import dev.jvmebpf.otel.KernelMetricProducer;
 import dev.jvmebpf.otel.MetricSource;
 import io.opentelemetry.sdk.common.Clock;
+import java.lang.management.ManagementFactory;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -119,6 +120,8 @@ final class AgentRuntime {
       notStarted(e.getMessage(), e.getMessage());
       return;
     }
+    long cpuBefore = StartCost.threadCpuNanos();
+    long before = System.nanoTime();
     KernelMetricProducer producer = OpenTelemetrySetup.producer(config, log, version);
     log.captureSdkLogging();
     try {
@@ -128,6 +131,7 @@ final class AgentRuntime {
       return;
     }
 
+    log.debug("OpenTelemetry SDK set up in " + StartCost.since(before, cpuBefore));
     ProbeLoader.Result probes = ProbeLoader.attach(config, settings, log, privateDir, producer, this::register);
     libbpf = probes.libbpf();
     if (probes.stopped()) {
@@ -143,6 +147,8 @@ final class AgentRuntime {
       producer.addSource(MetricSource.of("gc-mxbeans", Clock.getDefault().now(),
           context -> GcMetrics.of(fallback.snapshot(), context)));
     }
+    log.debug("on at JVM uptime " + ManagementFactory.getRuntimeMXBean().getUptime()
+        + " ms; this thread's CPU so far " + StartCost.threadCpuNanos() / 1_000_000 + " ms");
     AgentStatus.announce(log, version, probes, "exporting to " + telemetry.destination() + " every "
         + config.exportInterval().toSeconds() + "s");
   }
@@ -176,15 +182,49 @@ final class AgentRuntime {
       toClose = new ArrayList<>(closeables);
       closeables.clear();
     }
+    long before = System.nanoTime();
+    long cpuBefore = StartCost.threadCpuNanos();
     if (telemetry != null) {
       // The periodic reader collects and exports one last time as it shuts down.
       closeQuietly(() -> telemetry.sdk().shutdown().join(SHUTDOWN_WAIT_MILLIS, TimeUnit.MILLISECONDS));
     }
-    toClose.forEach(this::closeQuietly);
+    log.debug("last export in " + StartCost.since(before, cpuBefore));
+    before = System.nanoTime();
+    cpuBefore = StartCost.threadCpuNanos();
+    closeSideBySide(toClose);
+    log.debug("probes removed in " + StartCost.since(before, cpuBefore));
     if (libbpf != null) {
       libbpf.setLogListener(null); // the library outlives this start; our log must not
     }
     AgentLog.releaseSdkLogging();
+  }
+
+  /**
+   * Closes everything at once: the kernel waits for grace periods before a probe is gone, about
+   * 70 ms per family's links here, and families closed one after another added those up (660 ms
+   * for the default families; side by side about 95 ms).
+   */
+  private void closeSideBySide(List<AutoCloseable> toClose) {
+    List<Thread> threads = new ArrayList<>(toClose.size());
+    for (AutoCloseable c : toClose) {
+      Thread t = new Thread(() -> closeQuietly(c), "jvm-ebpf-agent-close");
+      t.setDaemon(true);
+      t.start();
+      threads.add(t);
+    }
+    boolean interrupted = false;
+    for (Thread t : threads) {
+      while (t.isAlive()) {
+        try {
+          t.join();
+        } catch (InterruptedException e) {
+          interrupted = true; // finish closing first: the library is released right after
+        }
+      }
+    }
+    if (interrupted) {
+      Thread.currentThread().interrupt();
+    }
   }
 
   private void closeQuietly(AutoCloseable c) {

@@ -60,6 +60,8 @@ final class ProbeLoader {
     Libbpf libbpf = null;
     JvmProcess jvm;
     try {
+      long cpuBefore = StartCost.threadCpuNanos();
+      long before = System.nanoTime();
       libbpf = Libbpf.load(privateDir);
       if (log.isDebug()) {
         libbpf.setLogListener((level, message) -> log.debug("libbpf: " + message));
@@ -71,6 +73,7 @@ final class ProbeLoader {
             libbpf);
       }
       jvm = JvmProcess.current();
+      log.debug("libbpf loaded and probed, process read, in " + StartCost.since(before, cpuBefore));
     } catch (BpfException | IOException e) {
       return off(e.getMessage(), libbpf);
     }
@@ -112,7 +115,10 @@ final class ProbeLoader {
   private static <S extends FamilySnapshot> boolean attachOne(ProbeFamilies.Family<S> family,
       ProbeFamilies.AttachContext context, AgentLog log, KernelMetricProducer producer, Predicate<AutoCloseable> keep,
       List<String> problems) throws BpfException {
+    long cpuBefore = StartCost.threadCpuNanos();
+    long before = System.nanoTime();
     ProbeFamily<S> live = family.attacher().attach(context);
+    log.debug(family.name() + ": attached in " + StartCost.since(before, cpuBefore));
     live.placements().forEach(p -> log.debug(family.name() + ": " + p.function() + "+" + p.offset()
         + (p.emulated() ? " (emulated)" : " (single-stepped)") + ": " + p.reason()));
     if (!keep.test(live)) {

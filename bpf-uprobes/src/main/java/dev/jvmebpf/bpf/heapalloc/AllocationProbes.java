@@ -95,6 +95,8 @@ public final class AllocationProbes extends ProbeFamily<AllocationSnapshot> {
     KlassNames klassNames = names;
     try {
       return open(libbpf, OBJECT, config, object -> {
+        object.preferUprobeMulti("uprobe_alloc_new_tlab");
+        object.preferUprobeMulti("uprobe_alloc_outside_tlab");
         object.load();
         HistogramMaps.create(object.map("alloc_outside_size"), u64(AllocationStructs.OTHER_KLASS));
         createZeroed(object.map("alloc_class_bytes"), u64(AllocationStructs.OTHER_KLASS));

@@ -42,7 +42,9 @@ public interface LibbpfNative {
   /** Before load: the program will be attached through uprobe_multi links. */
   int jeb_use_uprobe_multi(Pointer program);
 
-  int jeb_attach_uprobe_multi(Pointer program, int pid, String binary, @In long[] fileOffsets, @In long[] cookies,
+  /** At fileOffsets with their cookies, or (count 0) at the entry of the function named exactly func. */
+  int jeb_attach_uprobe_multi(Pointer program, int pid, String binary, String func, @In long[] fileOffsets,
+      @In long[] cookies,
       @size_t long count, int retprobe, PointerByReference link);
 
   int jeb_prog_test_run(int programFd, @In byte[] context, int contextSize, IntByReference returnValue);
