@@ -14,6 +14,8 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
 const volatile struct dns_config config = {};
 
+HIST_BUCKET_SEARCH(duration_bucket, config.duration_ns)
+
 /* The lookup in flight on a thread (kernel-private, keyed by tid). */
 struct dns_call {
 	__u64 start_ns;
@@ -132,7 +134,7 @@ int BPF_KRETPROBE(uretprobe_getaddrinfo, int rc)
 	fresh = bpf_map_lookup_elem(&dns_zero, &zero);
 	h = fresh ? map_get_or_init(&dns_lookup_duration, &key, fresh) : 0;
 	if (h)
-		hist_add(h, &config.duration_ns, duration);
+		hist_add(h, duration_bucket, duration);
 	else stat_dropped(stats);
 	return 0;
 }

@@ -15,6 +15,8 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
 const volatile struct gc_config config = {};
 
+HIST_BUCKET_SEARCH(duration_bucket, config.duration_ns)
+
 /* Whether a generational-ZGC minor cycle is running (see gc.h). */
 __u32 minor_active = 0;
 
@@ -72,7 +74,7 @@ static __always_inline void record_duration(__u32 manager, __u64 duration_ns)
 		if (!h)
 			return;
 	}
-	hist_add(h, &config.duration_ns, duration_ns);
+	hist_add(h, duration_bucket, duration_ns);
 }
 
 static __always_inline int is_cycle_manager(long manager)
@@ -93,14 +95,15 @@ static __always_inline void cycle_started(long manager)
 /*
  * Id of the name at user address text, len bytes long; -1 if unreadable. HotSpot's names are
  * C strings, so a bounded string read finds their end; the loop then honours len (the USDT
- * argument contract) and leaves the key NUL-padded like the keys Java wrote.
+ * argument contract) and leaves the key NUL-padded like the keys Java wrote. A global function
+ * (see HIST_BUCKET_SEARCH): its loop is verified once, not at each of its three call sites.
  */
-static __always_inline long name_id(const char *text, long len, struct probe_stats *stats)
+__noinline long name_id(__u64 text, long len, struct probe_stats *stats)
 {
 	struct gc_name key = {};
 	__u32 *id;
 
-	if (len < 0 || bpf_probe_read_user_str(key.text, sizeof(key.text), text) < 0)
+	if (len < 0 || bpf_probe_read_user_str(key.text, sizeof(key.text), (const void *)text) < 0)
 		return -1;
 	for (int i = 0; i < GC_NAME_LEN; i++) {
 		if (i >= len)
@@ -166,7 +169,7 @@ int BPF_USDT(usdt_mem_pool_gc_begin, const char *manager_name, long manager_len,
 	if (!is_our_process(&config.process))
 		return 0;
 	stats = counted(&gc_stats, GC_PROBE_POOL_BEGIN);
-	manager = name_id(manager_name, manager_len, stats);
+	manager = name_id((__u64)manager_name, manager_len, stats);
 	if (manager < 0) {
 		stat_error(stats);
 		return 0;
@@ -212,8 +215,8 @@ int BPF_USDT(usdt_mem_pool_gc_end, const char *manager_name, long manager_len,
 	if (!is_our_process(&config.process))
 		return 0;
 	stats = counted(&gc_stats, GC_PROBE_POOL_END);
-	manager = name_id(manager_name, manager_len, stats);
-	pool = name_id(pool_name, pool_len, stats);
+	manager = name_id((__u64)manager_name, manager_len, stats);
+	pool = name_id((__u64)pool_name, pool_len, stats);
 	if (manager < 0 || pool < 0) {
 		stat_error(stats);
 		return 0;

@@ -14,6 +14,8 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
 const volatile struct alloc_config config = {};
 
+HIST_BUCKET_SEARCH(size_bucket, config.size_bytes)
+
 /* Sizes of new TLABs. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -102,13 +104,13 @@ static __always_inline void record(__u64 klass, __u64 tlab_bytes, __u64 outside_
 	if (tlab_bytes) {
 		h = bpf_map_lookup_elem(&alloc_tlab_size, &zero_key);
 		if (h)
-			hist_add(h, &config.size_bytes, tlab_bytes);
+			hist_add(h, size_bucket, tlab_bytes);
 	} else {
 		void *zero = bpf_map_lookup_elem(&alloc_zero, &zero_key);
 
 		h = zero ? map_get_or_other(&alloc_outside_size, &klass, zero, &other_klass, &overflowed) : 0;
 		if (h)
-			hist_add(h, &config.size_bytes, outside_bytes);
+			hist_add(h, size_bucket, outside_bytes);
 		else
 			dropped = true;
 	}

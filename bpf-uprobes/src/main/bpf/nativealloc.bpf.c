@@ -14,6 +14,8 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
 const volatile struct native_config config = {};
 
+HIST_BUCKET_SEARCH(size_bucket, config.size_bytes)
+
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 16384);
@@ -126,7 +128,7 @@ static __always_inline void track(__u64 ptr, __u64 size, __u32 allocator, enum n
 	struct hist *h = bpf_map_lookup_elem(&native_size, &allocator);
 
 	if (h)
-		hist_add(h, &config.size_bytes, size);
+		hist_add(h, size_bucket, size);
 	if (bpf_map_update_elem(&native_live, &ptr, &block, BPF_ANY)) {
 		count_dropped(&nativealloc_stats, probe);
 		return;

@@ -15,6 +15,8 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
 const volatile struct safepoint_config config = {};
 
+HIST_BUCKET_SEARCH(duration_bucket, config.duration_ns)
+
 /* Histograms by op id. Entries are created on an op's first safepoint, so memory follows the
  * ops actually seen; Java creates `other` (0) up front and sizes the maps to the bound. */
 struct {
@@ -116,7 +118,7 @@ int BPF_USDT(usdt_safepoint_end)
 		return 0;
 	h = op_hist(&safepoint_duration, active->op, stats);
 	if (h)
-		hist_add(h, &config.duration_ns, now - active->begin_ns);
+		hist_add(h, duration_bucket, now - active->begin_ns);
 	if (config.begin_time_addr && config.sync_time_addr) {
 		__s64 began = 0, synced = 0;
 
@@ -126,7 +128,7 @@ int BPF_USDT(usdt_safepoint_end)
 		} else if (synced >= began && began > 0) {
 			h = op_hist(&safepoint_sync_duration, active->op, stats);
 			if (h)
-				hist_add(h, &config.duration_ns, (__u64)(synced - began));
+				hist_add(h, duration_bucket, (__u64)(synced - began));
 		}
 	}
 	bpf_map_delete_elem(&safepoint_active, &tid);

@@ -16,6 +16,9 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
 const volatile struct socket_config config = {};
 
+HIST_BUCKET_SEARCH(duration_bucket, config.duration_ns)
+HIST_BUCKET_SEARCH(size_bucket, config.size_bytes)
+
 /*
  * The few kernel fields we read, relocated by libbpf against the running kernel's BTF (CO-RE):
  * the calling task's file table, a file's inode mode and private data, a socket's type and
@@ -510,7 +513,7 @@ static __always_inline void io_return(struct socket_thread *thread, struct socke
 			h = hist_of(&socket_io_failed, &key);
 		}
 		if (h)
-			hist_add(h, &config.duration_ns, now - start);
+			hist_add(h, duration_bucket, now - start);
 		else
 			count_dropped(&socket_stats, probe);
 		return;
@@ -524,8 +527,9 @@ static __always_inline void io_return(struct socket_thread *thread, struct socke
 		count_dropped(&socket_stats, probe);
 		return;
 	}
-	hist_add_near(&hists->duration, &config.duration_ns, now - start, &thread->duration_bucket[direction]);
-	hist_add_near(&hists->size, &config.size_bytes, (__u64)rc, &thread->size_bucket[direction]);
+	hist_add_near(&hists->duration, &config.duration_ns, duration_bucket, now - start,
+		      &thread->duration_bucket[direction]);
+	hist_add_near(&hists->size, &config.size_bytes, size_bucket, (__u64)rc, &thread->size_bucket[direction]);
 }
 
 static __always_inline void record_connect(struct socket_peer *peer, __u32 error, __u64 duration_ns,
@@ -539,7 +543,7 @@ static __always_inline void record_connect(struct socket_peer *peer, __u32 error
 	key.error = error;
 	h = hist_of(&socket_connect_duration, &key);
 	if (h)
-		hist_add(h, &config.duration_ns, duration_ns);
+		hist_add(h, duration_bucket, duration_ns);
 	else
 		count_dropped(&socket_stats, probe);
 }

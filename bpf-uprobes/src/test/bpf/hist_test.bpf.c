@@ -3,15 +3,7 @@
  * Test-only program: runs the kernel-side bucket searches of common.bpf.h on a batch of values,
  * so a test can compare the kernel's choice with the OpenTelemetry SDK's indexer, and counts
  * them into one shared histogram with hist_add, as the probe families do. Driven by
- * BPF_PROG_TEST_RUN (static long count_of(__u32 i, struct batch *batch)
-{
-	if (i >= HIST_TEST_BATCH)
-		return 1;
-	hist_add(batch->hist, &layout, batch->values->value[i]);
-	return 0;
-}
-
-SEC("syscall")); never shipped in the agent.
+ * BPF_PROG_TEST_RUN (SEC("syscall")); never shipped in the agent.
  */
 #include <linux/types.h>
 #include <linux/bpf.h>
@@ -25,6 +17,8 @@ SEC("syscall")); never shipped in the agent.
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
 const volatile struct hist_layout layout = {};
+
+HIST_BUCKET_SEARCH(layout_bucket, layout)
 
 struct hist_test_values {
 	__u64 value[HIST_TEST_BATCH];
@@ -90,7 +84,7 @@ static long count_of(__u32 i, struct batch *batch)
 {
 	if (i >= HIST_TEST_BATCH)
 		return 1;
-	hist_add(batch->hist, &layout, batch->values->value[i]);
+	hist_add(batch->hist, layout_bucket, batch->values->value[i]);
 	return 0;
 }
 

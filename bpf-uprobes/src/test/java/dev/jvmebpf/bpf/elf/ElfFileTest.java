@@ -52,5 +52,37 @@ class ElfFileTest {
       assertEquals(Long.parseLong(m.group(2)), symbol.size(), name + " size");
     }
     assertEquals(Optional.empty(), elf.symbol("no_such_symbol_in_libjvm"));
+    assertEquals(Optional.empty(), elf.symbol("_ZN11AllocTracer28send_allocation_outside_tla"),
+        "a name's prefix is not the name");
+  }
+
+  /**
+   * Every 97th symbol of .symtab as readelf lists it (names short and long, many sharing a
+   * prefix): found, with readelf's value, unless an earlier symbol has the same name.
+   */
+  @Test
+  void sampledSymbolsMatchReadelf() throws Exception {
+    Path libjvm = JvmProcess.current().libjvm();
+    ElfFile elf = ElfFile.read(libjvm);
+    String readelf = BpfTestSupport.toolOutput("readelf", "-Ws", libjvm.toString());
+    Matcher m = Pattern.compile("^\\s*\\d+: ([0-9a-f]+)\\s+\\d+\\s+\\w+\\s+\\w+\\s+\\w+\\s+\\w+ (\\S+)$",
+        Pattern.MULTILINE).matcher(readelf.substring(readelf.indexOf("'.symtab'")));
+    java.util.Map<String, Long> firstValue = new java.util.HashMap<>();
+    List<String> sample = new ArrayList<>();
+    for (int line = 0; m.find(); line++) {
+      String name = m.group(2);
+      if (name.contains("@")) {
+        continue; // readelf adds versions to some names
+      }
+      firstValue.putIfAbsent(name, Long.parseUnsignedLong(m.group(1), 16));
+      if (line % 97 == 0) {
+        sample.add(name);
+      }
+    }
+    assertTrue(sample.size() > 100, "readelf listed .symtab: " + sample.size() + " sampled");
+    for (String name : sample) {
+      ElfFile.Symbol symbol = elf.symbol(name).orElseThrow(() -> new AssertionError("we find " + name));
+      assertEquals(firstValue.get(name), symbol.value(), name + " value");
+    }
   }
 }
