@@ -31,7 +31,7 @@ public final class AgentBootstrap {
     try {
       status = IsolatedRuntime.runCommandLine(args, LauncherInstrumentation.get());
     } catch (Throwable e) {
-      System.err.println("jvm-ebpf-agent: " + e);
+      System.err.println("jvm-ebpf-agent: " + (e instanceof IsolatedRuntime.StartFailure ? e.getMessage() : e));
       status = 70;
     }
     System.exit(status);

@@ -7,9 +7,12 @@ import java.lang.module.Configuration;
 import java.lang.module.ModuleFinder;
 import java.lang.module.ModuleReference;
 import java.lang.reflect.Method;
+import java.nio.file.AccessDeniedException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.FileSystemException;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -53,6 +56,20 @@ final class IsolatedRuntime {
   private static final String AGENT_MAIN = "dev.jvmebpf.agent.AgentMain";
   /** The agent argument that asks a running agent to detach (set by the detach command). */
   static final String DETACH_ARGUMENT = "command=detach";
+  /**
+   * The status and attach-id properties of the agent's AgentStatus, which this package cannot see
+   * (it lives in the isolated class loader): set from here when the agent could not even be loaded.
+   */
+  static final String STATUS_PROPERTY = "jvm.ebpf.agent.status";
+  static final String ATTACH_ID_PROPERTY = "jvm.ebpf.agent.attach.id";
+  private static final String ATTACH_ID_ARGUMENT = "attach.id=";
+
+  /** A failure whose message alone explains it to the user (no exception class in the line). */
+  static final class StartFailure extends IOException {
+    StartFailure(String message, Throwable cause) {
+      super(message, cause);
+    }
+  }
 
   /** The loaders of this JVM's agent, with the directory they read from; null until first start. */
   private record Loaders(Path dir, JarClassLoader impl, JarModules modules) {
@@ -69,11 +86,12 @@ final class IsolatedRuntime {
 
   /** Runs on the agent's init thread; never throws. */
   static void startAgent(String arguments, Instrumentation instrumentation, String entry) {
+    boolean detach = arguments != null && List.of(arguments.split(",")).contains(DETACH_ARGUMENT);
     try {
       Loaders shared = shared(instrumentation);
       Thread.currentThread().setContextClassLoader(shared.impl());
       Class<?> main = shared.impl().loadClass(AGENT_MAIN);
-      if (arguments != null && List.of(arguments.split(",")).contains(DETACH_ARGUMENT)) {
+      if (detach) {
         main.getMethod("detach", String.class).invoke(null, arguments);
         shared.closeFiles();
       } else {
@@ -83,7 +101,28 @@ final class IsolatedRuntime {
     } catch (Throwable e) {
       Throwable cause = e instanceof java.lang.reflect.InvocationTargetException && e.getCause() != null
           ? e.getCause() : e;
-      System.err.println("[jvm-ebpf-agent] not started: " + cause);
+      String why = cause instanceof StartFailure ? cause.getMessage() : String.valueOf(cause);
+      System.err.println("[jvm-ebpf-agent] not started: " + why);
+      if (!detach) {
+        publishNotStarted(why, arguments);
+      }
+    }
+  }
+
+  /**
+   * What the agent's own AgentStatus would publish had it been loaded: status "off: why", then
+   * the attach command's id (it believes the status once it sees its id).
+   */
+  private static void publishNotStarted(String why, String arguments) {
+    try {
+      System.setProperty(STATUS_PROPERTY, "off: " + why);
+      for (String part : arguments == null ? new String[0] : arguments.split(",")) {
+        if (part.trim().startsWith(ATTACH_ID_ARGUMENT)) {
+          System.setProperty(ATTACH_ID_PROPERTY, part.trim().substring(ATTACH_ID_ARGUMENT.length()));
+        }
+      }
+    } catch (RuntimeException ignored) {
+      // Informative only.
     }
   }
 
@@ -206,7 +245,10 @@ final class IsolatedRuntime {
     }
   }
 
-  /** A new 0700 directory named after our pid; stale ones of dead JVMs are removed first. */
+  /**
+   * A new 0700 directory named after our pid under java.io.tmpdir; stale ones of dead JVMs are
+   * removed first. A {@link StartFailure} naming the directory when it cannot be made.
+   */
   static Path privateDirectory() throws IOException {
     Path tmp = Path.of(System.getProperty("java.io.tmpdir", "/tmp"));
     removeStale(tmp);
@@ -221,10 +263,27 @@ final class IsolatedRuntime {
             PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
       } catch (FileAlreadyExistsException e) {
         if (attempt >= 100) {
-          throw e;
+          throw new StartFailure("cannot create a private directory under " + tmp + ": " + e, e);
         }
+      } catch (IOException | UnsupportedOperationException e) {
+        throw new StartFailure("cannot create a private directory under " + tmp + ": " + reason(e)
+            + " (java.io.tmpdir must be a writable directory)", e);
       }
     }
+  }
+
+  /** "no such directory", "permission denied", "read-only file system", ...: the OS's reason. */
+  private static String reason(Exception e) {
+    if (e instanceof NoSuchFileException) {
+      return "no such directory";
+    }
+    if (e instanceof AccessDeniedException) {
+      return "permission denied";
+    }
+    if (e instanceof FileSystemException f && f.getReason() != null) {
+      return f.getReason().toLowerCase(java.util.Locale.ROOT);
+    }
+    return String.valueOf(e);
   }
 
   private static void removeStale(Path tmp) {
