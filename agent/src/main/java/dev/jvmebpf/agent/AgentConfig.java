@@ -23,6 +23,18 @@ public final class AgentConfig {
   /** Our keys with their defaults (null: no default) and meaning, for parsing and for --help. */
   static final Map<String, String[]> KEYS = keys();
 
+  /** Our keys that set an OpenTelemetry SDK setting, with its name. */
+  private static final Map<String, String> TRANSLATED = Map.of(
+      "exporter", "otel.metrics.exporter",
+      "endpoint", "otel.exporter.otlp.endpoint",
+      "protocol", "otel.exporter.otlp.protocol",
+      "interval", "otel.metric.export.interval",
+      "service.name", "otel.service.name");
+
+  static final String EXPORT_INTERVAL = "otel.metric.export.interval";
+  static final String[] EXPORTERS = {"otlp", "console", "logging-otlp", "none"};
+  static final String[] PROTOCOLS = {"grpc", "http/protobuf"};
+
   private final Map<String, String> arguments;
   private final Map<String, String> systemProperties;
   private final Map<String, String> environment;
@@ -137,16 +149,23 @@ public final class AgentConfig {
   }
 
   /**
+   * Validates the OpenTelemetry settings the agent translates or reads itself (exporter,
+   * protocol, export interval), so that a bad value stops the start before the SDK is built or
+   * anything is attached. IllegalArgumentException names the key and the accepted values.
+   */
+  public void validateOpenTelemetry() {
+    getChoice("exporter", EXPORTERS);
+    getChoice("protocol", PROTOCOLS);
+    exportInterval();
+  }
+
+  /**
    * OpenTelemetry SDK settings that the agent sets over the SDK's own sources (system
    * properties, environment): our keys translated, plus every {@code otel.*} agent argument.
    */
   public Map<String, String> openTelemetryOverrides() {
     Map<String, String> out = new LinkedHashMap<>();
-    explicit("exporter").ifPresent(v -> out.put("otel.metrics.exporter", v));
-    explicit("endpoint").ifPresent(v -> out.put("otel.exporter.otlp.endpoint", v));
-    explicit("protocol").ifPresent(v -> out.put("otel.exporter.otlp.protocol", v));
-    explicit("interval").ifPresent(v -> out.put("otel.metric.export.interval", v));
-    explicit("service.name").ifPresent(v -> out.put("otel.service.name", v));
+    TRANSLATED.forEach((key, otelKey) -> translated(key).ifPresent(v -> out.put(otelKey, v)));
     arguments.forEach((k, v) -> {
       if (k.startsWith("otel.")) {
         out.put(k, v);
@@ -155,40 +174,88 @@ public final class AgentConfig {
     return out;
   }
 
+  /**
+   * Our key's explicit value as the SDK gets it: exporter and protocol names in lower case, as
+   * {@link #getChoice} accepted them (the SDK matches them case-sensitively).
+   */
+  private Optional<String> translated(String key) {
+    Optional<String> value = explicit(key).map(String::trim);
+    return key.equals("exporter") || key.equals("protocol") ? value.map(v -> v.toLowerCase(Locale.ROOT)) : value;
+  }
+
   /** An OpenTelemetry setting as the SDK would see it: our override, else property, else env. */
   public Optional<String> openTelemetry(String otelKey) {
-    String value = openTelemetryOverrides().get(otelKey);
-    if (value == null) {
-      value = systemProperties.get(otelKey);
-    }
-    if (value == null) {
-      value = environment.get(otelKey.toUpperCase(Locale.ROOT).replace('.', '_').replace('-', '_'));
-    }
-    return Optional.ofNullable(value).filter(v -> !v.isBlank());
+    return openTelemetrySetting(otelKey).map(Map.Entry::getValue).filter(v -> !v.isBlank());
   }
 
-  /** The export interval the SDK will use (its default is 60 s). */
+  /**
+   * An OpenTelemetry setting with the name it was given under, for messages: the {@code otel.*}
+   * agent argument, else our key that translates to it, else the system property, else the
+   * environment variable.
+   */
+  private Optional<Map.Entry<String, String>> openTelemetrySetting(String otelKey) {
+    if (arguments.containsKey(otelKey)) {
+      return Optional.of(Map.entry(otelKey, arguments.get(otelKey)));
+    }
+    for (Map.Entry<String, String> t : TRANSLATED.entrySet()) {
+      if (t.getValue().equals(otelKey)) {
+        Optional<String> ours = translated(t.getKey());
+        if (ours.isPresent()) {
+          return Optional.of(Map.entry(t.getKey(), ours.get()));
+        }
+      }
+    }
+    if (systemProperties.get(otelKey) != null) {
+      return Optional.of(Map.entry(otelKey, systemProperties.get(otelKey)));
+    }
+    String env = otelKey.toUpperCase(Locale.ROOT).replace('.', '_').replace('-', '_');
+    return Optional.ofNullable(environment.get(env)).map(v -> Map.entry(env, v));
+  }
+
+  /**
+   * The export interval the SDK will use (its default is 60 s). IllegalArgumentException, naming
+   * the setting, when it is not a positive duration.
+   */
   public Duration exportInterval() {
-    return openTelemetry("otel.metric.export.interval").map(AgentConfig::parseDuration)
-        .orElse(Duration.ofSeconds(60));
+    Optional<Map.Entry<String, String>> setting =
+        openTelemetrySetting(EXPORT_INTERVAL).filter(e -> !e.getValue().isBlank());
+    if (setting.isEmpty()) {
+      return Duration.ofSeconds(60);
+    }
+    String key = setting.get().getKey();
+    String value = setting.get().getValue().trim();
+    Duration interval = parseDuration(value);
+    if (interval == null || interval.isNegative() || interval.isZero()) {
+      throw new IllegalArgumentException(key + "=" + value
+          + " is not a positive duration such as 10s, 500ms or 1m (units ns, us, ms, s, m, h, d; none: ms)");
+    }
+    return interval;
   }
 
-  /** "10s", "500ms", "1m" or plain milliseconds, as the SDK reads durations. */
+  /**
+   * A duration as the SDK reads one: an integer and a unit (ns, us, ms, s, m, h or d; none means
+   * milliseconds, spaces between them allowed), case-sensitive like the SDK; null when it is none.
+   */
   static Duration parseDuration(String value) {
-    String v = value.trim().toLowerCase(Locale.ROOT);
+    String v = value.trim();
+    int digits = 0;
+    while (digits < v.length() && (Character.isDigit(v.charAt(digits)) || (digits == 0 && v.charAt(0) == '-'))) {
+      digits++;
+    }
     try {
-      if (v.endsWith("ms")) {
-        return Duration.ofMillis(Long.parseLong(v.substring(0, v.length() - 2).trim()));
-      }
-      if (v.endsWith("s")) {
-        return Duration.ofSeconds(Long.parseLong(v.substring(0, v.length() - 1).trim()));
-      }
-      if (v.endsWith("m")) {
-        return Duration.ofMinutes(Long.parseLong(v.substring(0, v.length() - 1).trim()));
-      }
-      return Duration.ofMillis(Long.parseLong(v));
-    } catch (NumberFormatException e) {
-      throw new IllegalArgumentException("interval '" + value + "' is not a duration like 10s or 500ms");
+      long amount = Long.parseLong(v.substring(0, digits));
+      return switch (v.substring(digits).trim()) {
+        case "", "ms" -> Duration.ofMillis(amount);
+        case "ns" -> Duration.ofNanos(amount);
+        case "us" -> Duration.ofNanos(Math.multiplyExact(amount, 1_000L));
+        case "s" -> Duration.ofSeconds(amount);
+        case "m" -> Duration.ofMinutes(amount);
+        case "h" -> Duration.ofHours(amount);
+        case "d" -> Duration.ofDays(amount);
+        default -> null;
+      };
+    } catch (NumberFormatException | ArithmeticException e) {
+      return null;
     }
   }
 }

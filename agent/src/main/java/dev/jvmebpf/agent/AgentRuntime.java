@@ -115,6 +115,8 @@ final class AgentRuntime {
     config.get("attach.id").ifPresent(AgentStatus::setAttachId);
     ProbeLoader.Settings settings;
     try {
+      // Every setting, before the SDK is built or anything attached: a bad one means no start.
+      config.validateOpenTelemetry();
       settings = ProbeLoader.settings(config);
     } catch (IllegalArgumentException e) {
       notStarted(e.getMessage(), e.getMessage());

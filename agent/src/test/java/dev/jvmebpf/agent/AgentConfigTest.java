@@ -47,4 +47,59 @@ class AgentConfigTest {
     assertEquals("http/protobuf", config.openTelemetry("otel.exporter.otlp.protocol").orElseThrow());
     assertEquals(Duration.ofMinutes(2), AgentConfig.parseDuration("2m"));
   }
+
+  @Test
+  void intervalMustBePositiveAndTheMessageSaysWhatIsAccepted() {
+    for (String bad : new String[] {"0", "-1s", "abc", "0ms", "1.5s", "10S", "10sec", "99999999999999999999s"}) {
+      AgentConfig config = arguments("exporter=none,interval=" + bad);
+      String message = assertThrows(IllegalArgumentException.class, config::validateOpenTelemetry, bad).getMessage();
+      assertTrue(message.startsWith("interval=" + bad + " is not a positive duration such as 10s, 500ms or 1m"),
+          message);
+    }
+    // What the SDK accepts: an integer and ns, us, ms, s, m, h, d or no unit (milliseconds).
+    assertEquals(Duration.ofSeconds(10), arguments("interval=10s").exportInterval());
+    assertEquals(Duration.ofMillis(500), arguments("interval= 500ms").exportInterval());
+    assertEquals(Duration.ofMinutes(1), arguments("interval=1m").exportInterval());
+    assertEquals(Duration.ofHours(2), arguments("interval=2h").exportInterval());
+    assertEquals(Duration.ofMillis(250), arguments("interval=250").exportInterval());
+    assertEquals(Duration.ofSeconds(10), arguments("interval=10 s").exportInterval());
+    assertEquals(Duration.ofSeconds(60), arguments("").exportInterval(), "the SDK's default");
+  }
+
+  @Test
+  void anIntervalFromOpenTelemetrysOwnSettingsIsNamedAsGiven() {
+    assertEquals("otel.metric.export.interval=0 is not", prefix(
+        new AgentConfig(Map.of(), Map.of("otel.metric.export.interval", "0"), Map.of())));
+    assertEquals("OTEL_METRIC_EXPORT_INTERVAL=0 is not", prefix(
+        new AgentConfig(Map.of(), Map.of(), Map.of("OTEL_METRIC_EXPORT_INTERVAL", "0"))));
+    assertEquals("interval=0 is not", prefix(
+        new AgentConfig(Map.of(), Map.of("jvm.ebpf.interval", "0", "otel.metric.export.interval", "5s"), Map.of())),
+        "ours over the SDK's property");
+    assertEquals("otel.metric.export.interval=x is not", prefix(arguments("interval=5s,otel.metric.export.interval=x")),
+        "an otel.* argument over ours");
+  }
+
+  @Test
+  void exporterAndProtocolAreValidatedBeforeTheSdkSeesThem() {
+    assertEquals("exporter=prometheus is not one of otlp, console, logging-otlp, none", assertThrows(
+        IllegalArgumentException.class, arguments("exporter=prometheus")::validateOpenTelemetry).getMessage());
+    assertEquals("protocol=http is not one of grpc, http/protobuf", assertThrows(
+        IllegalArgumentException.class, arguments("protocol=http")::validateOpenTelemetry).getMessage());
+    AgentConfig mixedCase = arguments("exporter=Console,protocol=HTTP/protobuf");
+    mixedCase.validateOpenTelemetry();
+    assertEquals("console", mixedCase.openTelemetryOverrides().get("otel.metrics.exporter"),
+        "the SDK matches names case-sensitively: it gets the name we accepted");
+    assertEquals("http/protobuf", mixedCase.openTelemetryOverrides().get("otel.exporter.otlp.protocol"));
+    arguments("").validateOpenTelemetry();
+  }
+
+  private static AgentConfig arguments(String arguments) {
+    return new AgentConfig(AgentConfig.parseArguments(arguments), Map.of(), Map.of());
+  }
+
+  /** The start of the interval's message, up to "is not". */
+  private static String prefix(AgentConfig config) {
+    String message = assertThrows(IllegalArgumentException.class, config::exportInterval).getMessage();
+    return message.substring(0, message.indexOf(" is not") + " is not".length());
+  }
 }
