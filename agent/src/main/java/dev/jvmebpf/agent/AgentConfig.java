@@ -1,11 +1,15 @@
 package dev.jvmebpf.agent;
 
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 
 /**
  * The agent's configuration. Each key is looked up, in order, in the agent arguments
@@ -35,6 +39,12 @@ public final class AgentConfig {
   static final String[] EXPORTERS = {"otlp", "console", "logging-otlp", "none"};
   static final String[] PROTOCOLS = {"grpc", "http/protobuf"};
 
+  /** Every key an agent argument may have besides {@code otel.*}: ours, and the attach command's id. */
+  static final Set<String> ARGUMENT_KEYS = argumentKeys();
+
+  /** How far (in edits) a misspelled agent argument may be from the key it is taken for. */
+  private static final int MAX_SUGGESTION_DISTANCE = 2;
+
   private final Map<String, String> arguments;
   private final Map<String, String> systemProperties;
   private final Map<String, String> environment;
@@ -61,6 +71,12 @@ public final class AgentConfig {
         "decoded: libc probes on the first emulated instruction found by decoding libc; entry: at offset 0"});
     k.put("debug", new String[] {"false", "libbpf's messages and the agent's details on stderr"});
     return Collections.unmodifiableMap(k);
+  }
+
+  private static Set<String> argumentKeys() {
+    Set<String> k = new LinkedHashSet<>(KEYS.keySet());
+    k.add("attach.id");
+    return Collections.unmodifiableSet(k);
   }
 
   /** Configuration from agent arguments plus this JVM's properties and environment. */
@@ -91,6 +107,62 @@ public final class AgentConfig {
       out.put(item.substring(0, eq).trim(), item.substring(eq + 1).trim());
     }
     return out;
+  }
+
+  /**
+   * The one line that names the agent arguments that are neither our keys nor {@code otel.*}
+   * (those are ignored), each with the key it is probably a misspelling of; empty when all are known.
+   */
+  public Optional<String> unknownArgumentsWarning() {
+    List<String> unknown = new ArrayList<>();
+    for (String key : arguments.keySet()) {
+      if (!ARGUMENT_KEYS.contains(key) && !key.startsWith("otel.")) {
+        unknown.add(suggestion(key).map(known -> key + " (did you mean " + known + "?)").orElse(key));
+      }
+    }
+    if (unknown.isEmpty()) {
+      return Optional.empty();
+    }
+    return Optional.of("ignoring unknown agent argument" + (unknown.size() > 1 ? "s " : " ")
+        + String.join(", ", unknown));
+  }
+
+  /** The known key closest to {@code key}, if close enough; "jvm.ebpf.scale" is taken for "scale". */
+  static Optional<String> suggestion(String key) {
+    String lower = key.toLowerCase(Locale.ROOT);
+    if (lower.startsWith(PROPERTY_PREFIX) && ARGUMENT_KEYS.contains(lower.substring(PROPERTY_PREFIX.length()))) {
+      return Optional.of(lower.substring(PROPERTY_PREFIX.length()));
+    }
+    String best = null;
+    int bestDistance = MAX_SUGGESTION_DISTANCE + 1;
+    for (String known : ARGUMENT_KEYS) {
+      int distance = editDistance(lower, known);
+      if (distance < bestDistance) {
+        best = known;
+        bestDistance = distance;
+      }
+    }
+    return Optional.ofNullable(best);
+  }
+
+  /** Levenshtein distance: the fewest insertions, deletions and substitutions from a to b. */
+  static int editDistance(String a, String b) {
+    int[] previous = new int[b.length() + 1];
+    int[] current = new int[b.length() + 1];
+    for (int j = 0; j <= b.length(); j++) {
+      previous[j] = j;
+    }
+    for (int i = 1; i <= a.length(); i++) {
+      current[0] = i;
+      for (int j = 1; j <= b.length(); j++) {
+        int substitution = previous[j - 1] + (a.charAt(i - 1) == b.charAt(j - 1) ? 0 : 1);
+        current[j] = Math.min(substitution, Math.min(previous[j], current[j - 1]) + 1);
+      }
+      int[] swap = previous;
+      previous = current;
+      current = swap;
+    }
+    return previous[b.length()];
   }
 
   /** Our key's value by precedence, or its default. */

@@ -113,6 +113,7 @@ final class AgentRuntime {
   private void run() {
     AgentStatus.set("starting");
     config.get("attach.id").ifPresent(AgentStatus::setAttachId);
+    config.unknownArgumentsWarning().ifPresent(log::status);
     ProbeLoader.Settings settings;
     try {
       // Every setting, before the SDK is built or anything attached: a bad one means no start.

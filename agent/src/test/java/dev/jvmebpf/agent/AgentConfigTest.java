@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.time.Duration;
 import java.util.Map;
+import java.util.Optional;
 import org.junit.jupiter.api.Test;
 
 /** Precedence of the configuration's sources, and what a bad value says. */
@@ -91,6 +92,22 @@ class AgentConfigTest {
         "the SDK matches names case-sensitively: it gets the name we accepted");
     assertEquals("http/protobuf", mixedCase.openTelemetryOverrides().get("otel.exporter.otlp.protocol"));
     arguments("").validateOpenTelemetry();
+  }
+
+  @Test
+  void unknownArgumentsAreNamedWithTheClosestKey() {
+    AgentConfig config = new AgentConfig(
+        AgentConfig.parseArguments("scael=2,otel.anything=1,attach.id=x,jvm.ebpf.debug=true,zzz=1,probes.gcc=false"),
+        Map.of("jvm.ebpf.nonsense", "1"), Map.of("JVM_EBPF_NONSENSE", "1"));
+    assertEquals(Optional.of("ignoring unknown agent arguments scael (did you mean scale?), "
+        + "jvm.ebpf.debug (did you mean debug?), zzz, probes.gcc (did you mean probes.gc?)"),
+        config.unknownArgumentsWarning());
+    assertEquals(Optional.of("ignoring unknown agent argument Interval (did you mean interval?)"),
+        arguments("Interval=5s").unknownArgumentsWarning());
+    assertEquals(Optional.empty(), arguments("scale=2,otel.service.name=a,attach.id=b").unknownArgumentsWarning(),
+        "our keys, otel.* and the attach command's id");
+    assertEquals(3, AgentConfig.editDistance("kitten", "sitting"));
+    assertEquals(0, AgentConfig.editDistance("", ""));
   }
 
   private static AgentConfig arguments(String arguments) {

@@ -39,6 +39,16 @@ class AgentRuntimeTest {
     }
   }
 
+  @Test
+  void anUnknownArgumentIsWarnedAboutOnceBeforeTheRest() {
+    List<String> lines = start("scael=2,exporter=nothing,attach.id=t1");
+    assertEquals(List.of("[jvm-ebpf-agent] ignoring unknown agent argument scael (did you mean scale?)",
+        "[jvm-ebpf-agent] not started: exporter=nothing is not one of otlp, console, logging-otlp, none"), lines);
+    assertEquals("off: exporter=nothing is not one of otlp, console, logging-otlp, none",
+        System.getProperty(AgentStatus.STATUS_PROPERTY));
+    assertEquals("t1", System.getProperty(AgentStatus.ATTACH_ID_PROPERTY));
+  }
+
   /** AgentRuntime.start with {@code arguments}; the lines it printed on stderr. */
   private List<String> start(String arguments) {
     PrintStream err = System.err;
