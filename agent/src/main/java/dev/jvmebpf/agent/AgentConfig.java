@@ -42,6 +42,14 @@ public final class AgentConfig {
   /** Every key an agent argument may have besides {@code otel.*}: ours, and the attach command's id. */
   static final Set<String> ARGUMENT_KEYS = argumentKeys();
 
+  /**
+   * OpenTelemetry settings whose value is a comma-separated list of key=value pairs. After one of
+   * them among the agent arguments, the following items continue its value until an item whose
+   * key is one of {@link #ARGUMENT_KEYS} or starts with {@code otel.}.
+   */
+  static final Set<String> LIST_KEYS = Set.of("otel.resource.attributes", "otel.exporter.otlp.headers",
+      "otel.exporter.otlp.metrics.headers", "otel.exporter.otlp.traces.headers", "otel.exporter.otlp.logs.headers");
+
   /** How far (in edits) a misspelled agent argument may be from the key it is taken for. */
   private static final int MAX_SUGGESTION_DISTANCE = 2;
 
@@ -87,14 +95,16 @@ public final class AgentConfig {
   }
 
   /**
-   * "key=value,key=value". Values may contain '='; a value containing a comma must be given as
-   * a system property or environment variable instead.
+   * "key=value,key=value". Values may contain '='. A value containing a comma must be given as a
+   * system property or environment variable instead, except for the list settings of
+   * {@link #LIST_KEYS}: "otel.resource.attributes=a=1,b=2,scale=2" gives the attributes "a=1,b=2".
    */
   static Map<String, String> parseArguments(String arguments) {
     Map<String, String> out = new LinkedHashMap<>();
     if (arguments == null || arguments.isBlank()) {
       return out;
     }
+    String list = null; // the list setting that the following items may continue
     for (String part : arguments.split(",")) {
       String item = part.trim();
       if (item.isEmpty()) {
@@ -102,9 +112,16 @@ public final class AgentConfig {
       }
       int eq = item.indexOf('=');
       if (eq <= 0) {
-        throw new IllegalArgumentException("agent argument '" + item + "' is not key=value");
+        throw new IllegalArgumentException("agent argument '" + item + "' is not key=value (a value that contains "
+            + "a comma must be given as a system property or environment variable)");
       }
-      out.put(item.substring(0, eq).trim(), item.substring(eq + 1).trim());
+      String key = item.substring(0, eq).trim();
+      if (list != null && !ARGUMENT_KEYS.contains(key) && !key.startsWith("otel.")) {
+        out.merge(list, item, (previous, next) -> previous.isEmpty() ? next : previous + "," + next);
+        continue;
+      }
+      out.put(key, item.substring(eq + 1).trim());
+      list = LIST_KEYS.contains(key) ? key : null;
     }
     return out;
   }

@@ -1,6 +1,7 @@
 package dev.jvmebpf.agent;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -108,6 +109,23 @@ class AgentConfigTest {
         "our keys, otel.* and the attach command's id");
     assertEquals(3, AgentConfig.editDistance("kitten", "sitting"));
     assertEquals(0, AgentConfig.editDistance("", ""));
+  }
+
+  @Test
+  void listSettingsKeepTheirCommas() {
+    Map<String, String> parsed = AgentConfig.parseArguments("otel.resource.attributes=a=1,b=2, c=3,scale=2,"
+        + "otel.exporter.otlp.headers=k=v,x=y=z,otel.service.name=s,exporter=none");
+    assertEquals(Map.of("otel.resource.attributes", "a=1,b=2,c=3", "scale", "2",
+        "otel.exporter.otlp.headers", "k=v,x=y=z", "otel.service.name", "s", "exporter", "none"), parsed);
+    assertEquals("a=1,b=2", arguments("otel.exporter.otlp.metrics.headers=a=1,b=2")
+        .openTelemetryOverrides().get("otel.exporter.otlp.metrics.headers"));
+    assertEquals(Map.of("exporter", "none", "b", "2"), AgentConfig.parseArguments("exporter=none,b=2"),
+        "only a list setting is continued");
+    String message = assertThrows(IllegalArgumentException.class,
+        () -> AgentConfig.parseArguments("otel.resource.attributes=a=1,b")).getMessage();
+    assertTrue(message.contains("'b' is not key=value") && message.contains("system property"), message);
+    assertFalse(arguments("otel.resource.attributes=a=1,b=2").unknownArgumentsWarning().isPresent(),
+        "a list's items are no agent arguments");
   }
 
   private static AgentConfig arguments(String arguments) {
