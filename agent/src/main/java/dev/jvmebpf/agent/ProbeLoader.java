@@ -83,21 +83,37 @@ final class ProbeLoader {
         settings.cardinality(), settings.libcAtEntry());
     List<String> on = new ArrayList<>();
     List<String> problems = new ArrayList<>();
-    for (ProbeFamilies.Family<?> family : attachOrder()) {
+    boolean stopped = !attachEach(attachOrder(), config, context, log, producer, keep, on, problems);
+    List<String> attached = ProbeFamilies.ALL.stream().map(ProbeFamilies.Family::name).filter(on::contains).toList();
+    return new Result(stopped ? "stopping" : null, attached, problems, libbpf, stopped);
+  }
+
+  /**
+   * Attaches each enabled family of {@code families}, adding its name to {@code on} or why it is
+   * off to {@code problems}. Whatever one family throws switches off that family alone: an
+   * unexpected exception is reported as its internal error and the next family attaches.
+   *
+   * @return false when shutdown began meanwhile (the rest is left unattached)
+   */
+  static boolean attachEach(List<ProbeFamilies.Family<?>> families, AgentConfig config,
+      ProbeFamilies.AttachContext context, AgentLog log, KernelMetricProducer producer, Predicate<AutoCloseable> keep,
+      List<String> on, List<String> problems) {
+    for (ProbeFamilies.Family<?> family : families) {
       if (!config.getBoolean(family.configKey())) {
         continue;
       }
       try {
         if (!attachOne(family, context, log, producer, keep, problems)) {
-          return new Result("stopping", on, problems, libbpf, true);
+          return false;
         }
         on.add(family.name());
       } catch (BpfException e) {
         problems.add(family.name() + " off: " + e.getMessage());
+      } catch (RuntimeException | LinkageError e) {
+        problems.add(family.name() + " off: internal error: " + e);
       }
     }
-    List<String> attached = ProbeFamilies.ALL.stream().map(ProbeFamilies.Family::name).filter(on::contains).toList();
-    return new Result(null, attached, problems, libbpf, false);
+    return true;
   }
 
   /**
