@@ -77,6 +77,8 @@ public final class AgentConfig {
     }
     k.put("probes.placement", new String[] {"decoded",
         "decoded: libc probes on the first emulated instruction found by decoding libc; entry: at offset 0"});
+    k.put("exit.timeout", new String[] {"5s",
+        "longest wait at exit (and detach) for the last export; 0 skips it"});
     k.put("debug", new String[] {"false", "libbpf's messages and the agent's details on stderr"});
     return Collections.unmodifiableMap(k);
   }
@@ -246,6 +248,7 @@ public final class AgentConfig {
     getChoice("exporter", EXPORTERS);
     getChoice("protocol", PROTOCOLS);
     exportInterval();
+    exitTimeout();
   }
 
   /**
@@ -319,6 +322,20 @@ public final class AgentConfig {
           + " is not a positive duration such as 10s, 500ms or 1m (units ns, us, ms, s, m, h, d; none: ms)");
     }
     return interval;
+  }
+
+  /**
+   * How long the exit (or detach) waits for the last export at most; IllegalArgumentException,
+   * naming the key, when it is not a duration of 0 or more.
+   */
+  public Duration exitTimeout() {
+    String value = get("exit.timeout").orElse("5s").trim();
+    Duration timeout = parseDuration(value);
+    if (timeout == null || timeout.isNegative()) {
+      throw new IllegalArgumentException("exit.timeout=" + value
+          + " is not a duration of 0 or more such as 5s or 500ms (units ns, us, ms, s, m, h, d; none: ms)");
+    }
+    return timeout;
   }
 
   /**

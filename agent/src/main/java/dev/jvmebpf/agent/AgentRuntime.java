@@ -9,6 +9,7 @@ import dev.jvmebpf.otel.MetricSource;
 import io.opentelemetry.sdk.common.Clock;
 import java.lang.management.ManagementFactory;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -20,8 +21,6 @@ import java.util.concurrent.TimeUnit;
  * nothing is thrown into the application.
  */
 final class AgentRuntime {
-
-  static final long SHUTDOWN_WAIT_MILLIS = 5_000;
 
   private static final Object LOCK = new Object();
   private static AgentRuntime running;
@@ -188,8 +187,7 @@ final class AgentRuntime {
     long before = System.nanoTime();
     long cpuBefore = StartCost.threadCpuNanos();
     if (telemetry != null) {
-      // The periodic reader collects and exports one last time as it shuts down.
-      closeQuietly(() -> telemetry.sdk().shutdown().join(SHUTDOWN_WAIT_MILLIS, TimeUnit.MILLISECONDS));
+      flushWithin(telemetry, config.exitTimeout());
     }
     log.debug("last export in " + StartCost.since(before, cpuBefore));
     before = System.nanoTime();
@@ -200,6 +198,35 @@ final class AgentRuntime {
       libbpf.setLogListener(null); // the library outlives this start; our log must not
     }
     AgentLog.releaseSdkLogging();
+  }
+
+  /**
+   * Shuts the SDK down, which collects and exports one last time, waiting for it at most
+   * {@code timeout}: the SDK's own shutdown blocks its caller on the final export (up to 5 s, then
+   * the exporter's shutdown), so it runs on a daemon thread of its own that the exit may leave
+   * behind. A refused connection fails at once (OpenTelemetrySetup turns the exporter's retries
+   * off where they gain nothing); only a backend that accepts and stays silent uses the bound.
+   */
+  private void flushWithin(OpenTelemetrySetup.Telemetry telemetry, Duration timeout) {
+    Thread flush = new Thread(() -> closeQuietly(() -> telemetry.sdk().shutdown().join(timeout.toMillis(),
+        TimeUnit.MILLISECONDS)), "jvm-ebpf-agent-flush");
+    flush.setDaemon(true);
+    flush.start();
+    boolean interrupted = false;
+    long deadline = System.nanoTime() + timeout.toNanos();
+    for (long left = timeout.toNanos(); left > 0 && flush.isAlive(); left = deadline - System.nanoTime()) {
+      try {
+        flush.join(Math.max(1, left / 1_000_000));
+      } catch (InterruptedException e) {
+        interrupted = true; // the exit goes on; the probes are removed next
+      }
+    }
+    if (flush.isAlive()) {
+      log.debug("the last export did not end within " + timeout.toMillis() + " ms; not waiting for it");
+    }
+    if (interrupted) {
+      Thread.currentThread().interrupt();
+    }
   }
 
   /**

@@ -69,6 +69,18 @@ class AgentConfigTest {
   }
 
   @Test
+  void exitTimeoutIsADurationOfZeroOrMore() {
+    assertEquals(Duration.ofSeconds(5), arguments("").exitTimeout(), "default");
+    assertEquals(Duration.ZERO, arguments("exit.timeout=0").exitTimeout());
+    assertEquals(Duration.ofMillis(1500), arguments("exit.timeout=1500ms").exitTimeout());
+    for (String bad : new String[] {"-1s", "soon", "1.5s"}) {
+      String message = assertThrows(IllegalArgumentException.class,
+          arguments("exporter=none,exit.timeout=" + bad)::validateOpenTelemetry, bad).getMessage();
+      assertTrue(message.startsWith("exit.timeout=" + bad + " is not a duration of 0 or more"), message);
+    }
+  }
+
+  @Test
   void anIntervalFromOpenTelemetrysOwnSettingsIsNamedAsGiven() {
     assertEquals("otel.metric.export.interval=0 is not", prefix(
         new AgentConfig(Map.of(), Map.of("otel.metric.export.interval", "0"), Map.of())));

@@ -36,11 +36,30 @@ public final class OpenTelemetrySetup {
    * preference says so.
    */
   public static KernelMetricProducer producer(AgentConfig config, AgentLog log, String version) {
-    String temporality = config.openTelemetry("otel.exporter.otlp.metrics.temporality.preference")
-        .orElse("cumulative").toLowerCase(Locale.ROOT);
     return new KernelMetricProducer(InstrumentationScopeInfo.builder("jvm-ebpf-agent").setVersion(version).build(),
-        temporality.equals("cumulative") ? AggregationTemporality.CUMULATIVE : AggregationTemporality.DELTA,
+        cumulative(config) ? AggregationTemporality.CUMULATIVE : AggregationTemporality.DELTA,
         Clock.getDefault(), (source, e) -> log.debug("reading " + source.name() + " failed: " + e));
+  }
+
+  /**
+   * Settings under the user's: we produce metrics only; and with cumulative temporality (the
+   * default) the OTLP exporter does not retry, because the next export carries every count
+   * anyway, while retries (about 8 s of back-off) held a refused connection's final export, and
+   * so the application's exit, for seconds.
+   */
+  static Map<String, String> defaults(AgentConfig config) {
+    Map<String, String> defaults = new java.util.LinkedHashMap<>();
+    defaults.put("otel.traces.exporter", "none");
+    defaults.put("otel.logs.exporter", "none");
+    if (cumulative(config)) {
+      defaults.put("otel.java.exporter.otlp.retry.disabled", "true");
+    }
+    return defaults;
+  }
+
+  private static boolean cumulative(AgentConfig config) {
+    return config.openTelemetry("otel.exporter.otlp.metrics.temporality.preference").orElse("cumulative")
+        .toLowerCase(Locale.ROOT).equals("cumulative");
   }
 
   public static Telemetry create(AgentConfig config, KernelMetricProducer producer, AgentLog log, String version) {
@@ -49,10 +68,7 @@ public final class OpenTelemetrySetup {
     OpenTelemetrySdk sdk = AutoConfiguredOpenTelemetrySdk.builder()
         .disableShutdownHook()
         .setServiceClassLoader(OpenTelemetrySetup.class.getClassLoader())
-        // Defaults under the user's settings: we produce metrics only.
-        .addPropertiesSupplier(() -> Map.of(
-            "otel.traces.exporter", "none",
-            "otel.logs.exporter", "none"))
+        .addPropertiesSupplier(() -> defaults(config))
         .addPropertiesCustomizer(properties -> config.openTelemetryOverrides())
         .addResourceCustomizer((resource, properties) -> AgentResource.customize(resource, version))
         // Our metrics come from the producer alone. The SDK's instruments are only its exporters'

@@ -1,0 +1,18 @@
+package dev.jvmebpf.it.workload;
+
+/**
+ * Waits until the agent (if any) is on, prints the wall-clock time just before it ends, then
+ * returns from main ({@code return}) or calls {@code System.exit(0)} ({@code exit}): a test
+ * then sees how long the JVM took to exit after the application was done.
+ */
+public final class TimedExitApp {
+
+  public static void main(String[] args) throws Exception {
+    System.out.println("STATUS " + Agent.awaitStatus());
+    System.out.println("MAIN_END " + System.currentTimeMillis());
+    System.out.flush();
+    if (args.length > 0 && args[0].equals("exit")) {
+      System.exit(0);
+    }
+  }
+}
