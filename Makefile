@@ -43,10 +43,24 @@ demo: build
 doctor: build
 	java -jar $(AGENT_JAR) doctor
 
-# Overhead benchmarks (not tests): workloads without and with the agent, side by side. As root.
-BENCH ?= allocation
+# Overhead benchmarks (not tests), as root. The default, the suite, runs real workloads side by side
+# with the OpenTelemetry Java agent and JFR and writes benchmarks/RESULTS.md and results.csv; it
+# needs wrk, GNU time and a JDK 18+ with src.zip (BENCH_JDK). Others: allocation, socket.
+BENCH ?= suite
+BENCH_JDK ?= /usr/lib/jvm/temurin-25-jdk-amd64
+OTEL_JAVAAGENT_VERSION := 2.31.0
 bench: build
-	java -cp benchmarks/target/classes dev.jvmebpf.bench.Benchmarks $(BENCH)
+	@missing=""; \
+	command -v wrk >/dev/null 2>&1 || missing="$$missing wrk"; \
+	[ -x /usr/bin/time ] || missing="$$missing time"; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" != 0 ]; then echo "make bench: missing packages:$$missing (install them as root)" >&2; exit 1; fi; \
+	  echo "make bench: installing$$missing"; \
+	  apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $$missing; \
+	fi
+	$(MVN) -q -N dependency:copy -Dartifact=io.opentelemetry.javaagent:opentelemetry-javaagent:$(OTEL_JAVAAGENT_VERSION) \
+	  -DoutputDirectory=benchmarks/target/tools -Dmdep.stripVersion=true
+	java -Dbench.jdk=$(BENCH_JDK) -cp benchmarks/target/classes dev.jvmebpf.bench.Benchmarks $(BENCH)
 
 clean:
 	$(MVN) -q clean

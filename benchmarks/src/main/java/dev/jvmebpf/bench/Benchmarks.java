@@ -21,8 +21,12 @@ public final class Benchmarks {
 
   public static void main(String[] args) throws Exception {
     if (args.length == 0 || args[0].equals("--help")) {
-      System.out.println("usage: Benchmarks allocation|allocation-heap|allocation-native|socket [rounds]"
+      System.out.println("usage: Benchmarks suite|allocation|allocation-heap|allocation-native|socket [rounds]"
           + "   (run as root, after make build)");
+      return;
+    }
+    if (args[0].equals("suite")) {
+      suite(args.length > 1 ? Integer.parseInt(args[1]) : 3);
       return;
     }
     int rounds = args.length > 1 ? Integer.parseInt(args[1]) : 5;
@@ -45,6 +49,37 @@ public final class Benchmarks {
       case "allocation-native" -> nativeAllocation(new Runner(java, classes, agent), rounds);
       case "socket" -> sockets(new Runner(java, classes, agent), rounds);
       default -> throw new IllegalArgumentException("unknown benchmark " + args[0]);
+    }
+  }
+
+  /**
+   * The side-by-side suite against the OpenTelemetry Java agent and JFR ({@link Suite}); writes
+   * benchmarks/RESULTS.md and benchmarks/results.csv.
+   */
+  static void suite(int rounds) throws Exception {
+    Path agent = Path.of(System.getProperty("bench.agent", "agent/target/jvm-ebpf-agent.jar")).toAbsolutePath();
+    Path otelAgent = Path.of(System.getProperty("bench.otel.agent",
+        "benchmarks/target/tools/opentelemetry-javaagent.jar")).toAbsolutePath();
+    Path jdk = Path.of(System.getProperty("bench.jdk", "/usr/lib/jvm/temurin-25-jdk-amd64"));
+    Path out = Path.of(System.getProperty("bench.out", "benchmarks")).toAbsolutePath();
+    for (Path required : List.of(agent, otelAgent, jdk.resolve("bin/java"), jdk.resolve("lib/src.zip"))) {
+      if (!Files.exists(required)) {
+        throw new IOException("missing " + required + " (make bench fetches the OpenTelemetry Java agent; "
+            + "-Dbench.jdk names a JDK 18+ with src.zip)");
+      }
+    }
+    Path work = Files.createTempDirectory("jeb-bench-");
+    try {
+      Suite suite = new Suite(jdk, agent, otelAgent, work, rounds);
+      String machine = Suite.machine();
+      System.out.println(machine + "; " + rounds + " rounds, the tools interleaved");
+      suite.run();
+      Files.writeString(out.resolve("RESULTS.md"), suite.markdown(machine));
+      Files.writeString(out.resolve("results.csv"), suite.csv());
+      System.out.println(suite.markdown(machine));
+      System.out.println("written: " + out.resolve("RESULTS.md") + ", " + out.resolve("results.csv"));
+    } finally {
+      Suite.deleteTree(work);
     }
   }
 

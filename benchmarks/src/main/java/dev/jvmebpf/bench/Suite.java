@@ -1,0 +1,314 @@
+package dev.jvmebpf.bench;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.ZonedDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.zip.ZipEntry;
+import java.util.zip.ZipInputStream;
+
+/**
+ * The side-by-side suite of {@code make bench}: real workloads nobody here wrote (the JDK's
+ * {@code jwebserver} under {@code wrk}, {@code javac} compiling {@code java.util}) and an idle
+ * application's start and exit, each run without an agent, with jvm-ebpf-agent (defaults,
+ * {@code exporter=none}), with the OpenTelemetry Java agent (exporters {@code none}) and with JFR
+ * ({@code settings=default}), the four interleaved round by round (each round starting with the next). Writes {@code RESULTS.md}
+ * (medians, spreads, ratios to the run without an agent) and the raw figures as CSV.
+ */
+final class Suite {
+
+  /** A tool a user would pick, as JVM options (null: none of ours). */
+  record Tool(String name, List<String> jvmOptions) {}
+
+  /** One figure of one run. */
+  record Sample(String workload, String metric, String tool, int round, double value) {}
+
+  private static final Pattern WRK_RATE = Pattern.compile("Requests/sec:\\s+([0-9.]+)");
+
+  private final Path jdk;
+  private final Path work;
+  private final List<Tool> tools;
+  private final List<Sample> samples = new ArrayList<>();
+  private final int rounds;
+
+  Suite(Path jdk, Path agent, Path otelAgent, Path work, int rounds) {
+    this.jdk = jdk;
+    this.work = work;
+    this.rounds = rounds;
+    this.tools = List.of(
+        new Tool("no agent", List.of()),
+        new Tool("jvm-ebpf-agent", List.of("-javaagent:" + agent + "=exporter=none")),
+        new Tool("OpenTelemetry Java agent", List.of("-javaagent:" + otelAgent, "-Dotel.traces.exporter=none",
+            "-Dotel.metrics.exporter=none", "-Dotel.logs.exporter=none")),
+        new Tool("JFR", List.of("-XX:StartFlightRecording=settings=default,filename=" + work.resolve("bench.jfr"))));
+  }
+
+  void run() throws Exception {
+    Path site = Files.createDirectories(work.resolve("site"));
+    Files.write(site.resolve("file.txt"), "x".repeat(1024).getBytes(StandardCharsets.US_ASCII));
+    List<Path> sources = javaUtilSources();
+    for (int round = 0; round < rounds; round++) {
+      // Each round starts with the next tool: no tool always follows the same one.
+      for (int i = 0; i < tools.size(); i++) {
+        Tool tool = tools.get((round + i) % tools.size());
+        System.out.printf(Locale.ROOT, "round %d/%d, %s%n", round + 1, rounds, tool.name());
+        webServer(tool, round, site);
+        compile(tool, round, sources);
+        idleStart(tool, round);
+      }
+    }
+  }
+
+  /**
+   * jwebserver (the jdk.httpserver module, request logging to a discarded stdout as it comes)
+   * serving a 1 KB file to {@code wrk -t1 -c8}: 10 s from the moment it accepts connections, then
+   * 10 s more to settle, then 10 s of steady state.
+   */
+  private void webServer(Tool tool, int round, Path site) throws Exception {
+    int port = freePort();
+    List<String> command = new ArrayList<>(List.of(java(), "-Xmx512m"));
+    command.addAll(tool.jvmOptions());
+    command.addAll(List.of("-m", "jdk.httpserver", "-b", "127.0.0.1", "-p", Integer.toString(port),
+        "-d", site.toString()));
+    Process server = new ProcessBuilder(command).redirectOutput(ProcessBuilder.Redirect.DISCARD)
+        .redirectError(ProcessBuilder.Redirect.DISCARD).start();
+    try {
+      awaitPort(port, server);
+      String url = "http://127.0.0.1:" + port + "/file.txt";
+      add("jwebserver", "requests/s from start", tool, round, wrk(url, 10));
+      wrk(url, 10);
+      add("jwebserver", "requests/s steady", tool, round, wrk(url, 10));
+    } finally {
+      server.destroy();
+      if (!server.waitFor(20, TimeUnit.SECONDS)) {
+        server.destroyForcibly().waitFor();
+      }
+    }
+  }
+
+  /** javac (with the tool's options through -J) compiling java/util/*.java of the JDK's src.zip. */
+  private void compile(Tool tool, int round, List<Path> sources) throws Exception {
+    Path out = work.resolve("javac-out");
+    deleteTree(out);
+    Files.createDirectories(out);
+    Path argFile = work.resolve("javac.args");
+    List<String> args = new ArrayList<>(List.of("-proc:none", "-nowarn", "-Xlint:none", "-XDsuppressNotes",
+        "--patch-module", "java.base=" + work.resolve("src/java.base"), "-d", out.toString()));
+    sources.forEach(p -> args.add(p.toString()));
+    Files.write(argFile, args);
+    List<String> command = new ArrayList<>(List.of(jdk.resolve("bin/javac").toString(), "-J-Xmx1g"));
+    tool.jvmOptions().forEach(o -> command.add("-J" + o));
+    command.add("@" + argFile);
+    Timed t = timed(command);
+    add("javac java.util", "wall s", tool, round, t.wall());
+    add("javac java.util", "CPU s", tool, round, t.cpu());
+  }
+
+  /**
+   * An application that does nothing for 3 s: the CPU time and peak memory the tool adds to it,
+   * and how long the JVM takes to exit once main returns.
+   */
+  private void idleStart(Tool tool, int round) throws Exception {
+    List<String> command = new ArrayList<>(List.of(java()));
+    command.addAll(tool.jvmOptions());
+    command.addAll(List.of("-cp", classes(), IdleApp.class.getName(), "3000"));
+    Timed t = timed(command);
+    add("idle app, 3 s", "CPU s", tool, round, t.cpu());
+    add("idle app, 3 s", "peak RSS MB", tool, round, t.rssKb() / 1024.0);
+    String end = t.stdout().lines().filter(l -> l.startsWith("MAIN_END ")).findFirst()
+        .orElseThrow(() -> new IOException(tool.name() + ": the idle app printed no MAIN_END:\n" + t.stdout()));
+    add("idle app, 3 s", "exit ms after main", tool, round, t.endedMillis() - Long.parseLong(end.substring(9)));
+    t.stdout().lines().filter(l -> l.startsWith("ON_MS ")).findFirst()
+        .ifPresent(l -> add("idle app, 3 s", "probes on at JVM uptime ms", tool, round,
+            Double.parseDouble(l.split(" ")[1])));
+  }
+
+  private double wrk(String url, int seconds) throws Exception {
+    Process p = new ProcessBuilder("wrk", "-t1", "-c8", "-d" + seconds + "s", url).redirectErrorStream(true).start();
+    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    p.waitFor();
+    Matcher m = WRK_RATE.matcher(out);
+    if (!m.find()) {
+      throw new IOException("wrk printed no Requests/sec:\n" + out);
+    }
+    return Double.parseDouble(m.group(1));
+  }
+
+  record Timed(double wall, double cpu, long rssKb, String stdout, long endedMillis) {}
+
+  /** Runs a command under GNU time: wall and CPU seconds (user + system), peak RSS. */
+  private Timed timed(List<String> command) throws Exception {
+    Path times = work.resolve("time.out");
+    List<String> full = new ArrayList<>(List.of("/usr/bin/time", "-f", "%e %U %S %M", "-o", times.toString()));
+    full.addAll(command);
+    Process p = new ProcessBuilder(full).redirectError(ProcessBuilder.Redirect.DISCARD).start();
+    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    if (!p.waitFor(300, TimeUnit.SECONDS)) {
+      p.destroyForcibly();
+      throw new IOException(String.join(" ", command) + ": did not finish");
+    }
+    long ended = System.currentTimeMillis();
+    if (p.exitValue() != 0) {
+      throw new IOException(String.join(" ", command) + ": exit status " + p.exitValue() + "\n" + out);
+    }
+    String[] f = Files.readString(times).trim().lines().reduce((a, b) -> b).orElse("").split(" ");
+    return new Timed(Double.parseDouble(f[0]), Double.parseDouble(f[1]) + Double.parseDouble(f[2]),
+        Long.parseLong(f[3]), out, ended);
+  }
+
+  private void add(String workload, String metric, Tool tool, int round, double value) {
+    samples.add(new Sample(workload, metric, tool.name(), round, value));
+  }
+
+  /** java/util/*.java of the JDK's own sources, extracted once. */
+  private List<Path> javaUtilSources() throws IOException {
+    Path dir = work.resolve("src/java.base/java/util");
+    if (!Files.isDirectory(dir)) {
+      Files.createDirectories(dir);
+      try (ZipInputStream zip = new ZipInputStream(Files.newInputStream(jdk.resolve("lib/src.zip")))) {
+        for (ZipEntry e; (e = zip.getNextEntry()) != null; ) {
+          String name = e.getName();
+          if (name.startsWith("java.base/java/util/") && name.endsWith(".java")
+              && name.indexOf('/', "java.base/java/util/".length()) < 0) {
+            Files.copy(zip, work.resolve("src").resolve(name));
+          }
+        }
+      }
+    }
+    try (var files = Files.list(dir)) {
+      return files.sorted().toList();
+    }
+  }
+
+  /** RESULTS.md: machine, date, rounds; per workload and metric the medians, spreads, ratios. */
+  String markdown(String machine) {
+    StringBuilder md = new StringBuilder();
+    md.append("# Benchmark results\n\n");
+    md.append("Written by `make bench` (").append(getClass().getSimpleName()).append(".java); the raw figures are in `results.csv`.\n\n");
+    md.append("- date: ").append(ZonedDateTime.now().format(DateTimeFormatter.ISO_OFFSET_DATE_TIME)).append('\n');
+    md.append("- machine: ").append(machine).append('\n');
+    md.append("- workload JDK: ").append(jdk).append('\n');
+    md.append("- rounds: ").append(rounds).append(", the four configurations interleaved in each, each round ")
+        .append("starting with the next one\n");
+    md.append("- tools: jvm-ebpf-agent with its defaults and `exporter=none`; the OpenTelemetry Java agent ")
+        .append("with `otel.{traces,metrics,logs}.exporter=none`; JFR `settings=default`\n\n");
+    md.append("A ratio is the tool's median over the median without an agent. Where a tool's range of runs ")
+        .append("overlaps the range without an agent, the table says so instead of ranking them.\n");
+    Map<String, Map<String, Map<String, List<Double>>>> byWorkload = new LinkedHashMap<>();
+    for (Sample s : samples) {
+      byWorkload.computeIfAbsent(s.workload(), k -> new LinkedHashMap<>())
+          .computeIfAbsent(s.metric(), k -> new LinkedHashMap<>())
+          .computeIfAbsent(s.tool(), k -> new ArrayList<>()).add(s.value());
+    }
+    byWorkload.forEach((workload, metrics) -> {
+      md.append("\n## ").append(workload).append("\n\n");
+      md.append("| metric | tool | median | ratio | runs | |\n|---|---|---|---|---|---|\n");
+      metrics.forEach((metric, byTool) -> {
+        List<Double> base = byTool.get("no agent");
+        byTool.forEach((tool, values) -> {
+          double median = Runner.median(values);
+          String ratio = base == null || tool.equals("no agent") ? "" : String.format(Locale.ROOT, "%.3f",
+              median / Runner.median(base));
+          String verdict = base == null || tool.equals("no agent") ? "" : overlaps(values, base)
+              ? "no measurable difference" : "";
+          md.append(String.format(Locale.ROOT, "| %s | %s | %s | %s | %s | %s |%n", metric, tool, format(median),
+              ratio, values.stream().map(Suite::format).toList(), verdict));
+        });
+      });
+    });
+    return md.toString();
+  }
+
+  String csv() {
+    StringBuilder csv = new StringBuilder("workload,metric,tool,round,value\n");
+    for (Sample s : samples) {
+      csv.append(String.format(Locale.ROOT, "%s,%s,%s,%d,%s%n", s.workload(), s.metric(), s.tool(), s.round() + 1,
+          format(s.value())));
+    }
+    return csv.toString();
+  }
+
+  private static boolean overlaps(List<Double> a, List<Double> b) {
+    double aMin = a.stream().mapToDouble(Double::doubleValue).min().orElse(0);
+    double aMax = a.stream().mapToDouble(Double::doubleValue).max().orElse(0);
+    double bMin = b.stream().mapToDouble(Double::doubleValue).min().orElse(0);
+    double bMax = b.stream().mapToDouble(Double::doubleValue).max().orElse(0);
+    return aMin <= bMax && bMin <= aMax;
+  }
+
+  private static String format(double v) {
+    return Math.abs(v) >= 100 ? String.format(Locale.ROOT, "%.0f", v) : String.format(Locale.ROOT, "%.2f", v);
+  }
+
+  private String java() {
+    return jdk.resolve("bin/java").toString();
+  }
+
+  private static String classes() {
+    try {
+      return Path.of(Suite.class.getProtectionDomain().getCodeSource().getLocation().toURI()).toString();
+    } catch (java.net.URISyntaxException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  private static int freePort() throws IOException {
+    try (ServerSocket s = new ServerSocket(0)) {
+      return s.getLocalPort();
+    }
+  }
+
+  private static void awaitPort(int port, Process server) throws Exception {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+    while (System.nanoTime() < deadline) {
+      if (!server.isAlive()) {
+        throw new IOException("the server ended with status " + server.exitValue());
+      }
+      try (Socket s = new Socket()) {
+        s.connect(new InetSocketAddress("127.0.0.1", port), 200);
+        return;
+      } catch (IOException notYet) {
+        Thread.sleep(10);
+      }
+    }
+    throw new IOException("the server did not accept connections on port " + port + " within 60 s");
+  }
+
+  static void deleteTree(Path dir) throws IOException {
+    if (!Files.exists(dir)) {
+      return;
+    }
+    try (var files = Files.walk(dir)) {
+      for (Path p : files.sorted((a, b) -> b.getNameCount() - a.getNameCount()).toList()) {
+        Files.delete(p);
+      }
+    }
+  }
+
+  /** "Linux 6.18.44, 2 cores, ..." from the running system. */
+  static String machine() throws IOException, InterruptedException {
+    Process p = new ProcessBuilder("uname", "-srm").start();
+    String uname;
+    try (InputStream in = p.getInputStream()) {
+      uname = new String(in.readAllBytes(), StandardCharsets.UTF_8).trim();
+    }
+    p.waitFor();
+    String cpu = Files.readAllLines(Path.of("/proc/cpuinfo")).stream().filter(l -> l.startsWith("model name"))
+        .findFirst().map(l -> l.substring(l.indexOf(':') + 1).trim()).orElse("unknown CPU");
+    return uname + ", " + Runtime.getRuntime().availableProcessors() + " cores (" + cpu + ")";
+  }
+}
