@@ -324,6 +324,11 @@ public final class AgentConfig {
     return interval;
   }
 
+  /** A duration as the configuration writes one: "60s", "500ms", "1500ms". */
+  static String describe(Duration d) {
+    return d.toMillis() % 1000 == 0 ? d.toSeconds() + "s" : d.toMillis() + "ms";
+  }
+
   /**
    * How long the exit (or detach) waits for the last export at most; IllegalArgumentException,
    * naming the key, when it is not a duration of 0 or more.

@@ -152,7 +152,7 @@ final class AgentRuntime {
     log.debug("on at JVM uptime " + ManagementFactory.getRuntimeMXBean().getUptime()
         + " ms; this thread's CPU so far " + StartCost.threadCpuNanos() / 1_000_000 + " ms");
     AgentStatus.announce(log, version, probes, "exporting to " + telemetry.destination() + " every "
-        + config.exportInterval().toSeconds() + "s");
+        + AgentConfig.describe(config.exportInterval()));
   }
 
   private void notStarted(String line, String status) {

@@ -69,6 +69,14 @@ class AgentConfigTest {
   }
 
   @Test
+  void durationsAreDescribedAsTheyAreWritten() {
+    assertEquals("60s", AgentConfig.describe(arguments("").exportInterval()));
+    assertEquals("500ms", AgentConfig.describe(arguments("interval=500ms").exportInterval()));
+    assertEquals("1500ms", AgentConfig.describe(arguments("interval=1500ms").exportInterval()));
+    assertEquals("120s", AgentConfig.describe(arguments("interval=2m").exportInterval()));
+  }
+
+  @Test
   void exitTimeoutIsADurationOfZeroOrMore() {
     assertEquals(Duration.ofSeconds(5), arguments("").exitTimeout(), "default");
     assertEquals(Duration.ZERO, arguments("exit.timeout=0").exitTimeout());
