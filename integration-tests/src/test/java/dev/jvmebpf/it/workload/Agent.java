@@ -16,7 +16,7 @@ final class Agent {
       if (status != null && !status.equals("starting")) {
         return status;
       }
-      Thread.sleep(20);
+      Thread.sleep(1); // the moment it is on is a window's start for some workloads
     }
     return "timeout";
   }

@@ -24,9 +24,13 @@ import javax.management.openmbean.CompositeData;
  * PREMAIN_NANOS &lt;how long premain took&gt;
  * </pre>
  *
- * args: millis [systemGcCalls [quiesce]]. With "quiesce", the window starts and ends only once
- * no collection has happened for half a second: concurrent collectors (ZGC, Shenandoah) start
- * cycles on their own, which must not fall between a count and the agent's.
+ * args: millis [systemGcCalls [quiesce]]. With "quiesce", the window begins as soon as the agent
+ * says it is on (the kernel counts from its GC probes' attach, just before), and the allocating
+ * part begins and the window ends only once no collection has happened for half a second:
+ * concurrent collectors (ZGC, Shenandoah) start cycles on their own, which must not fall between
+ * a count and the agent's. (Beginning the window after that first quiet half second instead left
+ * out what the kernel had counted meanwhile: under load, a cycle set off by the agent's own start
+ * could still be running when the probes attached.)
  */
 public final class GcWorkload {
 
@@ -37,6 +41,7 @@ public final class GcWorkload {
     int systemGcs = args.length > 1 ? Integer.parseInt(args[1]) : 2;
     boolean quiesce = args.length > 2 && args[2].equals("quiesce");
     System.out.println("AGENT " + Agent.awaitStatus());
+    Map<String, Long> atStart = counts();
 
     Map<String, String> actions = new ConcurrentHashMap<>();
     for (GarbageCollectorMXBean bean : ManagementFactory.getGarbageCollectorMXBeans()) {
@@ -48,7 +53,11 @@ public final class GcWorkload {
       }, null, null);
     }
 
-    Map<String, Long> before = quiesce ? stableCounts() : counts();
+    Map<String, Long> before = counts();
+    if (quiesce) {
+      stableCounts();
+      before = atStart;
+    }
     System.out.println("WINDOW_START_MS " + ManagementFactory.getRuntimeMXBean().getUptime());
     long end = System.nanoTime() + millis * 1_000_000L;
     long gcEvery = millis * 1_000_000L / (systemGcs + 1);
