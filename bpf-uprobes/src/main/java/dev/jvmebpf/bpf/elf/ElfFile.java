@@ -47,7 +47,6 @@ public final class ElfFile {
   private final String origin;
   private final ByteBuffer data;
   private final List<Section> sections;
-  private final java.util.Map<Integer, SymbolIndex> symbolIndexes = new java.util.HashMap<>();
 
   private ElfFile(String origin, ByteBuffer data) throws IOException {
     this.origin = origin;
@@ -122,11 +121,11 @@ public final class ElfFile {
   public Optional<Symbol> symbol(String name) throws IOException {
     byte[] wanted = name.getBytes(StandardCharsets.UTF_8);
     for (int type : new int[] {SHT_SYMTAB, SHT_DYNSYM}) {
-      for (int i = 0; i < sections.size(); i++) {
-        if (sections.get(i).type() != type) {
+      for (Section table : sections) {
+        if (table.type() != type) {
           continue;
         }
-        Optional<Symbol> found = symbolIndex(i).find(wanted);
+        Optional<Symbol> found = findSymbol(table, wanted);
         if (found.isPresent()) {
           return found;
         }
@@ -135,70 +134,19 @@ public final class ElfFile {
     return Optional.empty();
   }
 
-  private synchronized SymbolIndex symbolIndex(int section) throws IOException {
-    SymbolIndex index = symbolIndexes.get(section);
-    if (index == null) {
-      Section table = sections.get(section);
-      index = new SymbolIndex(contents(table), contents(sections.get(table.link())));
-      symbolIndexes.put(section, index);
-    }
-    return index;
-  }
-
-  /**
-   * One symbol table, indexed by the first 16 bytes of each name: libjvm's .symtab has about
-   * 60,000 symbols, and a scan of it per lookup was most of the agent's start-up CPU in ELF code.
-   * Names sharing those bytes share a chain; the first in table order is found first.
-   */
-  private static final class SymbolIndex {
-    private final ByteBuffer symbols;
-    private final ByteBuffer strings;
-    private final int[] heads;
-    private final int[] next;
-
-    SymbolIndex(ByteBuffer symbols, ByteBuffer strings) {
-      this.symbols = symbols;
-      this.strings = strings;
-      int count = symbols.limit() / 24;
-      heads = new int[Integer.highestOneBit(Math.max(1, count) * 2 - 1) << 1];
-      next = new int[count];
-      for (int i = count - 1; i >= 0; i--) { // backwards: chains list symbols in table order
-        int nameOffset = symbols.getInt(i * 24);
-        if (nameOffset <= 0 || nameOffset >= strings.limit()) {
-          continue;
-        }
-        int bucket = prefixHash(strings, nameOffset) & (heads.length - 1);
-        next[i] = heads[bucket];
-        heads[bucket] = i + 1;
+  private Optional<Symbol> findSymbol(Section table, byte[] wanted) throws IOException {
+    ByteBuffer symbols = contents(table);
+    ByteBuffer strings = contents(sections.get(table.link()));
+    for (int at = 0; at + 24 <= symbols.limit(); at += 24) {
+      int nameOffset = symbols.getInt(at);
+      if (nameOffset == 0 || !matches(strings, nameOffset, wanted)) {
+        continue;
       }
+      int info = Byte.toUnsignedInt(symbols.get(at + 4));
+      return Optional.of(new Symbol(new String(wanted, StandardCharsets.UTF_8), symbols.getLong(at + 8),
+          symbols.getLong(at + 16), info & 0xf, info >> 4, Short.toUnsignedInt(symbols.getShort(at + 6))));
     }
-
-    Optional<Symbol> find(byte[] wanted) {
-      ByteBuffer name = ByteBuffer.allocate(wanted.length + 1).put(wanted).put((byte) 0);
-      for (int i = heads[prefixHash(name, 0) & (heads.length - 1)]; i != 0; i = next[i - 1]) {
-        int at = (i - 1) * 24;
-        if (!matches(strings, symbols.getInt(at), wanted)) {
-          continue;
-        }
-        int info = Byte.toUnsignedInt(symbols.get(at + 4));
-        return Optional.of(new Symbol(new String(wanted, StandardCharsets.UTF_8), symbols.getLong(at + 8),
-            symbols.getLong(at + 16), info & 0xf, info >> 4, Short.toUnsignedInt(symbols.getShort(at + 6))));
-      }
-      return Optional.empty();
-    }
-
-    /** A hash of the name's bytes before its NUL, at most 16 of them. */
-    private static int prefixHash(ByteBuffer strings, int offset) {
-      int hash = 0x811c9dc5;
-      for (int i = 0; i < 16 && offset + i < strings.limit(); i++) {
-        byte b = strings.get(offset + i);
-        if (b == 0) {
-          break;
-        }
-        hash = (hash ^ b) * 0x01000193;
-      }
-      return hash ^ (hash >>> 16);
-    }
+    return Optional.empty();
   }
 
   private static boolean matches(ByteBuffer strings, int offset, byte[] wanted) {

@@ -101,15 +101,8 @@ public final class BpfObject implements AutoCloseable {
       throws BpfException {
     requireOpen(true);
     String what = "attach usdt " + provider + ":" + probe + " in " + binary + " (pid " + pid + ")";
-    PointerByReference out = new PointerByReference();
-    libbpf.beginCapture();
-    int rc = libbpf.lib.jeb_attach_usdt(programPointer(program), pid, binary.toString(), provider, probe, out);
-    String log = libbpf.endCapture();
-    if (rc != 0) {
-      throw attachError(what, rc, log);
-    }
-    links.add(out.getValue());
-    attached.add(program);
+    link(program, what, (prog, out) -> libbpf.lib.jeb_attach_usdt(prog, pid, binary.toString(), provider,
+        probe, out));
   }
 
   /**
@@ -126,16 +119,8 @@ public final class BpfObject implements AutoCloseable {
     requireOpen(true);
     String what = "attach " + (returnProbe ? "uretprobe " : "uprobe ") + function + " (multi) in " + binary
         + " (pid " + pid + ")";
-    PointerByReference out = new PointerByReference();
-    libbpf.beginCapture();
-    int rc = libbpf.lib.jeb_attach_uprobe_multi(programPointer(program), pid, binary.toString(), function,
-        new long[0], new long[0], 0, returnProbe ? 1 : 0, out);
-    String log = libbpf.endCapture();
-    if (rc != 0) {
-      throw attachError(what, rc, log);
-    }
-    links.add(out.getValue());
-    attached.add(program);
+    link(program, what, (prog, out) -> libbpf.lib.jeb_attach_uprobe_multi(prog, pid, binary.toString(),
+        function, new long[0], new long[0], 0, returnProbe ? 1 : 0, out));
   }
 
   private void attachUprobe(String program, int pid, Path binary, String function, long offset,
@@ -143,16 +128,8 @@ public final class BpfObject implements AutoCloseable {
     requireOpen(true);
     String what = "attach " + (returnProbe ? "uretprobe " : "uprobe ") + (function == null ? "at file offset "
         + offset : function + (offset != 0 ? "+" + offset : "")) + " in " + binary + " (pid " + pid + ")";
-    PointerByReference out = new PointerByReference();
-    libbpf.beginCapture();
-    int rc = libbpf.lib.jeb_attach_uprobe(programPointer(program), pid, binary.toString(), function, offset,
-        returnProbe ? 1 : 0, cookie, out);
-    String log = libbpf.endCapture();
-    if (rc != 0) {
-      throw attachError(what, rc, log);
-    }
-    links.add(out.getValue());
-    attached.add(program);
+    link(program, what, (prog, out) -> libbpf.lib.jeb_attach_uprobe(prog, pid, binary.toString(),
+        function, offset, returnProbe ? 1 : 0, cookie, out));
   }
 
   /**
@@ -195,11 +172,21 @@ public final class BpfObject implements AutoCloseable {
     }
     String what = "attach " + (returnProbe ? "uretprobe" : "uprobe") + " multi (" + fileOffsets.length
         + " places) in " + binary + " (pid " + pid + ")";
+    link(program, what, (prog, out) -> libbpf.lib.jeb_attach_uprobe_multi(prog, pid, binary.toString(),
+        null, fileOffsets, cookies, fileOffsets.length, returnProbe ? 1 : 0, out));
+  }
+
+  /** One of libbpf's attach calls: 0 and the link in {@code out}, or a negative errno. */
+  private interface AttachCall {
+    int attach(Pointer program, PointerByReference out);
+  }
+
+  /** Makes one link of {@code program} with {@code call} (libbpf's log captured for the error), and keeps it. */
+  private void link(String program, String what, AttachCall call) throws BpfException {
+    Pointer prog = programPointer(program);
     PointerByReference out = new PointerByReference();
     libbpf.beginCapture();
-    int rc = libbpf.lib.jeb_attach_uprobe_multi(programPointer(program), pid, binary.toString(), null, fileOffsets,
-        cookies,
-        fileOffsets.length, returnProbe ? 1 : 0, out);
+    int rc = call.attach(prog, out);
     String log = libbpf.endCapture();
     if (rc != 0) {
       throw attachError(what, rc, log);
