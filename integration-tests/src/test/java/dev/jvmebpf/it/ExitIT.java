@@ -3,14 +3,11 @@ package dev.jvmebpf.it;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.jvmebpf.it.workload.SleepApp;
 import dev.jvmebpf.it.workload.TimedExitApp;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -53,34 +50,6 @@ class ExitIT {
       assertTrue(with >= 1_500, "the exit waited for the last export: " + with + " ms");
       assertTrue(with <= without + 2_000 + 1_000, "exit took " + with + " ms after main with exit.timeout=2s, "
           + without + " ms without");
-    }
-  }
-
-  /**
-   * An application that ends while the agent is still starting (extracting its files, loading
-   * its probes) leaves nothing in its temporary directory, and says nothing: each run has a
-   * directory of its own as java.io.tmpdir.
-   */
-  @org.junit.jupiter.api.Test
-  void anApplicationEndingDuringTheStartLeavesNoFiles() throws Exception {
-    Path tmp = Files.createTempDirectory("jeb-exit-");
-    try {
-      for (String millis : new String[] {"0", "20", "40", "60", "80", "100", "150", "200", "300", "500"}) {
-        Path dir = Files.createDirectory(tmp.resolve("run-" + millis));
-        TargetJvm.Result run = TargetJvm.on(Fixtures.jdk17()).withAgent("exporter=none")
-            .jvmArgs("-Djava.io.tmpdir=" + dir).run(Duration.ofSeconds(60), SleepApp.class, millis);
-        assertEquals(0, run.exitCode(), run.stderr());
-        try (var left = Files.list(dir)) {
-          assertEquals(List.of(), left.map(p -> p.getFileName().toString()).toList(),
-              "left in java.io.tmpdir by an application that ran " + millis + " ms");
-        }
-        assertTrue(run.stderr().isEmpty() || run.stderr().startsWith("[jvm-ebpf-agent] jvm-ebpf-agent "),
-            "nothing but the status line, if the agent got that far:\n" + run.stderr());
-      }
-    } finally {
-      try (var files = Files.walk(tmp)) {
-        files.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-      }
     }
   }
 

@@ -81,8 +81,6 @@ final class IsolatedRuntime {
 
   private static final Object LOCK = new Object();
   private static Loaders loaders;
-  /** The JVM is exiting: a start still under way says nothing and starts nothing. */
-  private static volatile boolean exiting;
 
   private IsolatedRuntime() {}
 
@@ -91,9 +89,6 @@ final class IsolatedRuntime {
     boolean detach = arguments != null && List.of(arguments.split(",")).contains(DETACH_ARGUMENT);
     try {
       Loaders shared = shared(instrumentation);
-      if (exiting) {
-        return;
-      }
       Thread.currentThread().setContextClassLoader(shared.impl());
       Class<?> main = shared.impl().loadClass(AGENT_MAIN);
       if (detach) {
@@ -104,9 +99,6 @@ final class IsolatedRuntime {
             .invoke(null, arguments, instrumentation, entry, shared.dir());
       }
     } catch (Throwable e) {
-      if (exiting) {
-        return; // the application ended before the agent was on: nothing failed, nothing to say
-      }
       Throwable cause = e instanceof java.lang.reflect.InvocationTargetException && e.getCause() != null
           ? e.getCause() : e;
       String why = cause instanceof StartFailure ? cause.getMessage() : String.valueOf(cause);
@@ -134,71 +126,23 @@ final class IsolatedRuntime {
     }
   }
 
-  /**
-   * This JVM's loaders, built on first use; the JVM's exit stops the agent, then removes the files.
-   * The exit hook is registered before the files are extracted, so that an application that ends
-   * meanwhile (in its first 50 ms, say) still has them removed: the hook waits for an extraction
-   * under way, then deletes its directory.
-   */
+  /** This JVM's loaders, built on first use; the JVM's exit stops the agent, then removes the files. */
   private static Loaders shared(Instrumentation instrumentation) throws Exception {
     synchronized (LOCK) {
       if (loaders != null) {
         return loaders;
       }
       Path dir = privateDirectory();
-      Thread exit = new Thread(() -> atExit(dir), "jvm-ebpf-agent-exit");
-      try {
-        Runtime.getRuntime().addShutdownHook(exit);
-      } catch (IllegalStateException shuttingDown) {
-        exiting = true;
-        deleteQuietly(dir);
-        throw shuttingDown;
-      }
       try {
         Loaders built = load(dir, instrumentation);
+        Thread exit = new Thread(() -> stopAtExit(built), "jvm-ebpf-agent-exit");
+        Runtime.getRuntime().addShutdownHook(exit);
         loaders = built;
         return built;
       } catch (Exception | Error e) {
         deleteQuietly(dir);
-        try {
-          Runtime.getRuntime().removeShutdownHook(exit);
-        } catch (IllegalStateException shuttingDown) {
-          // The hook runs and finds the directory gone.
-        }
         throw e;
       }
-    }
-  }
-
-  private static void atExit(Path dir) {
-    Loaders built;
-    synchronized (LOCK) { // waits for an extraction under way
-      exiting = true;
-      built = loaders;
-    }
-    if (built != null && built.dir().equals(dir)) {
-      stopAtExit(built);
-    } else {
-      removeAtExit(dir);
-    }
-  }
-
-  /**
-   * Removes the private directory while the agent's init thread may still be extracting into it
-   * (it goes on during the JVM's exit): a file it created after the walk began keeps its
-   * directory, so the walk is repeated a few times (at most about 100 ms). Once the directory is
-   * gone, nothing is extracted into it again ({@link ReopenableJar}).
-   */
-  private static void removeAtExit(Path dir) {
-    deleteQuietly(dir);
-    for (int i = 0; i < 5 && Files.exists(dir); i++) {
-      try {
-        Thread.sleep(20);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        return;
-      }
-      deleteQuietly(dir);
     }
   }
 
@@ -208,7 +152,7 @@ final class IsolatedRuntime {
     } catch (Throwable e) {
       System.err.println("[jvm-ebpf-agent] stopping at exit failed: " + e);
     } finally {
-      removeAtExit(shared.dir());
+      deleteQuietly(shared.dir());
     }
   }
 

@@ -27,7 +27,6 @@ final class ReopenableJar implements AutoCloseable {
   private final Path resources;
   private JarFile jar;
 
-  /** Extracts resources under {@code resources}, a directory inside the agent's private directory. */
   ReopenableJar(Path path, Path resources) {
     this.path = path;
     this.resources = resources;
@@ -72,12 +71,6 @@ final class ReopenableJar implements AutoCloseable {
     JarEntry entry = jar().getJarEntry(name);
     if (entry == null || entry.isDirectory()) {
       return Optional.empty();
-    }
-    // The private directory (two levels up: <dir>/resources/<jar>) is gone once the JVM's exit
-    // removed it; extracting into it again would leave files behind after the exit.
-    Path privateDir = resources.getParent() == null ? null : resources.getParent().getParent();
-    if (privateDir != null && !Files.isDirectory(privateDir)) {
-      throw new IOException("the agent's private directory " + privateDir + " is gone (the JVM is exiting)");
     }
     Files.createDirectories(target.getParent());
     // Not Files.createTempFile: its SecureRandom would open /dev/random in the application's JVM.
