@@ -10,10 +10,13 @@
 
 #include "gc.h"
 #include "common.bpf.h"
+#include "events.bpf.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
 const volatile struct gc_config config = {};
+/* Never read: keeps the span record in BTF, where KernelLayoutTest checks its Java mirror. */
+const volatile struct gc_event gc_event_layout = {};
 
 HIST_BUCKET_SEARCH(duration_bucket, config.duration_ns)
 
@@ -63,18 +66,29 @@ struct {
 	__type(value, struct probe_stats);
 } gc_stats SEC(".maps");
 
-static __always_inline void record_duration(__u32 manager, __u64 duration_ns)
+/* A collection or pause of manager from start_ns to end_ns: its histogram, and a span if wanted. */
+static __always_inline void record_duration(__u32 manager, __u16 kind, __u64 start_ns, __u64 end_ns,
+					    struct probe_stats *stats)
 {
+	__u64 duration_ns = end_ns - start_ns;
 	struct hist *h = bpf_map_lookup_elem(&gc_duration, &manager);
+	struct gc_event *e;
 
 	if (!h) {
 		__u32 other = GC_OTHER_ID;
 
 		h = bpf_map_lookup_elem(&gc_duration, &other);
-		if (!h)
-			return;
 	}
-	hist_add(h, duration_bucket, duration_ns);
+	if (h)
+		hist_add(h, duration_bucket, duration_ns);
+	if (!span_wanted(config.span_min_ns, duration_ns))
+		return;
+	e = span_reserve(sizeof(*e), EVENT_SOURCE_GC, kind, start_ns, end_ns, stats);
+	if (!e)
+		return;
+	e->manager = manager;
+	e->pad = 0;
+	span_submit(e, stats);
 }
 
 static __always_inline int is_cycle_manager(long manager)
@@ -151,7 +165,7 @@ int BPF_USDT(usdt_gc_end)
 		return 0;
 	manager = config.pause_manager[pause->minor ? 1 : 0];
 	if (pause->collections == 0 && manager != 0)
-		record_duration(manager, now - pause->start_ns);
+		record_duration(manager, GC_EVENT_PAUSE, pause->start_ns, now, stats);
 	bpf_map_delete_elem(&gc_pauses, &tid);
 	return 0;
 }
@@ -248,7 +262,7 @@ int BPF_USDT(usdt_mem_pool_gc_end, const char *manager_name, long manager_len,
 		minor_active = 0;
 	if (active->ends < active->begins)
 		return 0;
-	record_duration(manager, now - active->start_ns);
+	record_duration(manager, GC_EVENT_COLLECTION, active->start_ns, now, stats);
 	bpf_map_delete_elem(&gc_active, &key);
 	return 0;
 }

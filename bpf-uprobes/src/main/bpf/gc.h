@@ -23,6 +23,7 @@
 #define JEB_GC_H
 
 #include "hist.h"
+#include "events.h"
 
 #define GC_NAME_LEN 48	/* longer names are compared on their first GC_NAME_LEN - 1 bytes */
 #define GC_MAX_IDS 64	/* manager and pool names together, `other` (0) included */
@@ -53,9 +54,11 @@ struct gc_config {
 	/* Memory pools of the JVM: pool probes per gc_begin/gc_end; 0 if unknown. */
 	__u32 pool_count;
 	__u32 pad;
+	/* Collections and pauses lasting at least this long become spans; SPANS_OFF: none. */
+	__u64 span_min_ns;
 	struct hist_layout duration_ns;
 };
-_Static_assert(sizeof(struct gc_config) == 24 + 24 + sizeof(struct hist_layout), "gc_config padding");
+_Static_assert(sizeof(struct gc_config) == 24 + 32 + sizeof(struct hist_layout), "gc_config padding");
 
 /* Pool usage after a collection of `manager` (gc_pool_usage map). */
 struct gc_pool_key {
@@ -94,5 +97,19 @@ struct gc_pause {
 	 */
 	__u32 minor;
 };
+
+/* Kinds of GC span (event_header.kind). */
+enum gc_event_kind {
+	GC_EVENT_COLLECTION = 1,	/* a collection, as its GarbageCollectorMXBean counts it */
+	GC_EVENT_PAUSE = 2,		/* a pause of a "... Pauses" collector (ZGC, Shenandoah) */
+};
+
+/* A span record (events.h): a collection or pause of `manager`, on the header's thread. */
+struct gc_event {
+	struct event_header header;
+	__u32 manager;		/* collector id */
+	__u32 pad;
+};
+_Static_assert(sizeof(struct gc_event) == 32, "gc_event padding");
 
 #endif /* JEB_GC_H */

@@ -53,11 +53,12 @@ _Static_assert(sizeof(struct hist) == (4 + HIST_MAX_BUCKETS) * 8, "hist padding"
  */
 struct probe_stats {
 	__u64 events;	/* times the program ran for our process */
-	__u64 dropped;	/* events lost: a map was full (or, once there is one, a ring buffer had no room) */
+	__u64 dropped;	/* events lost: a map was full, or the span ring buffer had no room */
 	__u64 errors;	/* events that could not be read: a failed user-memory read, an end without a begin */
 	__u64 overflow;	/* events whose attribute fell into the bounded set's `other` id */
+	__u64 spans;	/* events sent to the span ring buffer (events.h) */
 };
-_Static_assert(sizeof(struct probe_stats) == 32, "probe_stats padding");
+_Static_assert(sizeof(struct probe_stats) == 40, "probe_stats padding");
 
 /*
  * Our own process, as seen from the pid namespace the JVM runs in (containers included).

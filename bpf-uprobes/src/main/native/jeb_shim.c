@@ -5,12 +5,15 @@
 // (va_list) and libbpf's option structs, whose layouts we must not write by hand from Java.
 // Every function returns 0 or a negative errno captured right after the failing call.
 #include <errno.h>
+#include <poll.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/eventfd.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
@@ -232,4 +235,69 @@ int jeb_attach_uprobe_multi(struct bpf_program *prog, int pid, const char *binar
 
 	*out = link;
 	return link ? 0 : -(err ? err : EINVAL);
+}
+
+/*
+ * The span ring buffer (events.h): one BPF_MAP_TYPE_RINGBUF of `bytes` (a power of two, at least
+ * a page) that every family's object reuses. Its descriptor, or the negative errno.
+ */
+int jeb_ring_create(unsigned int bytes)
+{
+	int fd = bpf_map_create(BPF_MAP_TYPE_RINGBUF, "jeb_events", 0, 0, bytes, NULL);
+
+	return fd >= 0 ? fd : -errno;
+}
+
+/* A reader of the ring behind map_fd that hands each record to fn, in the thread that consumes. */
+int jeb_ring_open(int map_fd, ring_buffer_sample_fn fn, struct ring_buffer **out)
+{
+	*out = ring_buffer__new(map_fd, fn, NULL, NULL);
+	return *out ? 0 : -(errno ? errno : EINVAL);
+}
+
+/* An eventfd (non-blocking) that wakes jeb_ring_wait; the descriptor or the negative errno. */
+int jeb_eventfd(void)
+{
+	int fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+
+	return fd >= 0 ? fd : -errno;
+}
+
+int jeb_eventfd_signal(int fd)
+{
+	uint64_t one = 1;
+
+	return write(fd, &one, sizeof(one)) == sizeof(one) ? 0 : -errno;
+}
+
+int jeb_close(int fd)
+{
+	return close(fd) == 0 ? 0 : -errno;
+}
+
+/*
+ * Waits until the ring has records, or wake_fd was signalled, or timeout_ms passed (-1: no
+ * timeout). Returns a mask: 1 the ring has data, 2 woken (the eventfd is then reset); 0 on
+ * timeout; or the negative errno. The ring's epoll descriptor is itself pollable.
+ */
+int jeb_ring_wait(struct ring_buffer *rb, int wake_fd, int timeout_ms)
+{
+	struct pollfd fds[2] = {
+		{ .fd = ring_buffer__epoll_fd(rb), .events = POLLIN },
+		{ .fd = wake_fd, .events = POLLIN },
+	};
+	int n = poll(fds, 2, timeout_ms), mask = 0;
+
+	if (n < 0)
+		return errno == EINTR ? 0 : -errno;
+	if (fds[0].revents & POLLIN)
+		mask |= 1;
+	if (fds[1].revents & POLLIN) {
+		uint64_t count;
+
+		if (read(wake_fd, &count, sizeof(count)) < 0 && errno != EAGAIN)
+			return -errno;
+		mask |= 2;
+	}
+	return mask;
 }

@@ -75,6 +75,14 @@ public final class AgentConfig {
     for (ProbeFamilies.Family<?> family : ProbeFamilies.ALL) {
       k.put(family.configKey(), new String[] {String.valueOf(family.onByDefault()), family.description()});
     }
+    for (ProbeFamilies.Family<?> family : ProbeFamilies.ALL) {
+      if (family.spanDefault() != null) {
+        k.put(family.spanKey(), new String[] {family.spanDefault(), "the " + family.name()
+            + " family's events lasting at least this long become spans (0: every one; off: none)"});
+      }
+    }
+    k.put("spans.rate", new String[] {"1000", "most spans per second per family; the others are counted "
+        + "(jvm.ebpf.spans.limited)"});
     k.put("probes.placement", new String[] {"decoded",
         "decoded: libc probes on the first emulated instruction found by decoding libc; entry: at offset 0"});
     k.put("exit.timeout", new String[] {"5s",
@@ -342,6 +350,26 @@ public final class AgentConfig {
     }
     return timeout;
   }
+
+  /**
+   * {@code key}'s span threshold in nanoseconds: "off" gives {@link #SPANS_OFF}, a duration of 0
+   * or more (0: every event) its nanoseconds; IllegalArgumentException, naming the key, otherwise.
+   */
+  public long spanThresholdNanos(String key) {
+    String value = get(key).orElse("off").trim();
+    if (value.equalsIgnoreCase("off")) {
+      return SPANS_OFF;
+    }
+    Duration d = parseDuration(value);
+    if (d == null || d.isNegative()) {
+      throw new IllegalArgumentException(key + "=" + value
+          + " is neither off nor a duration of 0 or more such as 100ms (units ns, us, ms, s, m, h, d; none: ms)");
+    }
+    return d.toNanos();
+  }
+
+  /** A span threshold meaning "no spans" (EventStructs.SPANS_OFF). */
+  public static final long SPANS_OFF = -1L;
 
   /**
    * A duration as the SDK reads one: an integer and a unit (ns, us, ms, s, m, h or d; none means

@@ -3,7 +3,11 @@ package dev.jvmebpf.agent;
 import dev.jvmebpf.agent.otel.OpenTelemetrySetup;
 import dev.jvmebpf.bpf.hist.HistogramLayout;
 import dev.jvmebpf.bpf.libbpf.Libbpf;
+import dev.jvmebpf.bpf.events.SpanEvents;
 import dev.jvmebpf.otel.GcMetrics;
+import dev.jvmebpf.otel.KernelClock;
+import dev.jvmebpf.otel.KernelSpans;
+import io.opentelemetry.api.trace.Tracer;
 import dev.jvmebpf.otel.KernelMetricProducer;
 import dev.jvmebpf.otel.MetricSource;
 import io.opentelemetry.sdk.common.Clock;
@@ -33,6 +37,7 @@ final class AgentRuntime {
   private boolean stopped;
   private OpenTelemetrySetup.Telemetry telemetry;
   private Libbpf libbpf;
+  private SpanReader spans; // guarded by this
 
   private AgentRuntime(AgentConfig config, AgentLog log, Path privateDir, String version) {
     this.config = config;
@@ -117,7 +122,7 @@ final class AgentRuntime {
     try {
       // Every setting, before the SDK is built or anything attached: a bad one means no start.
       config.validateOpenTelemetry();
-      settings = ProbeLoader.settings(config);
+      settings = ProbeLoader.settings(config, OpenTelemetrySetup.tracesExported(config));
     } catch (IllegalArgumentException e) {
       notStarted(e.getMessage(), e.getMessage());
       return;
@@ -136,6 +141,15 @@ final class AgentRuntime {
     log.debug("OpenTelemetry SDK set up in " + StartCost.since(before, cpuBefore));
     ProbeLoader.Result probes = ProbeLoader.attach(config, settings, log, privateDir, producer, this::register);
     libbpf = probes.libbpf();
+    if (probes.events() != null) {
+      try {
+        startSpans(probes.events(), settings, producer);
+      } catch (RuntimeException | LinkageError e) {
+        // Spans are an addition: their failure leaves the metrics on.
+        log.status("spans off after an internal error: " + e);
+        probes.events().close();
+      }
+    }
     if (probes.stopped()) {
       // The application ended while the probes were attaching: nothing failed, nothing to say.
       AgentStatus.set("off: the application ended before the agent was on");
@@ -153,6 +167,21 @@ final class AgentRuntime {
         + " ms; this thread's CPU so far " + StartCost.threadCpuNanos() / 1_000_000 + " ms");
     AgentStatus.announce(log, version, probes, "exporting to " + telemetry.destination() + " every "
         + AgentConfig.describe(config.exportInterval()));
+  }
+
+  /** Reads the families' span events into spans of the agent's tracer, until shutdown. */
+  private void startSpans(SpanEvents events, ProbeLoader.Settings settings, KernelMetricProducer producer) {
+    Tracer tracer = telemetry.sdk().getTracerProvider().tracerBuilder("jvm-ebpf-agent")
+        .setInstrumentationVersion(version).build();
+    KernelSpans kernelSpans = new KernelSpans(tracer, KernelClock.system(), settings.spansPerSecond());
+    producer.addSource(MetricSource.of("spans", Clock.getDefault().now(), kernelSpans::metrics));
+    synchronized (this) {
+      if (stopped) {
+        events.close();
+        return;
+      }
+      spans = SpanReader.start(events, kernelSpans, log); // from here on the reader owns the ring
+    }
   }
 
   private void notStarted(String line, String status) {
@@ -186,6 +215,13 @@ final class AgentRuntime {
     }
     long before = System.nanoTime();
     long cpuBefore = StartCost.threadCpuNanos();
+    SpanReader reader;
+    synchronized (this) {
+      reader = spans;
+    }
+    if (reader != null) {
+      reader.close(); // the last spans go into the SDK before its final flush
+    }
     if (telemetry != null) {
       flushWithin(telemetry, config.exitTimeout());
     }

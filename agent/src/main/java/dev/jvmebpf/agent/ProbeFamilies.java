@@ -4,6 +4,8 @@ import dev.jvmebpf.bpf.FamilySnapshot;
 import dev.jvmebpf.bpf.ProbeFamily;
 import dev.jvmebpf.bpf.ProbeRequirements;
 import dev.jvmebpf.bpf.dns.DnsProbes;
+import dev.jvmebpf.bpf.events.EventStructs;
+import dev.jvmebpf.bpf.events.SpanEvents;
 import dev.jvmebpf.bpf.gc.GcCollectors;
 import dev.jvmebpf.bpf.gc.GcProbes;
 import dev.jvmebpf.bpf.heapalloc.AllocationProbes;
@@ -26,6 +28,7 @@ import dev.jvmebpf.otel.SocketMetrics;
 import io.opentelemetry.sdk.metrics.data.MetricData;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 
 /**
  * Every probe family the agent knows, listed once: its configuration key and default, what
@@ -45,9 +48,18 @@ public final class ProbeFamilies {
    * @param sizes histogram layout for sizes in bytes
    * @param cardinality distinct attribute values per metric before "other"
    * @param libcAtEntry libc functions probed at offset 0 instead of where decoding says
+   * @param events the span ring buffer the families share; null when spans are off
+   * @param spanThresholds by family name, the duration in nanoseconds from which its events become
+   *     spans (0: every one; EventStructs.SPANS_OFF or absent: none)
    */
   public record AttachContext(Libbpf libbpf, JvmProcess jvm, HistogramLayout durations, HistogramLayout sizes,
-      int cardinality, boolean libcAtEntry) {}
+      int cardinality, boolean libcAtEntry, SpanEvents events, Map<String, Long> spanThresholds) {
+
+    /** The threshold of {@code family}'s spans; EventStructs.SPANS_OFF when it has none. */
+    public long spanMinNanos(String family) {
+      return spanThresholds.getOrDefault(family, EventStructs.SPANS_OFF);
+    }
+  }
 
   /** Loads and attaches one family. */
   @FunctionalInterface
@@ -67,12 +79,24 @@ public final class ProbeFamilies {
    * @param name its name in the configuration key {@code probes.<name>}, the status line and doctor
    * @param onByDefault whether it is on unless configured off
    * @param description one line for the configuration reference
+   * @param spanDefault the default of {@code spans.<name>} (a duration, or "off"); null when the
+   *     family emits no spans
    */
   public record Family<S extends FamilySnapshot>(String name, boolean onByDefault, String description,
-      ProbeRequirements needs, Attacher<S> attacher, Metrics<S> metrics) {
+      ProbeRequirements needs, Attacher<S> attacher, Metrics<S> metrics, String spanDefault) {
+
+    public Family(String name, boolean onByDefault, String description, ProbeRequirements needs,
+        Attacher<S> attacher, Metrics<S> metrics) {
+      this(name, onByDefault, description, needs, attacher, metrics, null);
+    }
 
     public String configKey() {
       return "probes." + name;
+    }
+
+    /** {@code spans.<name>}: from which duration the family's events become spans. */
+    public String spanKey() {
+      return "spans." + name;
     }
 
     /** The live family's metrics and its programs' self-telemetry, read at each collection. */
@@ -88,7 +112,8 @@ public final class ProbeFamilies {
 
   public static final List<Family<?>> ALL = List.of(
       new Family<>("gc", true, "GC collections and pauses (USDT in libjvm)", GcProbes.NEEDS,
-          c -> GcProbes.attach(c.libbpf(), c.jvm(), GcCollectors.ofThisJvm(), c.durations()), GcMetrics::of),
+          c -> GcProbes.attach(c.libbpf(), c.jvm(), GcCollectors.ofThisJvm(), c.durations(), c.events(),
+              c.spanMinNanos("gc")), GcMetrics::of, "0"),
       new Family<>("safepoint", true, "safepoints and time to safepoint (USDT in libjvm)", SafepointProbes.NEEDS,
           c -> SafepointProbes.attach(c.libbpf(), c.jvm(), c.durations(), c.cardinality()), SafepointMetrics::of),
       new Family<>("allocation", true,

@@ -2,6 +2,7 @@ package dev.jvmebpf.agent;
 
 import dev.jvmebpf.bpf.FamilySnapshot;
 import dev.jvmebpf.bpf.ProbeFamily;
+import dev.jvmebpf.bpf.events.SpanEvents;
 import dev.jvmebpf.bpf.hist.HistogramLayout;
 import dev.jvmebpf.bpf.libbpf.BpfException;
 import dev.jvmebpf.bpf.libbpf.BpfPermissionException;
@@ -13,7 +14,9 @@ import io.opentelemetry.sdk.common.Clock;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.function.Predicate;
 
 /**
@@ -22,8 +25,20 @@ import java.util.function.Predicate;
  */
 final class ProbeLoader {
 
-  /** The validated settings the families attach with. */
-  record Settings(int scale, int cardinality, boolean libcAtEntry) {}
+  /**
+   * The validated settings the families attach with.
+   *
+   * @param spanThresholds by family, from which duration (ns) its events become spans; empty when
+   *     no spans are wanted (traces exporter none, or every family's spans off)
+   * @param spansPerSecond the most spans per second per family
+   */
+  record Settings(int scale, int cardinality, boolean libcAtEntry, Map<String, Long> spanThresholds,
+      int spansPerSecond) {
+
+    boolean spans() {
+      return !spanThresholds.isEmpty();
+    }
+  }
 
   /**
    * What attaching gave.
@@ -33,20 +48,35 @@ final class ProbeLoader {
    * @param problems one message per family off or limited
    * @param libbpf the loaded library, null when it could not be loaded
    * @param stopped the agent began stopping meanwhile
+   * @param events the span ring buffer the families write into, for the caller to read and close;
+   *     null when spans are off
    */
-  record Result(String bpfOff, List<String> attached, List<String> problems, Libbpf libbpf, boolean stopped) {}
+  record Result(String bpfOff, List<String> attached, List<String> problems, Libbpf libbpf, boolean stopped,
+      SpanEvents events) {}
 
   private ProbeLoader() {}
 
-  /** Validates every probe setting before anything is attached; IllegalArgumentException names the key. */
-  static Settings settings(AgentConfig config) {
+  /**
+   * Validates every probe setting before anything is attached; IllegalArgumentException names the key.
+   *
+   * @param tracesExported whether the SDK will export spans (its traces exporter is not none)
+   */
+  static Settings settings(AgentConfig config, boolean tracesExported) {
     int scale = config.getInt("scale", HistogramLayout.MIN_SCALE, HistogramLayout.MAX_SCALE);
     int cardinality = config.getInt("cardinality.limit", 1, 4096);
+    Map<String, Long> thresholds = new LinkedHashMap<>();
     for (ProbeFamilies.Family<?> family : ProbeFamilies.ALL) {
-      config.getBoolean(family.configKey());
+      boolean on = config.getBoolean(family.configKey());
+      if (family.spanDefault() != null) {
+        long threshold = config.spanThresholdNanos(family.spanKey());
+        if (on && threshold != AgentConfig.SPANS_OFF) {
+          thresholds.put(family.name(), threshold);
+        }
+      }
     }
+    int perSecond = config.getInt("spans.rate", 1, 1_000_000);
     boolean atEntry = config.getChoice("probes.placement", "decoded", "entry").equals("entry");
-    return new Settings(scale, cardinality, atEntry);
+    return new Settings(scale, cardinality, atEntry, tracesExported ? Map.copyOf(thresholds) : Map.of(), perSecond);
   }
 
   /**
@@ -78,14 +108,26 @@ final class ProbeLoader {
       return off(e.getMessage(), libbpf);
     }
     log.debug("libbpf from " + libbpf.path() + ", " + jvm);
+    List<String> problems = new ArrayList<>();
+    SpanEvents events = null;
+    if (settings.spans()) {
+      try {
+        events = SpanEvents.create(libbpf, SpanEvents.DEFAULT_BYTES);
+      } catch (BpfException e) {
+        problems.add("spans off: " + e.getMessage());
+      }
+    }
     ProbeFamilies.AttachContext context = new ProbeFamilies.AttachContext(libbpf, jvm,
         HistogramLayout.nanosecondsAsSeconds(settings.scale()), HistogramLayout.create(settings.scale(), 1),
-        settings.cardinality(), settings.libcAtEntry());
+        settings.cardinality(), settings.libcAtEntry(), events, events != null ? settings.spanThresholds() : Map.of());
     List<String> on = new ArrayList<>();
-    List<String> problems = new ArrayList<>();
     boolean stopped = !attachEach(attachOrder(), config, context, log, producer, keep, on, problems);
+    if (events != null && (stopped || on.isEmpty())) {
+      events.close(); // no reader will start; the families' objects keep the ring while they live
+      events = null;
+    }
     List<String> attached = ProbeFamilies.ALL.stream().map(ProbeFamilies.Family::name).filter(on::contains).toList();
-    return new Result(stopped ? "stopping" : null, attached, problems, libbpf, stopped);
+    return new Result(stopped ? "stopping" : null, attached, problems, libbpf, stopped, events);
   }
 
   /**
@@ -146,6 +188,6 @@ final class ProbeLoader {
   }
 
   private static Result off(String why, Libbpf libbpf) {
-    return new Result(why, List.of(), List.of(), libbpf, false);
+    return new Result(why, List.of(), List.of(), libbpf, false, null);
   }
 }

@@ -148,6 +148,41 @@ class AgentConfigTest {
         "a list's items are no agent arguments");
   }
 
+  @Test
+  void spanThresholdsAreDurationsOrOff() {
+    AgentConfig config = arguments("spans.gc=50ms");
+    assertEquals(50_000_000L, config.spanThresholdNanos("spans.gc"));
+    assertEquals(0L, arguments("").spanThresholdNanos("spans.gc"), "the default: every collection");
+    assertEquals(AgentConfig.SPANS_OFF, arguments("spans.gc=off").spanThresholdNanos("spans.gc"));
+    assertEquals(AgentConfig.SPANS_OFF, arguments("spans.gc=OFF").spanThresholdNanos("spans.gc"));
+    for (String bad : new String[] {"-5ms", "soon", "10 parsecs"}) {
+      String message = assertThrows(IllegalArgumentException.class,
+          () -> arguments("spans.gc=" + bad).spanThresholdNanos("spans.gc")).getMessage();
+      assertTrue(message.startsWith("spans.gc=" + bad + " is neither off nor a duration"), message);
+    }
+  }
+
+  @Test
+  void spansNeedATracesExporterAndAFamilyWithSpansOn() {
+    Map<String, Long> gcOnly = ProbeLoader.settings(arguments(""), true).spanThresholds();
+    assertEquals(Map.of("gc", 0L), gcOnly);
+    assertTrue(ProbeLoader.settings(arguments(""), false).spanThresholds().isEmpty(), "no traces exporter");
+    assertTrue(ProbeLoader.settings(arguments("spans.gc=off"), true).spanThresholds().isEmpty());
+    assertTrue(ProbeLoader.settings(arguments("probes.gc=false"), true).spanThresholds().isEmpty());
+    assertEquals(1000, ProbeLoader.settings(arguments(""), true).spansPerSecond());
+    assertThrows(IllegalArgumentException.class, () -> ProbeLoader.settings(arguments("spans.rate=0"), true));
+  }
+
+  @Test
+  void spansFollowTheMetricsExporterUnlessTheTracesExporterIsSet() {
+    assertTrue(dev.jvmebpf.agent.otel.OpenTelemetrySetup.tracesExported(arguments("")));
+    assertFalse(dev.jvmebpf.agent.otel.OpenTelemetrySetup.tracesExported(arguments("exporter=none")));
+    assertTrue(dev.jvmebpf.agent.otel.OpenTelemetrySetup.tracesExported(
+        arguments("exporter=none,otel.traces.exporter=console")));
+    assertFalse(dev.jvmebpf.agent.otel.OpenTelemetrySetup.tracesExported(
+        new AgentConfig(Map.of(), Map.of(), Map.of("OTEL_TRACES_EXPORTER", "none"))));
+  }
+
   private static AgentConfig arguments(String arguments) {
     return new AgentConfig(AgentConfig.parseArguments(arguments), Map.of(), Map.of());
   }

@@ -1,6 +1,8 @@
 package dev.jvmebpf.bpf;
 
 import dev.jvmebpf.bpf.btf.StructLayout;
+import dev.jvmebpf.bpf.events.EventStructs;
+import dev.jvmebpf.bpf.events.SpanEvents;
 import dev.jvmebpf.bpf.hist.HistogramLayout;
 import dev.jvmebpf.bpf.libbpf.BpfException;
 import dev.jvmebpf.bpf.libbpf.BpfObject;
@@ -21,6 +23,7 @@ public final class FamilyConfig {
   private final StructLayout layout;
   private final ByteBuffer record;
   private final Map<String, Integer> mapSizes = new LinkedHashMap<>();
+  private SpanEvents events;
 
   private FamilyConfig(StructLayout layout, JvmProcess jvm) {
     this.layout = layout;
@@ -54,6 +57,19 @@ public final class FamilyConfig {
     return putInt(name, 0, value);
   }
 
+  /**
+   * The object's span threshold {@code member} (a u64 of nanoseconds): events lasting at least
+   * {@code minNanos} go into {@code events}' ring, which the object's map {@code events} then
+   * shares; 0 sends every event, {@link EventStructs#SPANS_OFF} none. With {@code events} null
+   * there are no spans, whatever the threshold.
+   */
+  public FamilyConfig spans(SpanEvents events, String member, long minNanos) {
+    if (events != null) {
+      this.events = events;
+    }
+    return putLong(member, events == null ? EventStructs.SPANS_OFF : minNanos);
+  }
+
   /** The map {@code name} will hold at most {@code entries} entries. */
   public FamilyConfig mapSize(String name, int entries) {
     mapSizes.put(name, entries);
@@ -69,6 +85,9 @@ public final class FamilyConfig {
     object.setConfig("config", bytes());
     for (Map.Entry<String, Integer> size : mapSizes.entrySet()) {
       object.setMaxEntries(size.getKey(), size.getValue());
+    }
+    if (events != null) {
+      object.reuseMap("events", events.fd());
     }
   }
 }

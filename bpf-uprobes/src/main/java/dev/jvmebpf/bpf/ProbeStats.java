@@ -17,8 +17,9 @@ import java.util.List;
  * @param errors events that could not be read (a failed user-memory read, an end whose begin
  *     happened before we attached)
  * @param overflow events whose attribute was folded into the bounded set's {@code other} value
+ * @param spans events sent to the span ring buffer
  */
-public record ProbeStats(String probe, long events, long dropped, long errors, long overflow) {
+public record ProbeStats(String probe, long events, long dropped, long errors, long overflow, long spans) {
 
   /** Reads a per-CPU array of probe_stats indexed by program number; programs in that order. */
   public static List<ProbeStats> read(BpfMap map, List<String> programs) throws BpfException {
@@ -30,6 +31,7 @@ public record ProbeStats(String probe, long events, long dropped, long errors, l
       long dropped = 0;
       long errors = 0;
       long overflow = 0;
+      long spans = 0;
       if (map.lookup(key, value)) {
         ByteBuffer in = ByteBuffer.wrap(value).order(ByteOrder.LITTLE_ENDIAN);
         for (int cpu = 0; cpu < map.copies(); cpu++) {
@@ -38,9 +40,10 @@ public record ProbeStats(String probe, long events, long dropped, long errors, l
           dropped += in.getLong(at + HistStructs.PROBE_STATS.offset("dropped"));
           errors += in.getLong(at + HistStructs.PROBE_STATS.offset("errors"));
           overflow += in.getLong(at + HistStructs.PROBE_STATS.offset("overflow"));
+          spans += in.getLong(at + HistStructs.PROBE_STATS.offset("spans"));
         }
       }
-      out.add(new ProbeStats(programs.get(i), events, dropped, errors, overflow));
+      out.add(new ProbeStats(programs.get(i), events, dropped, errors, overflow, spans));
     }
     return out;
   }

@@ -6,6 +6,7 @@ import dev.jvmebpf.bpf.heapalloc.AllocationStructs;
 import dev.jvmebpf.bpf.nativealloc.NativeAllocationStructs;
 import dev.jvmebpf.bpf.btf.Btf;
 import dev.jvmebpf.bpf.btf.StructLayout;
+import dev.jvmebpf.bpf.events.EventStructs;
 import dev.jvmebpf.bpf.gc.GcStructs;
 import dev.jvmebpf.bpf.hist.HistStructs;
 import dev.jvmebpf.bpf.libbpf.BpfObjectSpec;
@@ -28,7 +29,7 @@ class KernelLayoutTest {
     Btf btf = BpfObjectSpec.fromResource("gc").btf();
     for (StructLayout layout : List.of(HistStructs.HIST_LAYOUT, HistStructs.HIST, HistStructs.PROBE_STATS,
         HistStructs.PROCESS_FILTER, GcStructs.GC_NAME, GcStructs.GC_CONFIG, GcStructs.GC_POOL_KEY,
-        GcStructs.GC_POOL_USAGE)) {
+        GcStructs.GC_POOL_USAGE, EventStructs.EVENT_HEADER, GcStructs.GC_EVENT)) {
       assertMirrors(btf, layout);
     }
     assertEnum(btf, "gc_probe", GcStructs.PROBE_ENUM, "GC_PROBE_COUNT");

@@ -17,7 +17,41 @@ final class GcLog {
   private static final Pattern PAUSE =
       Pattern.compile("^\\[(\\d+)ms\\] GC\\(\\d+\\) (Pause \\w+).* ([0-9.]+)ms$");
 
+  /** A pause from its gc+start line to its gc line, in CLOCK_MONOTONIC nanoseconds (decoration timenanos). */
+  record TimedPause(int gcId, String kind, long startNanos, long endNanos) {}
+
+  private static final Pattern TIMED_START =
+      Pattern.compile("^\\[(\\d+)ns\\]\\[gc,start\\s*\\] GC\\((\\d+)\\) (Pause \\w+).*$");
+  private static final Pattern TIMED_END =
+      Pattern.compile("^\\[(\\d+)ns\\]\\[gc\\s*\\] GC\\((\\d+)\\) (Pause \\w+).* [0-9.]+ms$");
+
   private GcLog() {}
+
+  /** -Xlog option writing the gc and gc+start tags to {@code file}, with CLOCK_MONOTONIC ns and tags. */
+  static String timedOption(Path file) {
+    return "-Xlog:gc,gc+start:file=" + file + ":timenanos,tags";
+  }
+
+  /** The pauses of a {@link #timedOption} log, each from its start line to its end line. */
+  static List<TimedPause> timedPauses(Path log) throws IOException {
+    java.util.Map<String, Long> started = new java.util.HashMap<>();
+    List<TimedPause> out = new ArrayList<>();
+    for (String line : Files.readAllLines(log)) {
+      Matcher start = TIMED_START.matcher(line.trim());
+      if (start.matches()) {
+        started.put(start.group(2) + " " + start.group(3), Long.parseLong(start.group(1)));
+        continue;
+      }
+      Matcher end = TIMED_END.matcher(line.trim());
+      if (end.matches()) {
+        Long begun = started.remove(end.group(2) + " " + end.group(3));
+        if (begun != null) {
+          out.add(new TimedPause(Integer.parseInt(end.group(2)), end.group(3), begun, Long.parseLong(end.group(1))));
+        }
+      }
+    }
+    return out;
+  }
 
   static List<Pause> pauses(Path log) throws IOException {
     List<Pause> out = new ArrayList<>();

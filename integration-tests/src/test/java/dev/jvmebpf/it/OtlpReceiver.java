@@ -13,6 +13,11 @@ import io.opentelemetry.proto.metrics.v1.ExponentialHistogramDataPoint;
 import io.opentelemetry.proto.metrics.v1.Metric;
 import io.opentelemetry.proto.metrics.v1.ResourceMetrics;
 import io.opentelemetry.proto.metrics.v1.ScopeMetrics;
+import io.opentelemetry.proto.collector.trace.v1.ExportTraceServiceRequest;
+import io.opentelemetry.proto.collector.trace.v1.ExportTraceServiceResponse;
+import io.opentelemetry.proto.trace.v1.ResourceSpans;
+import io.opentelemetry.proto.trace.v1.ScopeSpans;
+import io.opentelemetry.proto.trace.v1.Span;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.InetSocketAddress;
@@ -25,7 +30,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.zip.GZIPInputStream;
 
 /**
- * An OTLP metrics receiver on loopback speaking both protocols the agent can use: gRPC
+ * An OTLP metrics and traces receiver on loopback speaking both protocols the agent can use: gRPC
  * (opentelemetry.proto.collector.metrics.v1.MetricsService/Export) and HTTP/protobuf
  * (POST /v1/metrics). Requests are decoded with the official OpenTelemetry proto classes.
  */
@@ -35,6 +40,7 @@ final class OtlpReceiver implements AutoCloseable {
   record Received(String protocol, ExportMetricsServiceRequest request) {}
 
   private final List<Received> received = new CopyOnWriteArrayList<>();
+  private final List<ExportTraceServiceRequest> traces = new CopyOnWriteArrayList<>();
   private final HttpServer http;
   private final Server grpc;
 
@@ -46,6 +52,19 @@ final class OtlpReceiver implements AutoCloseable {
             ? new GZIPInputStream(body) : body;
         received.add(new Received("http/protobuf", ExportMetricsServiceRequest.parseFrom(in.readAllBytes())));
         byte[] response = ExportMetricsServiceResponse.getDefaultInstance().toByteArray();
+        exchange.getResponseHeaders().add("Content-Type", "application/x-protobuf");
+        exchange.sendResponseHeaders(200, response.length == 0 ? -1 : response.length);
+        exchange.getResponseBody().write(response);
+      } finally {
+        exchange.close();
+      }
+    });
+    http.createContext("/v1/traces", exchange -> {
+      try (InputStream body = exchange.getRequestBody()) {
+        InputStream in = "gzip".equalsIgnoreCase(exchange.getRequestHeaders().getFirst("Content-Encoding"))
+            ? new GZIPInputStream(body) : body;
+        traces.add(ExportTraceServiceRequest.parseFrom(in.readAllBytes()));
+        byte[] response = ExportTraceServiceResponse.getDefaultInstance().toByteArray();
         exchange.getResponseHeaders().add("Content-Type", "application/x-protobuf");
         exchange.sendResponseHeaders(200, response.length == 0 ? -1 : response.length);
         exchange.getResponseBody().write(response);
@@ -70,7 +89,23 @@ final class OtlpReceiver implements AutoCloseable {
           response.onCompleted();
         }))
         .build();
-    grpc = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0)).addService(service).build().start();
+    MethodDescriptor<ExportTraceServiceRequest, ExportTraceServiceResponse> exportTraces =
+        MethodDescriptor.<ExportTraceServiceRequest, ExportTraceServiceResponse>newBuilder()
+            .setType(MethodDescriptor.MethodType.UNARY)
+            .setFullMethodName("opentelemetry.proto.collector.trace.v1.TraceService/Export")
+            .setRequestMarshaller(ProtoUtils.marshaller(ExportTraceServiceRequest.getDefaultInstance()))
+            .setResponseMarshaller(ProtoUtils.marshaller(ExportTraceServiceResponse.getDefaultInstance()))
+            .build();
+    ServerServiceDefinition traceService = ServerServiceDefinition
+        .builder("opentelemetry.proto.collector.trace.v1.TraceService")
+        .addMethod(exportTraces, ServerCalls.asyncUnaryCall((request, response) -> {
+          traces.add(request);
+          response.onNext(ExportTraceServiceResponse.getDefaultInstance());
+          response.onCompleted();
+        }))
+        .build();
+    grpc = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0)).addService(service)
+        .addService(traceService).build().start();
   }
 
   String httpEndpoint() {
@@ -97,6 +132,20 @@ final class OtlpReceiver implements AutoCloseable {
 
   void clear() {
     received.clear();
+    traces.clear();
+  }
+
+  /** Every span received, in arrival order. */
+  List<Span> spans() {
+    List<Span> out = new ArrayList<>();
+    for (ExportTraceServiceRequest r : traces) {
+      for (ResourceSpans rs : r.getResourceSpansList()) {
+        for (ScopeSpans ss : rs.getScopeSpansList()) {
+          out.addAll(ss.getSpansList());
+        }
+      }
+    }
+    return out;
   }
 
   /** Every metric named {@code name}, in arrival order, with the resource it came with. */

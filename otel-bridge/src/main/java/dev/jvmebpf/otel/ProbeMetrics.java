@@ -16,8 +16,9 @@ import java.util.function.ToLongFunction;
 
 /**
  * The agent's own telemetry, one series per BPF program ({@code probe}):
- * {@code jvm.ebpf.probe.events}, {@code .dropped}, {@code .errors} and {@code .overflow}
- * (events whose attribute was folded into the bounded set's "other" value). Counters.
+ * {@code jvm.ebpf.probe.events}, {@code .dropped}, {@code .errors}, {@code .overflow}
+ * (events whose attribute was folded into the bounded set's "other" value) and {@code .spans}
+ * (events sent to the span ring buffer: slow or rare ones only). Counters.
  */
 public final class ProbeMetrics {
 
@@ -25,6 +26,7 @@ public final class ProbeMetrics {
   public static final String DROPPED = "jvm.ebpf.probe.dropped";
   public static final String ERRORS = "jvm.ebpf.probe.errors";
   public static final String OVERFLOW = "jvm.ebpf.probe.overflow";
+  public static final String SPANS = "jvm.ebpf.probe.spans";
   public static final AttributeKey<String> PROBE = stringKey("probe");
 
   private ProbeMetrics() {}
@@ -40,7 +42,9 @@ public final class ProbeMetrics {
         counter(context, ERRORS, "Events a probe could not read (e.g. begun before the agent attached).", stats,
             ProbeStats::errors),
         counter(context, OVERFLOW, "Events whose attribute value exceeded the cardinality bound and was "
-            + "counted as \"other\".", stats, ProbeStats::overflow));
+            + "counted as \"other\".", stats, ProbeStats::overflow),
+        counter(context, SPANS, "Events a probe sent to the span ring buffer (slow or rare ones only).", stats,
+            ProbeStats::spans));
   }
 
   private static MetricData counter(MetricContext context, String name, String description, List<ProbeStats> stats,

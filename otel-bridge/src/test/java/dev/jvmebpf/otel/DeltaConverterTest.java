@@ -53,8 +53,8 @@ class DeltaConverterTest {
     DeltaConverter converter = new DeltaConverter();
     MetricContext at10 = context(10);
     MetricContext at20 = context(20);
-    converter.apply(ProbeMetrics.of(List.of(new ProbeStats("p", 5, 0, 0, 0)), at10));
-    List<MetricData> delta = converter.apply(ProbeMetrics.of(List.of(new ProbeStats("p", 12, 0, 0, 0)), at20));
+    converter.apply(ProbeMetrics.of(List.of(new ProbeStats("p", 5, 0, 0, 0, 0)), at10));
+    List<MetricData> delta = converter.apply(ProbeMetrics.of(List.of(new ProbeStats("p", 12, 0, 0, 0, 0)), at20));
     MetricData events = delta.stream().filter(m -> m.getName().equals(ProbeMetrics.EVENTS)).findFirst().orElseThrow();
     LongPointData point = events.getLongSumData().getPoints().iterator().next();
     assertEquals(7, point.getValue());

@@ -3,6 +3,7 @@ package dev.jvmebpf.agent.cli;
 import dev.jvmebpf.agent.ProbeFamilies;
 import dev.jvmebpf.bpf.ProbeFamily;
 import dev.jvmebpf.bpf.elf.ElfFile;
+import dev.jvmebpf.bpf.events.SpanEvents;
 import dev.jvmebpf.bpf.hist.HistogramLayout;
 import dev.jvmebpf.bpf.libbpf.BpfException;
 import dev.jvmebpf.bpf.libbpf.BpfPermissionException;
@@ -199,8 +200,31 @@ final class Doctor {
 
   /** Loads and attaches each family for real, then detaches; false when a family on by default fails. */
   private boolean attach(Libbpf libbpf, JvmProcess jvm) {
+    SpanEvents events = null;
+    try {
+      events = SpanEvents.create(libbpf, SpanEvents.DEFAULT_BYTES);
+      line("span ring buffer", "created (" + events.bytes() / 1024 + " KiB)");
+    } catch (BpfException e) {
+      line("span ring buffer", "FAILED: " + e.getMessage() + "; the metrics do not need it, spans do");
+    }
+    Map<String, Long> thresholds = new LinkedHashMap<>();
+    for (ProbeFamilies.Family<?> family : ProbeFamilies.ALL) {
+      if (family.spanDefault() != null) {
+        thresholds.put(family.name(), 0L);
+      }
+    }
     ProbeFamilies.AttachContext context = new ProbeFamilies.AttachContext(libbpf, jvm,
-        HistogramLayout.nanosecondsAsSeconds(3), HistogramLayout.create(3, 1), 64, false);
+        HistogramLayout.nanosecondsAsSeconds(3), HistogramLayout.create(3, 1), 64, false, events, thresholds);
+    try {
+      return attachEach(context);
+    } finally {
+      if (events != null) {
+        events.close();
+      }
+    }
+  }
+
+  private boolean attachEach(ProbeFamilies.AttachContext context) {
     boolean ok = true;
     for (ProbeFamilies.Family<?> family : ProbeFamilies.ALL) {
       String optIn = family.onByDefault() ? "" : " (opt-in: " + family.configKey() + "=true)";

@@ -42,19 +42,30 @@ public final class OpenTelemetrySetup {
   }
 
   /**
-   * Settings under the user's: we produce metrics only; and with cumulative temporality (the
+   * Settings under the user's: spans go where the metrics go (the traces exporter is the metrics
+   * exporter unless otel.traces.exporter says otherwise), no logs; and with cumulative temporality (the
    * default) the OTLP exporter does not retry, because the next export carries every count
    * anyway, while retries (about 8 s of back-off) held a refused connection's final export, and
    * so the application's exit, for seconds.
    */
   static Map<String, String> defaults(AgentConfig config) {
     Map<String, String> defaults = new java.util.LinkedHashMap<>();
-    defaults.put("otel.traces.exporter", "none");
+    defaults.put("otel.traces.exporter", metricsExporter(config));
     defaults.put("otel.logs.exporter", "none");
     if (cumulative(config)) {
       defaults.put("otel.java.exporter.otlp.retry.disabled", "true");
     }
     return defaults;
+  }
+
+  private static String metricsExporter(AgentConfig config) {
+    return config.openTelemetry("otel.metrics.exporter").orElse("otlp");
+  }
+
+  /** Whether the SDK will export spans: its traces exporter, ours by default, is not none. */
+  public static boolean tracesExported(AgentConfig config) {
+    return !config.openTelemetry("otel.traces.exporter").orElse(metricsExporter(config)).trim()
+        .equalsIgnoreCase("none");
   }
 
   private static boolean cumulative(AgentConfig config) {

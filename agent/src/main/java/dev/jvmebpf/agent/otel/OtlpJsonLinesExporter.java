@@ -1,6 +1,10 @@
 package dev.jvmebpf.agent.otel;
 
 import io.opentelemetry.exporter.internal.otlp.metrics.MetricsRequestMarshaler;
+import io.opentelemetry.exporter.internal.otlp.traces.TraceRequestMarshaler;
+import io.opentelemetry.sdk.autoconfigure.spi.traces.ConfigurableSpanExporterProvider;
+import io.opentelemetry.sdk.trace.data.SpanData;
+import io.opentelemetry.sdk.trace.export.SpanExporter;
 import io.opentelemetry.sdk.autoconfigure.spi.ConfigProperties;
 import io.opentelemetry.sdk.autoconfigure.spi.metrics.ConfigurableMetricExporterProvider;
 import io.opentelemetry.sdk.common.CompletableResultCode;
@@ -16,7 +20,7 @@ import java.util.Collection;
 
 /**
  * {@code otel.metrics.exporter=logging-otlp}: each export as one line of OTLP JSON (an
- * ExportMetricsServiceRequest) on standard output, for scripts. The SDK's own artifact for this
+ * ExportMetricsServiceRequest) on standard output, for scripts; {@link Spans} the same for spans. The SDK's own artifact for this
  * name is not published for the SDK version we use, so it is built from the SDK's OTLP
  * marshaler, which gives the same encoding the OTLP exporters send.
  */
@@ -41,11 +45,52 @@ public final class OtlpJsonLinesExporter implements MetricExporter {
     }
   }
 
-  @Override
-  public CompletableResultCode export(Collection<MetricData> metrics) {
+  /** {@code otel.traces.exporter=logging-otlp}: each export as one line of an ExportTraceServiceRequest. */
+  public static final class Spans implements SpanExporter {
+    private final PrintStream out;
+
+    Spans(PrintStream out) {
+      this.out = out;
+    }
+
+    @Override
+    public CompletableResultCode export(Collection<SpanData> spans) {
+      return print(out, json -> TraceRequestMarshaler.create(spans).writeJsonTo(json));
+    }
+
+    @Override
+    public CompletableResultCode flush() {
+      out.flush();
+      return CompletableResultCode.ofSuccess();
+    }
+
+    @Override
+    public CompletableResultCode shutdown() {
+      return CompletableResultCode.ofSuccess();
+    }
+  }
+
+  /** The SPI entry for spans. */
+  public static final class SpanProvider implements ConfigurableSpanExporterProvider {
+    @Override
+    public SpanExporter createExporter(ConfigProperties config) {
+      return new Spans(System.out);
+    }
+
+    @Override
+    public String getName() {
+      return "logging-otlp";
+    }
+  }
+
+  private interface JsonWriter {
+    void write(ByteArrayOutputStream json) throws IOException;
+  }
+
+  private static CompletableResultCode print(PrintStream out, JsonWriter writer) {
     ByteArrayOutputStream json = new ByteArrayOutputStream();
     try {
-      MetricsRequestMarshaler.create(metrics).writeJsonTo(json);
+      writer.write(json);
     } catch (IOException e) {
       return CompletableResultCode.ofExceptionalFailure(e);
     }
@@ -54,6 +99,11 @@ public final class OtlpJsonLinesExporter implements MetricExporter {
       out.flush();
     }
     return CompletableResultCode.ofSuccess();
+  }
+
+  @Override
+  public CompletableResultCode export(Collection<MetricData> metrics) {
+    return print(out, json -> MetricsRequestMarshaler.create(metrics).writeJsonTo(json));
   }
 
   @Override

@@ -3,6 +3,8 @@ package dev.jvmebpf.bpf.gc;
 import dev.jvmebpf.bpf.FamilyConfig;
 import dev.jvmebpf.bpf.ProbeFamily;
 import dev.jvmebpf.bpf.ProbeRequirements;
+import dev.jvmebpf.bpf.events.EventStructs;
+import dev.jvmebpf.bpf.events.SpanEvents;
 import dev.jvmebpf.bpf.hist.HistogramLayout;
 import dev.jvmebpf.bpf.hist.HistogramMaps;
 import dev.jvmebpf.bpf.hist.HistogramSnapshot;
@@ -53,9 +55,23 @@ public final class GcProbes extends ProbeFamily<GcSnapshot> {
    */
   public static GcProbes attach(Libbpf libbpf, JvmProcess jvm, GcCollectors collectors, HistogramLayout layout)
       throws BpfException {
-    return open(libbpf, OBJECT, config(jvm, collectors, layout), object -> {
+    return attach(libbpf, jvm, collectors, layout, null, EventStructs.SPANS_OFF);
+  }
+
+  /**
+   * {@link #attach(Libbpf, JvmProcess, GcCollectors, HistogramLayout)}, and every collection or pause
+   * lasting at least {@code spanMinNanos} (0: every one) becomes a {@link GcEvent} in {@code events};
+   * no spans when {@code events} is null.
+   */
+  public static GcProbes attach(Libbpf libbpf, JvmProcess jvm, GcCollectors collectors, HistogramLayout layout,
+      SpanEvents events, long spanMinNanos) throws BpfException {
+    return open(libbpf, OBJECT, config(jvm, collectors, layout).spans(events, "span_min_ns", spanMinNanos), object -> {
       object.load();
       writeNames(object.map("gc_name_ids"), collectors);
+      if (events != null) {
+        // Before the first probe fires.
+        events.decode(EventStructs.SOURCE_GC, (header, record) -> decode(collectors, header, record));
+      }
       List<String> failures = new ArrayList<>();
       // The collection probes carry every collector that records pool usage: required.
       object.attachUsdt("usdt_mem_pool_gc_begin", jvm.pid(), jvm.libjvm(), "hotspot", "mem__pool__gc__begin");
@@ -69,6 +85,19 @@ public final class GcProbes extends ProbeFamily<GcSnapshot> {
       }
       return new GcProbes(object, collectors, layout, failures);
     });
+  }
+
+  /** A struct gc_event as a GcEvent; null when it is not one. */
+  static GcEvent decode(GcCollectors collectors, SpanEvents.Header header, ByteBuffer record) {
+    if (record.remaining() < GcStructs.GC_EVENT.size()) {
+      return null;
+    }
+    int manager = record.getInt(GcStructs.GC_EVENT.offset("manager"));
+    GcCollectors.Collector collector = collectors.collectors().stream().filter(c -> c.id() == manager)
+        .findFirst().orElse(null);
+    return new GcEvent(collector != null ? collector.name() : "other",
+        collector != null ? collector.action() : "end of GC", header.kind() == GcStructs.EVENT_PAUSE,
+        header.startNanos(), header.endNanos(), header.tid());
   }
 
   static FamilyConfig config(JvmProcess jvm, GcCollectors collectors, HistogramLayout layout) {

@@ -1,6 +1,7 @@
 package dev.jvmebpf.bpf.gc;
 
 import dev.jvmebpf.bpf.btf.StructLayout;
+import dev.jvmebpf.bpf.events.EventStructs;
 import dev.jvmebpf.bpf.hist.HistStructs;
 import java.util.List;
 
@@ -30,7 +31,18 @@ public final class GcStructs {
       .u32("major_cycle_manager")
       .u32("pool_count")
       .u32("pad")
+      .u64("span_min_ns")
       .struct("duration_ns", HistStructs.HIST_LAYOUT)
+      .build();
+
+  /** enum gc_event_kind. */
+  public static final int EVENT_COLLECTION = 1;
+  public static final int EVENT_PAUSE = 2;
+
+  public static final StructLayout GC_EVENT = StructLayout.struct("gc_event")
+      .struct("header", EventStructs.EVENT_HEADER)
+      .u32("manager")
+      .u32("pad")
       .build();
 
   public static final StructLayout GC_POOL_KEY = StructLayout.struct("gc_pool_key")

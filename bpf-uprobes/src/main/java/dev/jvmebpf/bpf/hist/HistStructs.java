@@ -26,6 +26,7 @@ public final class HistStructs {
       .u64("dropped")
       .u64("errors")
       .u64("overflow")
+      .u64("spans")
       .build();
 
   public static final StructLayout PROCESS_FILTER = StructLayout.struct("process_filter")

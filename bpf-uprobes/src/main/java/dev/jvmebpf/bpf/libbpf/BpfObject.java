@@ -81,6 +81,20 @@ public final class BpfObject implements AutoCloseable {
     }
   }
 
+  /** Makes the map {@code mapName} the existing map behind {@code fd} (same type and sizes); before load. */
+  public synchronized void reuseMap(String mapName, int fd) throws BpfException {
+    requireOpen(false);
+    int rc = libbpf.lib.bpf_map__reuse_fd(mapPointer(mapName), fd);
+    if (rc != 0) {
+      throw libbpf.error("share map " + mapName + " (fd " + fd + ")", rc);
+    }
+  }
+
+  /** Whether the object defines the map {@code mapName}. */
+  public synchronized boolean hasMap(String mapName) {
+    return object != null && libbpf.lib.bpf_object__find_map_by_name(object, mapName) != null;
+  }
+
   /** Loads every program into the kernel (the verifier runs here) and creates the maps. */
   public synchronized void load() throws BpfException {
     requireOpen(false);

@@ -24,6 +24,36 @@ public interface LibbpfNative {
 
   void jeb_set_log(LogCallback callback);
 
+  /** Receives one ring-buffer record (libbpf's ring_buffer_sample_fn); a negative return stops the read. */
+  interface SampleCallback {
+    @Delegate
+    int sample(Pointer context, Pointer data, @size_t long size);
+  }
+
+  /** A BPF_MAP_TYPE_RINGBUF of {@code bytes}: its descriptor, or the negative errno. */
+  int jeb_ring_create(int bytes);
+
+  /** A reader of the ring behind mapFd, calling callback for each record it consumes. */
+  int jeb_ring_open(int mapFd, SampleCallback callback, PointerByReference ring);
+
+  /** Records consumed, or a negative errno. */
+  int ring_buffer__consume(Pointer ring);
+
+  void ring_buffer__free(Pointer ring);
+
+  /** 1 ring readable, 2 woken, 3 both, 0 timeout, or the negative errno. */
+  int jeb_ring_wait(Pointer ring, int wakeFd, int timeoutMillis);
+
+  /** An eventfd: its descriptor or the negative errno. */
+  int jeb_eventfd();
+
+  int jeb_eventfd_signal(int fd);
+
+  int jeb_close(int fd);
+
+  /** Before load: the map will be the one behind fd (a map of the same type and sizes). */
+  int bpf_map__reuse_fd(Pointer map, int fd);
+
   int jeb_open(@In byte[] buffer, @size_t long size, String name, PointerByReference object);
 
   long jeb_rodata_size(Pointer object);

@@ -1,10 +1,12 @@
 package dev.jvmebpf.bpf.gc;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.jvmebpf.bpf.BpfTestSupport;
 import dev.jvmebpf.bpf.ProbeStats;
+import dev.jvmebpf.bpf.events.SpanEvents;
 import dev.jvmebpf.bpf.hist.HistogramLayout;
 import dev.jvmebpf.bpf.libbpf.Libbpf;
 import dev.jvmebpf.bpf.process.JvmProcess;
@@ -12,7 +14,9 @@ import java.lang.management.GarbageCollectorMXBean;
 import java.lang.management.ManagementFactory;
 import java.lang.management.MemoryPoolMXBean;
 import java.lang.management.MemoryUsage;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
@@ -58,6 +62,68 @@ class GcProbesTest {
           .findFirst().orElseThrow();
       assertTrue(poolBegin.events() >= total, "pool probes fired: " + poolBegin);
       assertEquals(0, poolBegin.dropped());
+    }
+  }
+
+  @Test
+  void everyCollectionBecomesOneEventWithinTheTestsOwnClock() throws Exception {
+    Libbpf libbpf = BpfTestSupport.requireBpf();
+    HistogramLayout layout = HistogramLayout.nanosecondsAsSeconds(3);
+    try (SpanEvents events = SpanEvents.create(libbpf, SpanEvents.DEFAULT_BYTES);
+        GcProbes probes = GcProbes.attach(libbpf, JvmProcess.current(), GcCollectors.ofThisJvm(), layout, events, 0)) {
+      Map<String, Long> before = collectionCounts();
+      List<long[]> explicit = new ArrayList<>(); // System.nanoTime() around each System.gc()
+      for (int round = 0; round < 5; round++) {
+        for (int i = 0; i < 200_000; i++) {
+          sink = new byte[1024];
+        }
+        long t0 = System.nanoTime();
+        System.gc();
+        explicit.add(new long[] {t0, System.nanoTime()});
+      }
+      Map<String, Long> after = collectionCounts();
+      List<GcEvent> seen = new ArrayList<>();
+      events.read(e -> seen.add((GcEvent) e));
+
+      Map<String, Long> perCollector = new HashMap<>();
+      for (GcEvent e : seen) {
+        perCollector.merge(e.collector(), 1L, Long::sum);
+        assertTrue(e.endNanos() > e.startNanos(), "a collection that lasts: " + e);
+        assertTrue(e.tid() > 0, "a thread: " + e);
+        assertFalse(e.pause(), "G1, Parallel and Serial report collections only: " + e);
+      }
+      for (GarbageCollectorMXBean bean : ManagementFactory.getGarbageCollectorMXBeans()) {
+        long expected = after.get(bean.getName()) - before.get(bean.getName());
+        assertEquals(expected, perCollector.getOrDefault(bean.getName(), 0L), "events of " + bean.getName());
+      }
+      // Each System.gc() is a collection that lies within the test's own clock readings around it.
+      for (long[] window : explicit) {
+        long inside = seen.stream().filter(e -> e.startNanos() >= window[0] && e.endNanos() <= window[1]).count();
+        assertTrue(inside >= 1, "a collection between " + window[0] + " and " + window[1] + " ns: " + seen);
+      }
+      long submitted = probes.snapshot().probes().stream().mapToLong(ProbeStats::spans).sum();
+      assertEquals(seen.size(), submitted, "spans counted as submitted by the programs");
+      assertEquals(0, events.undecodable());
+    }
+  }
+
+  @Test
+  void collectionsBelowTheThresholdSendNothing() throws Exception {
+    Libbpf libbpf = BpfTestSupport.requireBpf();
+    HistogramLayout layout = HistogramLayout.nanosecondsAsSeconds(3);
+    try (SpanEvents events = SpanEvents.create(libbpf, 4096);
+        GcProbes probes = GcProbes.attach(libbpf, JvmProcess.current(), GcCollectors.ofThisJvm(), layout, events,
+            3_600_000_000_000L)) {
+      for (int round = 0; round < 3; round++) {
+        System.gc();
+      }
+      List<Object> seen = new ArrayList<>();
+      events.read(seen::add);
+      GcSnapshot snapshot = probes.snapshot();
+      long collections = snapshot.collectors().stream().mapToLong(c -> c.durations().count()).sum();
+      assertTrue(collections >= 3, "collections counted: " + collections);
+      assertEquals(List.of(), seen);
+      assertEquals(0, snapshot.probes().stream().mapToLong(ProbeStats::spans).sum());
     }
   }
 

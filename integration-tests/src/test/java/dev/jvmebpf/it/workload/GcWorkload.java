@@ -22,6 +22,7 @@ import javax.management.openmbean.CompositeData;
  * BEAN &lt;collector&gt;\t&lt;collections during the window&gt;
  * ACTION &lt;collector&gt;\t&lt;gcAction of its notifications&gt;
  * PREMAIN_NANOS &lt;how long premain took&gt;
+ * CLOCK_OFFSET_NS &lt;epoch nanoseconds minus System.nanoTime()&gt;
  * </pre>
  *
  * args: millis [systemGcCalls [quiesce]]. With "quiesce", the window begins as soon as the agent
@@ -89,6 +90,27 @@ public final class GcWorkload {
     }
     actions.forEach((name, action) -> System.out.println("ACTION " + name + "\t" + action));
     System.out.println("PREMAIN_NANOS " + System.getProperty("jvm.ebpf.agent.premain.nanos"));
+    System.out.println("CLOCK_OFFSET_NS " + clockOffsetNanos());
+  }
+
+  /**
+   * This JVM's epoch clock minus System.nanoTime() (CLOCK_MONOTONIC, the clock of -Xlog's
+   * timenanos decoration), from the tightest of a few readings: how the test puts the GC log's
+   * times on the epoch scale of spans without the agent's help.
+   */
+  static long clockOffsetNanos() {
+    long best = 0;
+    long bestGap = Long.MAX_VALUE;
+    for (int i = 0; i < 20; i++) {
+      long before = System.nanoTime();
+      java.time.Instant now = java.time.Instant.now();
+      long after = System.nanoTime();
+      if (after - before < bestGap) {
+        bestGap = after - before;
+        best = now.getEpochSecond() * 1_000_000_000L + now.getNano() - (before + (after - before) / 2);
+      }
+    }
+    return best;
   }
 
   /** Counts once they have not changed for 500 ms (at most 20 s). */

@@ -1,0 +1,90 @@
+package dev.jvmebpf.agent;
+
+import dev.jvmebpf.bpf.events.SpanEvents;
+import dev.jvmebpf.bpf.libbpf.BpfException;
+import dev.jvmebpf.otel.KernelSpans;
+
+/**
+ * The daemon thread that reads the span ring buffer every {@link #READ_MILLIS} (events.h's
+ * EVENTS_READ_MILLIS: the probes do not wake it, so that it never takes the CPU from a thread in
+ * the middle of a GC pause; a ring more than half full does), and hands each event to
+ * {@link KernelSpans}; every {@link #REFRESH_MILLIS} it measures the clock offset again. {@link #close}
+ * wakes it, lets it read what is left, and waits for it (bounded), so that the last spans reach
+ * the SDK before its final flush; the thread closes the ring itself.
+ */
+final class SpanReader implements AutoCloseable {
+
+  static final int READ_MILLIS = 200;
+  static final int REFRESH_MILLIS = 10_000;
+  private static final long JOIN_MILLIS = 1_000;
+
+  private final SpanEvents events;
+  private final KernelSpans spans;
+  private final AgentLog log;
+  private final Thread thread;
+  private final Object lock = new Object();
+  private volatile boolean stopping;
+  private boolean ringClosed; // guarded by lock
+
+  private SpanReader(SpanEvents events, KernelSpans spans, AgentLog log) {
+    this.events = events;
+    this.spans = spans;
+    this.log = log;
+    this.thread = new Thread(this::run, "jvm-ebpf-agent-spans");
+    this.thread.setDaemon(true);
+  }
+
+  static SpanReader start(SpanEvents events, KernelSpans spans, AgentLog log) {
+    SpanReader reader = new SpanReader(events, spans, log);
+    reader.thread.start();
+    return reader;
+  }
+
+  private void run() {
+    try {
+      long refreshed = System.nanoTime();
+      while (!stopping) {
+        events.await(READ_MILLIS);
+        events.read(spans::emit);
+        if (System.nanoTime() - refreshed >= REFRESH_MILLIS * 1_000_000L) {
+          spans.clock().refresh();
+          refreshed = System.nanoTime();
+        }
+      }
+      events.read(spans::emit); // what arrived while stopping
+    } catch (BpfException | RuntimeException e) {
+      log.debug("reading the span ring buffer failed; no more spans: " + e);
+    } finally {
+      long undecodable = events.undecodable();
+      if (undecodable > 0) {
+        log.debug(undecodable + " span records could not be decoded");
+      }
+      synchronized (lock) {
+        ringClosed = true;
+        events.close();
+      }
+    }
+  }
+
+  @Override
+  public void close() {
+    stopping = true;
+    synchronized (lock) {
+      if (!ringClosed) {
+        events.wake();
+      }
+    }
+    boolean interrupted = false;
+    long deadline = System.nanoTime() + JOIN_MILLIS * 1_000_000L;
+    for (long left = JOIN_MILLIS; left > 0 && thread.isAlive(); left = (deadline - System.nanoTime()) / 1_000_000) {
+      try {
+        thread.join(Math.max(1, left));
+      } catch (InterruptedException e) {
+        interrupted = true;
+      }
+    }
+    if (interrupted) {
+      Thread.currentThread().interrupt();
+    }
+  }
+}

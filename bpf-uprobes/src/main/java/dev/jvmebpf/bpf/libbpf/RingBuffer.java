@@ -1,0 +1,135 @@
+package dev.jvmebpf.bpf.libbpf;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.function.Consumer;
+import jnr.ffi.Pointer;
+import jnr.ffi.byref.PointerByReference;
+
+/**
+ * A BPF ring buffer (BPF_MAP_TYPE_RINGBUF) created by Java, which BPF objects share through
+ * {@link BpfObject#reuseMap}, with its reader. One thread reads: it {@link #await waits} for
+ * records and {@link #consume consumes} them, each handed to the consumer as a little-endian
+ * buffer valid during the call only. {@link #wake} (any thread) ends a wait at once. Close it from
+ * the reading thread, or after that thread ended.
+ */
+public final class RingBuffer implements AutoCloseable {
+
+  private final Libbpf libbpf;
+  private final int bytes;
+  private final int mapFd;
+  private final int wakeFd;
+  private final Pointer reader;
+  // Held for as long as libbpf may call it (STYLE.md, trap 6): as long as the reader lives.
+  private final LibbpfNative.SampleCallback callback;
+  private Consumer<ByteBuffer> consumer;
+  private boolean closed;
+  private long failed;
+
+  private RingBuffer(Libbpf libbpf, int bytes, int mapFd, int wakeFd, LibbpfNative.SampleCallback callback,
+      Pointer reader) {
+    this.libbpf = libbpf;
+    this.bytes = bytes;
+    this.mapFd = mapFd;
+    this.wakeFd = wakeFd;
+    this.callback = callback;
+    this.reader = reader;
+  }
+
+  /** A new ring of {@code bytes} (a power of two, at least 4096). */
+  public static RingBuffer create(Libbpf libbpf, int bytes) throws BpfException {
+    if (bytes < 4096 || Integer.bitCount(bytes) != 1) {
+      throw new IllegalArgumentException("a ring buffer's size is a power of two of at least 4096 bytes: " + bytes);
+    }
+    int fd = libbpf.lib.jeb_ring_create(bytes);
+    if (fd < 0) {
+      throw libbpf.error("create the span ring buffer (" + bytes + " bytes)", fd);
+    }
+    int wake = libbpf.lib.jeb_eventfd();
+    if (wake < 0) {
+      libbpf.lib.jeb_close(fd);
+      throw libbpf.error("create an eventfd", wake);
+    }
+    RingBuffer[] self = new RingBuffer[1];
+    LibbpfNative.SampleCallback callback = (context, data, size) -> self[0].deliver(data, size);
+    PointerByReference out = new PointerByReference();
+    int rc = libbpf.lib.jeb_ring_open(fd, callback, out);
+    if (rc != 0) {
+      libbpf.lib.jeb_close(wake);
+      libbpf.lib.jeb_close(fd);
+      throw libbpf.error("read the span ring buffer", rc);
+    }
+    self[0] = new RingBuffer(libbpf, bytes, fd, wake, callback, out.getValue());
+    return self[0];
+  }
+
+  /** The map's descriptor, for {@link BpfObject#reuseMap}. */
+  public int fd() {
+    return mapFd;
+  }
+
+  public int bytes() {
+    return bytes;
+  }
+
+  /**
+   * Waits at most {@code timeoutMillis} (negative: without limit) for records or a {@link #wake};
+   * true when records are there.
+   */
+  public boolean await(int timeoutMillis) throws BpfException {
+    int rc = libbpf.lib.jeb_ring_wait(reader, wakeFd, timeoutMillis);
+    if (rc < 0) {
+      throw libbpf.error("wait for the span ring buffer", rc);
+    }
+    return (rc & 1) != 0;
+  }
+
+  /** Ends the reader's current or next {@link #await}; any thread. */
+  public void wake() {
+    libbpf.lib.jeb_eventfd_signal(wakeFd);
+  }
+
+  /** Hands every record there now to {@code to}, in order; the number of records. */
+  public synchronized int consume(Consumer<ByteBuffer> to) throws BpfException {
+    if (closed) {
+      return 0;
+    }
+    consumer = to;
+    try {
+      int rc = libbpf.lib.ring_buffer__consume(reader);
+      if (rc < 0) {
+        throw libbpf.error("read the span ring buffer", rc);
+      }
+      return rc;
+    } finally {
+      consumer = null;
+    }
+  }
+
+  /** Records the consumer threw on (counted, skipped: nothing may unwind through libbpf). */
+  public synchronized long failed() {
+    return failed;
+  }
+
+  private int deliver(Pointer data, long size) {
+    try {
+      byte[] record = new byte[(int) size];
+      data.get(0, record, 0, record.length);
+      consumer.accept(ByteBuffer.wrap(record).order(ByteOrder.LITTLE_ENDIAN));
+    } catch (Throwable e) {
+      failed++;
+    }
+    return 0;
+  }
+
+  @Override
+  public synchronized void close() {
+    if (closed) {
+      return;
+    }
+    closed = true;
+    libbpf.lib.ring_buffer__free(reader);
+    libbpf.lib.jeb_close(wakeFd);
+    libbpf.lib.jeb_close(mapFd);
+  }
+}

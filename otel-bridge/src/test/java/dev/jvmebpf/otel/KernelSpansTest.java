@@ -1,0 +1,91 @@
+package dev.jvmebpf.otel;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.jvmebpf.bpf.gc.GcEvent;
+import io.opentelemetry.api.trace.SpanKind;
+import io.opentelemetry.sdk.common.Clock;
+import io.opentelemetry.sdk.common.InstrumentationScopeInfo;
+import io.opentelemetry.sdk.metrics.data.MetricData;
+import io.opentelemetry.sdk.resources.Resource;
+import io.opentelemetry.sdk.testing.exporter.InMemorySpanExporter;
+import io.opentelemetry.sdk.trace.SdkTracerProvider;
+import io.opentelemetry.sdk.trace.data.SpanData;
+import io.opentelemetry.sdk.trace.export.SimpleSpanProcessor;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.Test;
+
+class KernelSpansTest {
+
+  /** An epoch clock that is a fixed distance from a monotonic one, both advancing on each read. */
+  private static final long OFFSET = 1_780_000_000_000_000_000L;
+
+  private final AtomicLong monotonic = new AtomicLong(5_000_000_000L);
+  private final KernelClock clock = new KernelClock(new Clock() {
+    @Override
+    public long now() {
+      return monotonic.addAndGet(100) + OFFSET;
+    }
+
+    @Override
+    public long nanoTime() {
+      return monotonic.get();
+    }
+  }, () -> monotonic.addAndGet(100));
+
+  private final InMemorySpanExporter exporter = InMemorySpanExporter.create();
+  private final SdkTracerProvider provider = SdkTracerProvider.builder()
+      .addSpanProcessor(SimpleSpanProcessor.create(exporter)).build();
+
+  @Test
+  void clockOffsetIsTheEpochClockMinusTheMonotonicOne() {
+    // Each reading advances by 100 ns: the epoch reading sits exactly between the monotonic ones.
+    assertEquals(OFFSET, clock.offsetNanos());
+    assertEquals(OFFSET + 42, clock.epochNanos(42));
+  }
+
+  @Test
+  void aGcEventIsARootSpanWithTheKernelsTimes() {
+    KernelSpans spans = new KernelSpans(provider.get("test"), clock, 1000);
+    spans.emit(new GcEvent("G1 Young Generation", "end of minor GC", false, 7_000_000_123L, 7_003_456_789L, 77));
+
+    List<SpanData> out = exporter.getFinishedSpanItems();
+    assertEquals(1, out.size());
+    SpanData span = out.get(0);
+    assertEquals("GC G1 Young Generation", span.getName());
+    assertEquals(SpanKind.INTERNAL, span.getKind());
+    assertFalse(span.getParentSpanContext().isValid(), "its own trace");
+    assertEquals(OFFSET + 7_000_000_123L, span.getStartEpochNanos());
+    assertEquals(OFFSET + 7_003_456_789L, span.getEndEpochNanos());
+    assertEquals("G1 Young Generation", span.getAttributes().get(GcMetrics.GC_NAME));
+    assertEquals("end of minor GC", span.getAttributes().get(GcMetrics.GC_ACTION));
+    assertEquals(false, span.getAttributes().get(GcSpans.PAUSE));
+  }
+
+  @Test
+  void spansOverTheCapPerSecondAreCountedNotMade() {
+    KernelSpans spans = new KernelSpans(provider.get("test"), clock, 10);
+    for (int i = 0; i < 25; i++) { // 25 in second 3
+      spans.emit(new GcEvent("Copy", "end of minor GC", false, 3_000_000_000L + i, 3_000_000_100L + i, 1));
+    }
+    for (int i = 0; i < 4; i++) { // 4 in second 4: a new window
+      spans.emit(new GcEvent("Copy", "end of minor GC", false, 4_000_000_000L + i, 4_000_000_100L + i, 1));
+    }
+    assertEquals(14, exporter.getFinishedSpanItems().size());
+
+    MetricContext context = new MetricContext(Resource.empty(), InstrumentationScopeInfo.create("test"), 1, 2);
+    List<MetricData> metrics = spans.metrics(context);
+    assertEquals(14, value(metrics, KernelSpans.EMITTED));
+    assertEquals(15, value(metrics, KernelSpans.LIMITED));
+    assertTrue(metrics.stream().allMatch(m -> m.getLongSumData().getPoints().iterator().next().getAttributes()
+        .get(KernelSpans.FAMILY).equals("gc")));
+  }
+
+  private static long value(List<MetricData> metrics, String name) {
+    return metrics.stream().filter(m -> m.getName().equals(name)).findFirst().orElseThrow()
+        .getLongSumData().getPoints().iterator().next().getValue();
+  }
+}
