@@ -9,10 +9,14 @@
 
 #include "dns.h"
 #include "common.bpf.h"
+#include "events.bpf.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
 const volatile struct dns_config config = {};
+
+/* Never read: keeps the span record in BTF, where KernelLayoutTest checks its Java mirror. */
+const volatile struct dns_event dns_event_layout = {};
 
 HIST_BUCKET_SEARCH(duration_bucket, config.duration_ns)
 
@@ -123,6 +127,16 @@ int BPF_KRETPROBE(uretprobe_getaddrinfo, int rc)
 	duration = now - call->start_ns;
 	__builtin_memcpy(&key.name, &call->name, sizeof(key.name));
 	key.result = rc;
+	if (span_wanted(config.span_min_ns, duration) || (rc != 0 && config.span_min_ns != SPANS_OFF)) {
+		struct dns_event *e = span_reserve(sizeof(*e), EVENT_SOURCE_DNS, 0, call->start_ns, now, stats);
+
+		if (e) {
+			__builtin_memcpy(&e->name, &key.name, sizeof(e->name));
+			e->result = rc;
+			e->pad = 0;
+			span_submit(e, stats);
+		}
+	}
 	bpf_map_delete_elem(&dns_calls, &tid);
 
 	/* A name gets its own series on first sight, until the bound is reached. */

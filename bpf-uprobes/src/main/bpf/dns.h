@@ -14,6 +14,7 @@
 #define JEB_DNS_H
 
 #include "hist.h"
+#include "events.h"
 
 /* Bytes of a queried name kept; longer names are truncated (truncated = 1). */
 #define DNS_NAME_MAX 64
@@ -28,9 +29,11 @@ enum dns_probe {
 /* Configuration, in .rodata, set by Java between open and load. */
 struct dns_config {
 	struct process_filter process;
+	/* Lookups lasting at least this long, and every failed one, become spans; SPANS_OFF: none. */
+	__u64 span_min_ns;
 	struct hist_layout duration_ns;
 };
-_Static_assert(sizeof(struct dns_config) == 24 + sizeof(struct hist_layout), "dns_config padding");
+_Static_assert(sizeof(struct dns_config) == 32 + sizeof(struct hist_layout), "dns_config padding");
 
 /* A queried name: NUL-padded, not NUL-terminated when it fills the array. */
 struct dns_name {
@@ -47,5 +50,14 @@ struct dns_lookup_key {
 	__u32 pad;
 };
 _Static_assert(sizeof(struct dns_lookup_key) == DNS_NAME_MAX + 16, "dns_lookup_key padding");
+
+/* A span record (events.h): one lookup, with the name asked for (before any folding into `other`). */
+struct dns_event {
+	struct event_header header;
+	struct dns_name name;
+	__s32 result;		/* getaddrinfo's return value */
+	__u32 pad;
+};
+_Static_assert(sizeof(struct dns_event) == 24 + DNS_NAME_MAX + 16, "dns_event padding");
 
 #endif /* JEB_DNS_H */

@@ -131,5 +131,5 @@ public final class ProbeFamilies {
           SocketMetrics::of),
       new Family<>("dns", true, "name lookups: getaddrinfo durations by name and result (uprobes in libc)",
           DnsProbes.NEEDS, c -> DnsProbes.attach(c.libbpf(), c.jvm(), c.durations(), c.cardinality(),
-              c.libcAtEntry()), DnsMetrics::of));
+              c.libcAtEntry(), c.events(), c.spanMinNanos("dns")), DnsMetrics::of, "50ms"));
 }

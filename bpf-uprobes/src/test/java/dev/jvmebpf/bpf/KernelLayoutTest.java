@@ -92,7 +92,8 @@ class KernelLayoutTest {
   void dnsMirrorsMatchDnsObject() throws Exception {
     Btf btf = BpfObjectSpec.fromResource("dns").btf();
     for (StructLayout layout : List.of(HistStructs.HIST_LAYOUT, HistStructs.HIST, HistStructs.PROBE_STATS,
-        HistStructs.PROCESS_FILTER, DnsStructs.DNS_CONFIG, DnsStructs.DNS_NAME, DnsStructs.DNS_LOOKUP_KEY)) {
+        HistStructs.PROCESS_FILTER, DnsStructs.DNS_CONFIG, DnsStructs.DNS_NAME, DnsStructs.DNS_LOOKUP_KEY,
+        EventStructs.EVENT_HEADER, DnsStructs.DNS_EVENT)) {
       assertMirrors(btf, layout);
     }
     assertEnum(btf, "dns_probe", DnsStructs.PROBE_ENUM, "DNS_PROBE_COUNT");

@@ -153,6 +153,7 @@ class SocketIT extends ReceiverTest {
           .run(Duration.ofSeconds(120), NetworkWorkload.class, args.toArray(String[]::new));
       assertEquals(0, run.exitCode(), run.stderr());
       assertLookups(run, names, LOOKUPS);
+      assertLookupSpans(names);
     } finally {
       Files.deleteIfExists(security);
     }
@@ -198,6 +199,32 @@ class SocketIT extends ReceiverTest {
   }
 
   /** Each name's lookups: {@code expected} getaddrinfo calls, failing exactly when the JDK's did. */
+  /**
+   * Spans: one per failed lookup (the .invalid names), with status ERROR and the EAI_* code; a
+   * successful lookup only when it took at least the default threshold, 50 ms.
+   */
+  private static void assertLookupSpans(List<String> names) {
+    List<io.opentelemetry.proto.trace.v1.Span> spans = receiver.spans().stream()
+        .filter(s -> s.getName().equals("DNS lookup")).toList();
+    for (String name : names) {
+      List<io.opentelemetry.proto.trace.v1.Span> of = spans.stream()
+          .filter(s -> name.equals(Otlp.attributes(s.getAttributesList()).get("dns.question.name"))).toList();
+      if (name.endsWith(".invalid")) {
+        assertEquals(LOOKUPS, of.size(), name + ": one span per failed lookup");
+        for (io.opentelemetry.proto.trace.v1.Span span : of) {
+          assertEquals(io.opentelemetry.proto.trace.v1.Status.StatusCode.STATUS_CODE_ERROR, span.getStatus().getCode());
+          assertTrue(Otlp.attributes(span.getAttributesList()).get("error.type").startsWith("EAI_"), span.toString());
+          assertEquals(io.opentelemetry.proto.trace.v1.Span.SpanKind.SPAN_KIND_CLIENT, span.getKind());
+        }
+      } else {
+        for (io.opentelemetry.proto.trace.v1.Span span : of) {
+          assertTrue(span.getEndTimeUnixNano() - span.getStartTimeUnixNano() >= 50_000_000L,
+              name + ": a successful lookup under 50 ms made a span: " + span);
+        }
+      }
+    }
+  }
+
   private static void assertLookups(TargetJvm.Result run, List<String> names, int expected) {
     List<ExponentialHistogramDataPoint> lookups = points("dns.lookup.duration");
     Map<String, String> byName = run.table("LOOKUP");

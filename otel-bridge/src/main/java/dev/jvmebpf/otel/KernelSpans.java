@@ -2,6 +2,7 @@ package dev.jvmebpf.otel;
 
 import static io.opentelemetry.api.common.AttributeKey.stringKey;
 
+import dev.jvmebpf.bpf.dns.DnsEvent;
 import dev.jvmebpf.bpf.events.KernelEvent;
 import dev.jvmebpf.bpf.gc.GcEvent;
 import io.opentelemetry.api.common.AttributeKey;
@@ -72,6 +73,8 @@ public final class KernelSpans {
     }
     if (event instanceof GcEvent gc) {
       GcSpans.emit(tracer, clock, gc);
+    } else if (event instanceof DnsEvent dns) {
+      DnsSpans.emit(tracer, clock, dns);
     }
   }
 

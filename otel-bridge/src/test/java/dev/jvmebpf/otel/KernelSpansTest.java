@@ -4,8 +4,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.jvmebpf.bpf.dns.DnsEvent;
 import dev.jvmebpf.bpf.gc.GcEvent;
 import io.opentelemetry.api.trace.SpanKind;
+import io.opentelemetry.api.trace.StatusCode;
 import io.opentelemetry.sdk.common.Clock;
 import io.opentelemetry.sdk.common.InstrumentationScopeInfo;
 import io.opentelemetry.sdk.metrics.data.MetricData;
@@ -63,6 +65,26 @@ class KernelSpansTest {
     assertEquals("G1 Young Generation", span.getAttributes().get(GcMetrics.GC_NAME));
     assertEquals("end of minor GC", span.getAttributes().get(GcMetrics.GC_ACTION));
     assertEquals(false, span.getAttributes().get(GcSpans.PAUSE));
+  }
+
+  @Test
+  void aFailedLookupIsAClientSpanWithStatusError() {
+    KernelSpans spans = new KernelSpans(provider.get("test"), clock, 1000);
+    spans.emit(new DnsEvent("nowhere.invalid", "EAI_NONAME", 9_000_000_000L, 9_020_000_000L, 5));
+    spans.emit(new DnsEvent("slow.example", null, 9_100_000_000L, 9_200_000_000L, 5));
+
+    List<SpanData> out = exporter.getFinishedSpanItems();
+    assertEquals(2, out.size());
+    SpanData failed = out.get(0);
+    assertEquals("DNS lookup", failed.getName());
+    assertEquals(SpanKind.CLIENT, failed.getKind());
+    assertEquals("nowhere.invalid", failed.getAttributes().get(DnsMetrics.QUESTION_NAME));
+    assertEquals("EAI_NONAME", failed.getAttributes().get(DnsMetrics.ERROR_TYPE));
+    assertEquals(StatusCode.ERROR, failed.getStatus().getStatusCode());
+    assertEquals(OFFSET + 9_020_000_000L, failed.getEndEpochNanos());
+    SpanData slow = out.get(1);
+    assertEquals(StatusCode.UNSET, slow.getStatus().getStatusCode());
+    assertEquals(null, slow.getAttributes().get(DnsMetrics.ERROR_TYPE));
   }
 
   @Test

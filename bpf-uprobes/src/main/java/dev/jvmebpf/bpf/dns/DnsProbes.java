@@ -1,6 +1,8 @@
 package dev.jvmebpf.bpf.dns;
 
 import dev.jvmebpf.bpf.FamilyConfig;
+import dev.jvmebpf.bpf.events.EventStructs;
+import dev.jvmebpf.bpf.events.SpanEvents;
 import dev.jvmebpf.bpf.ProbeFamily;
 import dev.jvmebpf.bpf.ProbeRequirements;
 import dev.jvmebpf.bpf.hist.HistogramLayout;
@@ -63,10 +65,24 @@ public final class DnsProbes extends ProbeFamily<DnsSnapshot> {
    */
   public static DnsProbes attach(Libbpf libbpf, JvmProcess jvm, HistogramLayout durations, int nameLimit,
       boolean atEntry) throws BpfException {
+    return attach(libbpf, jvm, durations, nameLimit, atEntry, null, EventStructs.SPANS_OFF);
+  }
+
+  /**
+   * {@link #attach(Libbpf, JvmProcess, HistogramLayout, int, boolean)}, and every lookup lasting at
+   * least {@code spanMinNanos}, and every failed one, becomes a {@link DnsEvent} in {@code events};
+   * no spans when {@code events} is null or the threshold is EventStructs.SPANS_OFF.
+   */
+  public static DnsProbes attach(Libbpf libbpf, JvmProcess jvm, HistogramLayout durations, int nameLimit,
+      boolean atEntry, SpanEvents events, long spanMinNanos) throws BpfException {
     LibcHooks.requireLibc(jvm, "dns");
     FamilyConfig config = FamilyConfig.of(DnsStructs.DNS_CONFIG, jvm).histogram("duration_ns", durations)
+        .spans(events, "span_min_ns", spanMinNanos)
         .mapSize("dns_names", nameLimit)
         .mapSize("dns_lookup_duration", (nameLimit + 1) * RESULTS_PER_NAME);
+    if (events != null) {
+      events.decode(EventStructs.SOURCE_DNS, DnsProbes::decode); // before the first probe fires
+    }
     return open(libbpf, OBJECT, config,
         object -> new DnsProbes(object, durations, LibcHooks.loadAndAttachEvery(object, jvm, HOOKS, atEntry, "dns")));
   }
@@ -88,6 +104,20 @@ public final class DnsProbes extends ProbeFamily<DnsSnapshot> {
       lookups.add(new DnsSnapshot.Lookup(name, other, resultName(result), d));
     }
     return new DnsSnapshot(lookups, probeStats());
+  }
+
+  /** A struct dns_event as a DnsEvent; null when it is not one. */
+  static DnsEvent decode(SpanEvents.Header header, ByteBuffer record) {
+    if (record.remaining() < DnsStructs.DNS_EVENT.size()) {
+      return null;
+    }
+    byte[] bytes = new byte[DnsStructs.DNS_EVENT.size()];
+    record.get(0, bytes);
+    int nameAt = DnsStructs.DNS_EVENT.offset("name");
+    boolean truncated = record.getInt(nameAt + DnsStructs.DNS_NAME.offset("truncated")) != 0;
+    String name = name(bytes, nameAt + DnsStructs.DNS_NAME.offset("name")) + (truncated ? "…" : "");
+    return new DnsEvent(name, resultName(record.getInt(DnsStructs.DNS_EVENT.offset("result"))),
+        header.startNanos(), header.endNanos(), header.tid());
   }
 
   /** The NUL-padded name at {@code offset}, at most NAME_MAX bytes, as UTF-8 (names are ASCII). */

@@ -16,6 +16,7 @@ public final class DnsStructs {
 
   public static final StructLayout DNS_CONFIG = StructLayout.struct("dns_config")
       .struct("process", HistStructs.PROCESS_FILTER)
+      .u64("span_min_ns")
       .struct("duration_ns", HistStructs.HIST_LAYOUT)
       .build();
 
@@ -26,6 +27,13 @@ public final class DnsStructs {
       .build();
 
   public static final StructLayout DNS_LOOKUP_KEY = StructLayout.struct("dns_lookup_key")
+      .struct("name", DNS_NAME)
+      .s32("result")
+      .u32("pad")
+      .build();
+
+  public static final StructLayout DNS_EVENT = StructLayout.struct("dns_event")
+      .struct("header", dev.jvmebpf.bpf.events.EventStructs.EVENT_HEADER)
       .struct("name", DNS_NAME)
       .s32("result")
       .u32("pad")

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.jvmebpf.bpf.BpfTestSupport;
 import dev.jvmebpf.bpf.ProbeStats;
+import dev.jvmebpf.bpf.events.SpanEvents;
 import dev.jvmebpf.bpf.hist.HistogramLayout;
 import dev.jvmebpf.bpf.libbpf.Libbpf;
 import dev.jvmebpf.bpf.process.JvmProcess;
@@ -67,6 +68,43 @@ class DnsProbesTest {
       assertTrue(s.io().stream().noneMatch(io -> io.peer().port() == 53)
           && s.connects().stream().noneMatch(c -> c.peer().port() == 53), "no name server traffic in " + s);
       System.out.println("lookups: " + snapshot.lookups());
+    }
+  }
+
+  @Test
+  void failedLookupsBecomeEventsAndFastSuccessfulOnesDoNot() throws Exception {
+    Libbpf libbpf = BpfTestSupport.requireBpf();
+    HistogramLayout nanos = HistogramLayout.nanosecondsAsSeconds(3);
+    String tag = UUID.randomUUID().toString().substring(0, 8);
+    List<String> invalid = List.of("d-" + tag + ".invalid", "e-" + tag + ".invalid");
+    try (SpanEvents events = SpanEvents.create(libbpf, SpanEvents.DEFAULT_BYTES);
+         DnsProbes dns = DnsProbes.attach(libbpf, JvmProcess.current(), nanos, 64, false, events,
+             3_600_000_000_000L)) {
+      List<long[]> windows = new ArrayList<>();
+      for (String name : invalid) {
+        long t0 = System.nanoTime();
+        assertThrows(UnknownHostException.class, () -> InetAddress.getAllByName(name));
+        windows.add(new long[] {t0, System.nanoTime()});
+      }
+      // Successful and far below the threshold: counted (when the JDK's cache does not answer), not sent.
+      InetAddress.getAllByName("localhost");
+      List<DnsEvent> seen = new ArrayList<>();
+      events.read(e -> seen.add((DnsEvent) e));
+
+      assertEquals(invalid, seen.stream().map(DnsEvent::name).toList(), "one event per failed lookup: " + seen);
+      for (int i = 0; i < invalid.size(); i++) {
+        DnsEvent e = seen.get(i);
+        assertTrue(e.errorType() != null && e.errorType().startsWith("EAI_"), e.toString());
+        assertTrue(e.startNanos() >= windows.get(i)[0] && e.endNanos() <= windows.get(i)[1],
+            e + " within the caller's clock " + windows.get(i)[0] + ".." + windows.get(i)[1]);
+      }
+      DnsSnapshot snapshot = dns.snapshot();
+      long failed = snapshot.lookups().stream().filter(l -> l.error() != null).mapToLong(l -> l.durations().count())
+          .sum();
+      assertEquals(invalid.size(), failed, "every failed lookup counted: " + snapshot.lookups());
+      assertEquals(invalid.size(), snapshot.probes().stream().mapToLong(ProbeStats::spans).sum(),
+          "only the failed lookups were sent: " + snapshot.lookups());
+      assertEquals(0, events.undecodable());
     }
   }
 }
