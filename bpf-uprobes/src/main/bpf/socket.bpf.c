@@ -11,6 +11,7 @@
 
 #include "socket.h"
 #include "common.bpf.h"
+#include "events.bpf.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
@@ -484,6 +485,38 @@ static __always_inline __u64 waited_since(struct socket_call *call, __u32 direct
 	return start;
 }
 
+/* Never read: keeps the span record in BTF, where KernelLayoutTest checks its Java mirror. */
+const volatile struct socket_event socket_event_layout = {};
+
+/*
+ * Sends a span record: what packs kind (bits 0-7), direction (8-15), the program's number (16-23)
+ * and the errno (32-63). Callers check the threshold first, so that a fast call pays one compare.
+ * Global (see HIST_BUCKET_SEARCH): verified once, not at each call site.
+ */
+__noinline int socket_span(const struct socket_peer *peer, __u64 start_ns, __u64 end_ns, __u64 what, __s64 bytes)
+{
+	struct probe_stats *stats;
+	struct socket_event *e;
+
+	if (!peer)
+		return 0;
+	stats = probe_stats_of(&socket_stats, (what >> 16) & 0xff);
+	e = span_reserve(sizeof(*e), EVENT_SOURCE_SOCKET, what & 0xff, start_ns, end_ns, stats);
+	if (!e)
+		return 0;
+	e->peer = *peer;
+	e->direction = (what >> 8) & 0xff;
+	e->error = what >> 32;
+	e->bytes = bytes;
+	span_submit(e, stats);
+	return 0;
+}
+
+static __always_inline __u64 span_what(__u32 kind, __u32 direction, enum socket_probe probe, __u32 error)
+{
+	return kind | (direction & 0xff) << 8 | ((__u64)probe & 0xff) << 16 | (__u64)error << 32;
+}
+
 /* Return of an I/O call: its duration, its size, its error, by peer and direction. */
 static __always_inline void io_return(struct socket_thread *thread, struct socket_call *call, long rc,
 				      enum socket_probe probe)
@@ -502,6 +535,11 @@ static __always_inline void io_return(struct socket_thread *thread, struct socke
 	key.peer = call->peer;
 	key.direction = call->direction;
 	key.error = rc < 0 ? current_errno() : 0;
+	if (span_wanted(config.span_io_min_ns, now - start)) {
+		struct socket_peer peer = call->peer;
+
+		socket_span(&peer, start, now, span_what(SOCKET_EVENT_IO, direction, probe, key.error), rc);
+	}
 	/*
 	 * A series exists only for an admitted peer: then the bound need not be looked at. Each
 	 * lookup names its map itself: a call site that may see either map is not inlined.
@@ -532,12 +570,19 @@ static __always_inline void io_return(struct socket_thread *thread, struct socke
 	hist_add_near(&hists->size, &config.size_bytes, size_bucket, (__u64)rc, &thread->size_bucket[direction]);
 }
 
-static __always_inline void record_connect(struct socket_peer *peer, __u32 error, __u64 duration_ns,
+static __always_inline void record_connect(struct socket_peer *peer, __u32 error, __u64 start_ns, __u64 end_ns,
 					   enum socket_probe probe)
 {
 	struct socket_connect_key key = {};
+	__u64 duration_ns = end_ns - start_ns;
 	struct hist *h;
 
+	if (span_wanted(config.span_connect_min_ns, duration_ns)
+	    || (error && config.span_connect_min_ns != SPANS_OFF)) {
+		struct socket_peer span_peer = *peer;
+
+		socket_span(&span_peer, start_ns, end_ns, span_what(SOCKET_EVENT_CONNECT, 0, probe, error), 0);
+	}
 	key.peer = *peer;
 	bounded_peer(&key.peer, probe);
 	key.error = error;
@@ -563,7 +608,7 @@ static __always_inline void connect_return(struct socket_call *call, int rc)
 		return;
 	}
 	bpf_map_delete_elem(&socket_pending_connects, &call->sk);
-	record_connect(&call->peer, error, now - call->start_ns, SOCKET_PROBE_CONNECT);
+	record_connect(&call->peer, error, call->start_ns, now, SOCKET_PROBE_CONNECT);
 }
 
 /* Return of getsockopt(SOL_SOCKET, SO_ERROR): the end of the socket's pending connect, if any. */
@@ -590,7 +635,7 @@ static __always_inline void getsockopt_return(struct socket_call *call, int rc)
 	}
 	if (error == EINPROGRESS)
 		return;	/* still in progress: not an answer yet */
-	record_connect(&call->peer, error > 0 ? (__u32)error : 0, now - start, SOCKET_PROBE_GETSOCKOPT);
+	record_connect(&call->peer, error > 0 ? (__u32)error : 0, start, now, SOCKET_PROBE_GETSOCKOPT);
 }
 
 /* Return of listen: once it succeeded, connections to its port are inbound. */

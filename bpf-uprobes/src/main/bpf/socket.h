@@ -38,6 +38,7 @@
 #define JEB_SOCKET_H
 
 #include "hist.h"
+#include "events.h"
 
 /*
  * The probed functions, in the order of the probe_stats array. Two programs serve them all
@@ -89,8 +90,12 @@ struct socket_config {
 	__s64 errno_tp_offset;		/* &errno minus the thread pointer, the same in every thread */
 	__u32 errno_known;		/* 0: errno_tp_offset unknown, failures count as SOCKET_ERROR_UNKNOWN */
 	__u32 pad;
+	/* Receives and transmits lasting at least this long become spans; SPANS_OFF: none. */
+	__u64 span_io_min_ns;
+	/* Connects lasting at least this long, and every failed one, become spans; SPANS_OFF: none. */
+	__u64 span_connect_min_ns;
 };
-_Static_assert(sizeof(struct socket_config) == 24 + 2 * sizeof(struct hist_layout) + 16,
+_Static_assert(sizeof(struct socket_config) == 24 + 2 * sizeof(struct hist_layout) + 32,
 	       "socket_config padding");
 
 /*
@@ -132,5 +137,21 @@ struct socket_connect_key {
 	__u32 pad;
 };
 _Static_assert(sizeof(struct socket_connect_key) == 32, "socket_connect_key padding");
+
+/* Kinds of socket span (event_header.kind). */
+enum socket_event_kind {
+	SOCKET_EVENT_IO = 1,		/* a receive or transmit */
+	SOCKET_EVENT_CONNECT = 2,
+};
+
+/* A span record (events.h): one slow call or connect, or a failed connect, with its peer. */
+struct socket_event {
+	struct event_header header;
+	struct socket_peer peer;	/* as the call saw it, never folded into `other` */
+	__u32 direction;		/* enum socket_direction (SOCKET_EVENT_IO) */
+	__u32 error;			/* errno, 0 for success */
+	__s64 bytes;			/* what the call returned (SOCKET_EVENT_IO) */
+};
+_Static_assert(sizeof(struct socket_event) == 24 + 24 + 16, "socket_event padding");
 
 #endif /* JEB_SOCKET_H */

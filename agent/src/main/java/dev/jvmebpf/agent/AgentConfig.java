@@ -76,9 +76,9 @@ public final class AgentConfig {
       k.put(family.configKey(), new String[] {String.valueOf(family.onByDefault()), family.description()});
     }
     for (ProbeFamilies.Family<?> family : ProbeFamilies.ALL) {
-      if (family.spanDefault() != null) {
-        k.put(family.spanKey(), new String[] {family.spanDefault(), "the " + family.name()
-            + " family's events lasting at least this long become spans (0: every one; off: none)"});
+      for (ProbeFamilies.Spans spans : family.spans()) {
+        k.put(spans.key(), new String[] {spans.defaultValue(), spans.what() + " become spans (0: every one; "
+            + "off: none)"});
       }
     }
     k.put("spans.rate", new String[] {"1000", "most spans per second per family; the others are counted "

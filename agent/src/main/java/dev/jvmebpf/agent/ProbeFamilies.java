@@ -49,15 +49,28 @@ public final class ProbeFamilies {
    * @param cardinality distinct attribute values per metric before "other"
    * @param libcAtEntry libc functions probed at offset 0 instead of where decoding says
    * @param events the span ring buffer the families share; null when spans are off
-   * @param spanThresholds by family name, the duration in nanoseconds from which its events become
-   *     spans (0: every one; EventStructs.SPANS_OFF or absent: none)
+   * @param spanThresholds by span name ({@code spans.<name>}), the duration in nanoseconds from which
+   *     those events become spans (0: every one; EventStructs.SPANS_OFF or absent: none)
    */
   public record AttachContext(Libbpf libbpf, JvmProcess jvm, HistogramLayout durations, HistogramLayout sizes,
       int cardinality, boolean libcAtEntry, SpanEvents events, Map<String, Long> spanThresholds) {
 
-    /** The threshold of {@code family}'s spans; EventStructs.SPANS_OFF when it has none. */
-    public long spanMinNanos(String family) {
-      return spanThresholds.getOrDefault(family, EventStructs.SPANS_OFF);
+    /** The threshold of the spans {@code name}; EventStructs.SPANS_OFF when off. */
+    public long spanMinNanos(String name) {
+      return spanThresholds.getOrDefault(name, EventStructs.SPANS_OFF);
+    }
+  }
+
+  /**
+   * One span threshold of a family: configuration key {@code spans.<name>}.
+   *
+   * @param defaultValue a duration ("0": every event) or "off"
+   * @param what the events it applies to, for the configuration reference
+   */
+  public record Spans(String name, String defaultValue, String what) {
+
+    public String key() {
+      return "spans." + name;
     }
   }
 
@@ -79,25 +92,21 @@ public final class ProbeFamilies {
    * @param name its name in the configuration key {@code probes.<name>}, the status line and doctor
    * @param onByDefault whether it is on unless configured off
    * @param description one line for the configuration reference
-   * @param spanDefault the default of {@code spans.<name>} (a duration, or "off"); null when the
-   *     family emits no spans
+   * @param spans the family's span thresholds: for each, its name in {@code spans.<name>}, its
+   *     default (a duration, or "off") and what it applies to; empty when the family emits no spans
    */
   public record Family<S extends FamilySnapshot>(String name, boolean onByDefault, String description,
-      ProbeRequirements needs, Attacher<S> attacher, Metrics<S> metrics, String spanDefault) {
+      ProbeRequirements needs, Attacher<S> attacher, Metrics<S> metrics, List<Spans> spans) {
 
     public Family(String name, boolean onByDefault, String description, ProbeRequirements needs,
         Attacher<S> attacher, Metrics<S> metrics) {
-      this(name, onByDefault, description, needs, attacher, metrics, null);
+      this(name, onByDefault, description, needs, attacher, metrics, List.of());
     }
 
     public String configKey() {
       return "probes." + name;
     }
 
-    /** {@code spans.<name>}: from which duration the family's events become spans. */
-    public String spanKey() {
-      return "spans." + name;
-    }
 
     /** The live family's metrics and its programs' self-telemetry, read at each collection. */
     public MetricSource source(ProbeFamily<S> live, long startEpochNanos) {
@@ -113,7 +122,8 @@ public final class ProbeFamilies {
   public static final List<Family<?>> ALL = List.of(
       new Family<>("gc", true, "GC collections and pauses (USDT in libjvm)", GcProbes.NEEDS,
           c -> GcProbes.attach(c.libbpf(), c.jvm(), GcCollectors.ofThisJvm(), c.durations(), c.events(),
-              c.spanMinNanos("gc")), GcMetrics::of, "0"),
+              c.spanMinNanos("gc")), GcMetrics::of,
+          List.of(new Spans("gc", "0", "GC collections lasting at least this long"))),
       new Family<>("safepoint", true, "safepoints and time to safepoint (USDT in libjvm)", SafepointProbes.NEEDS,
           c -> SafepointProbes.attach(c.libbpf(), c.jvm(), c.durations(), c.cardinality()), SafepointMetrics::of),
       new Family<>("allocation", true,
@@ -127,9 +137,12 @@ public final class ProbeFamilies {
       new Family<>("socket", true,
           "socket I/O and connects: durations, sizes, errors by peer (uprobes in libc; about 1 us per read/write, "
               + "files too)", SocketProbes.NEEDS,
-          c -> SocketProbes.attach(c.libbpf(), c.jvm(), c.durations(), c.sizes(), c.cardinality(), c.libcAtEntry()),
-          SocketMetrics::of),
+          c -> SocketProbes.attach(c.libbpf(), c.jvm(), c.durations(), c.sizes(), c.cardinality(), c.libcAtEntry(),
+              c.events(), c.spanMinNanos("socket"), c.spanMinNanos("connect")),
+          SocketMetrics::of, List.of(new Spans("socket", "100ms", "socket receives and transmits lasting at least this long"),
+              new Spans("connect", "100ms", "connects lasting at least this long, and every failed one"))),
       new Family<>("dns", true, "name lookups: getaddrinfo durations by name and result (uprobes in libc)",
           DnsProbes.NEEDS, c -> DnsProbes.attach(c.libbpf(), c.jvm(), c.durations(), c.cardinality(),
-              c.libcAtEntry(), c.events(), c.spanMinNanos("dns")), DnsMetrics::of, "50ms"));
+              c.libcAtEntry(), c.events(), c.spanMinNanos("dns")), DnsMetrics::of,
+          List.of(new Spans("dns", "50ms", "name lookups lasting at least this long, and every failed one"))));
 }

@@ -28,7 +28,7 @@ final class ProbeLoader {
   /**
    * The validated settings the families attach with.
    *
-   * @param spanThresholds by family, from which duration (ns) its events become spans; empty when
+   * @param spanThresholds by span name, from which duration (ns) those events become spans; empty when
    *     no spans are wanted (traces exporter none, or every family's spans off)
    * @param spansPerSecond the most spans per second per family
    */
@@ -67,10 +67,10 @@ final class ProbeLoader {
     Map<String, Long> thresholds = new LinkedHashMap<>();
     for (ProbeFamilies.Family<?> family : ProbeFamilies.ALL) {
       boolean on = config.getBoolean(family.configKey());
-      if (family.spanDefault() != null) {
-        long threshold = config.spanThresholdNanos(family.spanKey());
+      for (ProbeFamilies.Spans spans : family.spans()) {
+        long threshold = config.spanThresholdNanos(spans.key());
         if (on && threshold != AgentConfig.SPANS_OFF) {
-          thresholds.put(family.name(), threshold);
+          thresholds.put(spans.name(), threshold);
         }
       }
     }

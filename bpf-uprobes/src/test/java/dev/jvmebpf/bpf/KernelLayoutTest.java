@@ -77,7 +77,8 @@ class KernelLayoutTest {
     Btf btf = BpfObjectSpec.fromResource("socket").btf();
     for (StructLayout layout : List.of(HistStructs.HIST_LAYOUT, HistStructs.HIST, HistStructs.PROBE_STATS,
         HistStructs.PROCESS_FILTER, SocketStructs.SOCKET_CONFIG, SocketStructs.SOCKET_PEER,
-        SocketStructs.SOCKET_IO_KEY, SocketStructs.SOCKET_IO_HISTS, SocketStructs.SOCKET_CONNECT_KEY)) {
+        SocketStructs.SOCKET_IO_KEY, SocketStructs.SOCKET_IO_HISTS, SocketStructs.SOCKET_CONNECT_KEY,
+        EventStructs.EVENT_HEADER, SocketStructs.SOCKET_EVENT)) {
       assertMirrors(btf, layout);
     }
     assertEnum(btf, "socket_probe", SocketStructs.PROBE_ENUM, "SOCKET_PROBE_COUNT");

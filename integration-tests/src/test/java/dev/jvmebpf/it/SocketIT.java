@@ -7,6 +7,8 @@ import dev.jvmebpf.bpf.socket.LoopbackServer;
 import dev.jvmebpf.it.workload.NetworkWorkload;
 import dev.jvmebpf.it.workload.PingPongWorkload;
 import io.opentelemetry.proto.metrics.v1.ExponentialHistogramDataPoint;
+import io.opentelemetry.proto.trace.v1.Span;
+import io.opentelemetry.proto.trace.v1.Status;
 import io.opentelemetry.proto.metrics.v1.Metric;
 import io.opentelemetry.proto.metrics.v1.NumberDataPoint;
 import java.net.InetAddress;
@@ -106,6 +108,17 @@ class SocketIT extends ReceiverTest {
           .filter(p -> attributes(p).get("network.peer.port").equals(Integer.toString(closed))
               && "ECONNREFUSED".equals(attributes(p).get("error.type")))
           .mapToLong(ExponentialHistogramDataPoint::getCount).sum(), "refused connects");
+      // Each refused connect is also a span with status ERROR; the successful ones are fast: none.
+      List<Span> connectSpans = receiver.spans().stream()
+          .filter(sp -> sp.getName().equals("socket connect")).toList();
+      assertEquals(Long.parseLong(run.value("REFUSED")), connectSpans.stream()
+          .filter(sp -> Integer.toString(closed).equals(Otlp.attributes(sp.getAttributesList()).get("network.peer.port"))
+              && "ECONNREFUSED".equals(Otlp.attributes(sp.getAttributesList()).get("error.type"))
+              && sp.getStatus().getCode() == Status.StatusCode.STATUS_CODE_ERROR)
+          .count(), "refused connects' spans: " + connectSpans);
+      assertTrue(connectSpans.stream().allMatch(sp -> Otlp.attributes(sp.getAttributesList()).containsKey("error.type")
+          || sp.getEndTimeUnixNano() - sp.getStartTimeUnixNano() >= 100_000_000L),
+          "a successful connect under 100 ms made a span: " + connectSpans);
       for (LoopbackServer server : clients.values()) {
         assertEquals(1, connects.stream().filter(p -> Integer.toString(server.port())
             .equals(attributes(p).get("network.peer.port")) && !attributes(p).containsKey("error.type"))
@@ -204,20 +217,20 @@ class SocketIT extends ReceiverTest {
    * successful lookup only when it took at least the default threshold, 50 ms.
    */
   private static void assertLookupSpans(List<String> names) {
-    List<io.opentelemetry.proto.trace.v1.Span> spans = receiver.spans().stream()
+    List<Span> spans = receiver.spans().stream()
         .filter(s -> s.getName().equals("DNS lookup")).toList();
     for (String name : names) {
-      List<io.opentelemetry.proto.trace.v1.Span> of = spans.stream()
+      List<Span> of = spans.stream()
           .filter(s -> name.equals(Otlp.attributes(s.getAttributesList()).get("dns.question.name"))).toList();
       if (name.endsWith(".invalid")) {
         assertEquals(LOOKUPS, of.size(), name + ": one span per failed lookup");
-        for (io.opentelemetry.proto.trace.v1.Span span : of) {
-          assertEquals(io.opentelemetry.proto.trace.v1.Status.StatusCode.STATUS_CODE_ERROR, span.getStatus().getCode());
+        for (Span span : of) {
+          assertEquals(Status.StatusCode.STATUS_CODE_ERROR, span.getStatus().getCode());
           assertTrue(Otlp.attributes(span.getAttributesList()).get("error.type").startsWith("EAI_"), span.toString());
-          assertEquals(io.opentelemetry.proto.trace.v1.Span.SpanKind.SPAN_KIND_CLIENT, span.getKind());
+          assertEquals(Span.SpanKind.SPAN_KIND_CLIENT, span.getKind());
         }
       } else {
-        for (io.opentelemetry.proto.trace.v1.Span span : of) {
+        for (Span span : of) {
           assertTrue(span.getEndTimeUnixNano() - span.getStartTimeUnixNano() >= 50_000_000L,
               name + ": a successful lookup under 50 ms made a span: " + span);
         }

@@ -5,6 +5,7 @@ import static io.opentelemetry.api.common.AttributeKey.stringKey;
 import dev.jvmebpf.bpf.dns.DnsEvent;
 import dev.jvmebpf.bpf.events.KernelEvent;
 import dev.jvmebpf.bpf.gc.GcEvent;
+import dev.jvmebpf.bpf.socket.SocketEvent;
 import io.opentelemetry.api.common.AttributeKey;
 import io.opentelemetry.api.common.Attributes;
 import io.opentelemetry.api.trace.Tracer;
@@ -75,6 +76,8 @@ public final class KernelSpans {
       GcSpans.emit(tracer, clock, gc);
     } else if (event instanceof DnsEvent dns) {
       DnsSpans.emit(tracer, clock, dns);
+    } else if (event instanceof SocketEvent socket) {
+      SocketSpans.emit(tracer, clock, socket);
     }
   }
 

@@ -6,6 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.jvmebpf.bpf.dns.DnsEvent;
 import dev.jvmebpf.bpf.gc.GcEvent;
+import dev.jvmebpf.bpf.socket.SocketEvent;
+import dev.jvmebpf.bpf.socket.SocketPeer;
 import io.opentelemetry.api.trace.SpanKind;
 import io.opentelemetry.api.trace.StatusCode;
 import io.opentelemetry.sdk.common.Clock;
@@ -85,6 +87,30 @@ class KernelSpansTest {
     SpanData slow = out.get(1);
     assertEquals(StatusCode.UNSET, slow.getStatus().getStatusCode());
     assertEquals(null, slow.getAttributes().get(DnsMetrics.ERROR_TYPE));
+  }
+
+  @Test
+  void socketCallsAndConnectsCarryTheirPeer() {
+    KernelSpans spans = new KernelSpans(provider.get("test"), clock, 1000);
+    SocketPeer peer = new SocketPeer("10.0.0.7", 8080, "tcp", false);
+    spans.emit(new SocketEvent(peer, "receive", null, 412, 1_000_000_000L, 1_250_000_000L, 9));
+    spans.emit(new SocketEvent(peer, null, "ECONNREFUSED", 0, 2_000_000_000L, 2_000_100_000L, 9));
+
+    List<SpanData> out = exporter.getFinishedSpanItems();
+    SpanData receive = out.get(0);
+    assertEquals("socket receive", receive.getName());
+    assertEquals("10.0.0.7", receive.getAttributes().get(SocketMetrics.PEER_ADDRESS));
+    assertEquals(8080L, receive.getAttributes().get(SocketMetrics.PEER_PORT));
+    assertEquals("tcp", receive.getAttributes().get(SocketMetrics.TRANSPORT));
+    assertEquals("receive", receive.getAttributes().get(SocketMetrics.DIRECTION));
+    assertEquals(412L, receive.getAttributes().get(SocketSpans.BYTES));
+    assertEquals(250_000_000L, receive.getEndEpochNanos() - receive.getStartEpochNanos());
+    SpanData connect = out.get(1);
+    assertEquals("socket connect", connect.getName());
+    assertEquals(SpanKind.CLIENT, connect.getKind());
+    assertEquals("ECONNREFUSED", connect.getAttributes().get(SocketMetrics.ERROR_TYPE));
+    assertEquals(StatusCode.ERROR, connect.getStatus().getStatusCode());
+    assertEquals(null, connect.getAttributes().get(SocketMetrics.DIRECTION));
   }
 
   @Test

@@ -209,9 +209,7 @@ final class Doctor {
     }
     Map<String, Long> thresholds = new LinkedHashMap<>();
     for (ProbeFamilies.Family<?> family : ProbeFamilies.ALL) {
-      if (family.spanDefault() != null) {
-        thresholds.put(family.name(), 0L);
-      }
+      family.spans().forEach(spans -> thresholds.put(spans.name(), 0L));
     }
     ProbeFamilies.AttachContext context = new ProbeFamilies.AttachContext(libbpf, jvm,
         HistogramLayout.nanosecondsAsSeconds(3), HistogramLayout.create(3, 1), 64, false, events, thresholds);

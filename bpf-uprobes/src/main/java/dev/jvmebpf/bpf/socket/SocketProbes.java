@@ -1,6 +1,8 @@
 package dev.jvmebpf.bpf.socket;
 
 import dev.jvmebpf.bpf.FamilyConfig;
+import dev.jvmebpf.bpf.events.EventStructs;
+import dev.jvmebpf.bpf.events.SpanEvents;
 import dev.jvmebpf.bpf.ProbeFamily;
 import dev.jvmebpf.bpf.ProbeRequirements;
 import dev.jvmebpf.bpf.hist.HistogramLayout;
@@ -80,7 +82,23 @@ public final class SocketProbes extends ProbeFamily<SocketSnapshot> {
    */
   public static SocketProbes attach(Libbpf libbpf, JvmProcess jvm, HistogramLayout durations, HistogramLayout sizes,
       int peerLimit, boolean atEntry) throws BpfException {
+    return attach(libbpf, jvm, durations, sizes, peerLimit, atEntry, null, EventStructs.SPANS_OFF,
+        EventStructs.SPANS_OFF);
+  }
+
+  /**
+   * {@link #attach(Libbpf, JvmProcess, HistogramLayout, HistogramLayout, int, boolean)}, and every
+   * receive or transmit lasting at least {@code ioSpanMinNanos}, every connect lasting at least
+   * {@code connectSpanMinNanos} and every failed connect becomes a {@link SocketEvent} in
+   * {@code events}; no spans when {@code events} is null (EventStructs.SPANS_OFF turns one kind off).
+   */
+  public static SocketProbes attach(Libbpf libbpf, JvmProcess jvm, HistogramLayout durations, HistogramLayout sizes,
+      int peerLimit, boolean atEntry, SpanEvents events, long ioSpanMinNanos, long connectSpanMinNanos)
+      throws BpfException {
     LibcHooks.requireLibc(jvm, "socket");
+    if (events != null) {
+      events.decode(EventStructs.SOURCE_SOCKET, SocketProbes::decode); // before the first probe fires
+    }
     List<String> limitations = new ArrayList<>();
     OptionalLong errnoOffset = libbpf.errnoThreadPointerOffset();
     if (errnoOffset.isEmpty()) {
@@ -92,6 +110,8 @@ public final class SocketProbes extends ProbeFamily<SocketSnapshot> {
         .histogram("size_bytes", sizes)
         .putLong("errno_tp_offset", errnoOffset.orElse(0))
         .putInt("errno_known", errnoOffset.isPresent() ? 1 : 0)
+        .spans(events, "span_io_min_ns", ioSpanMinNanos)
+        .spans(events, "span_connect_min_ns", connectSpanMinNanos)
         .mapSize("socket_peers", peerLimit)
         .mapSize("socket_io", series)
         .mapSize("socket_io_failed", series * ERRORS_PER_SERIES)
@@ -164,6 +184,22 @@ public final class SocketProbes extends ProbeFamily<SocketSnapshot> {
     series.add(new SocketSnapshot.Io(SocketPeer.decode(key, SocketStructs.SOCKET_IO_KEY.offset("peer")),
         SocketStructs.DIRECTIONS.get(Math.min(direction, SocketStructs.DIRECTIONS.size() - 1)), errorName(error),
         durations, sizes));
+  }
+
+  /** A struct socket_event as a SocketEvent; null when it is not one. */
+  static SocketEvent decode(SpanEvents.Header header, ByteBuffer record) {
+    if (record.remaining() < SocketStructs.SOCKET_EVENT.size()) {
+      return null;
+    }
+    byte[] bytes = new byte[SocketStructs.SOCKET_EVENT.size()];
+    record.get(0, bytes);
+    boolean connect = header.kind() == SocketStructs.EVENT_CONNECT;
+    int direction = record.getInt(SocketStructs.SOCKET_EVENT.offset("direction"));
+    return new SocketEvent(SocketPeer.decode(bytes, SocketStructs.SOCKET_EVENT.offset("peer")),
+        connect ? null : SocketStructs.DIRECTIONS.get(Math.min(direction, SocketStructs.DIRECTIONS.size() - 1)),
+        errorName(record.getInt(SocketStructs.SOCKET_EVENT.offset("error"))),
+        record.getLong(SocketStructs.SOCKET_EVENT.offset("bytes")), header.startNanos(), header.endNanos(),
+        header.tid());
   }
 
   /** The error.type of an errno: null for 0, "_OTHER" when it could not be read. */

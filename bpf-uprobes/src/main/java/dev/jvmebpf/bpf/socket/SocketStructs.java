@@ -39,6 +39,8 @@ public final class SocketStructs {
       .s64("errno_tp_offset")
       .u32("errno_known")
       .u32("pad")
+      .u64("span_io_min_ns")
+      .u64("span_connect_min_ns")
       .build();
 
   public static final StructLayout SOCKET_PEER = StructLayout.struct("socket_peer")
@@ -64,6 +66,18 @@ public final class SocketStructs {
       .struct("peer", SOCKET_PEER)
       .u32("error")
       .u32("pad")
+      .build();
+
+  /** enum socket_event_kind. */
+  public static final int EVENT_IO = 1;
+  public static final int EVENT_CONNECT = 2;
+
+  public static final StructLayout SOCKET_EVENT = StructLayout.struct("socket_event")
+      .struct("header", dev.jvmebpf.bpf.events.EventStructs.EVENT_HEADER)
+      .struct("peer", SOCKET_PEER)
+      .u32("direction")
+      .u32("error")
+      .s64("bytes")
       .build();
 
   private SocketStructs() {}

@@ -1,0 +1,97 @@
+package dev.jvmebpf.it;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.jvmebpf.it.workload.SlowReplyClient;
+import io.opentelemetry.proto.trace.v1.Span;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+/**
+ * Socket spans end to end: a blocking client (in the target JVM, with the agent) and a server in
+ * this test's JVM (unobserved) that answers alternately after 200 ms and after 5 ms. Each slow
+ * reply is one receive span with the server as peer, its duration within 5 ms of the client's own
+ * clock around the read; the fast replies make none (the default threshold is 100 ms).
+ */
+class SocketSpanIT extends ReceiverTest {
+
+  static final int EXCHANGES = 6;
+  static final long SLOW_MILLIS = 200;
+  static final long FAST_MILLIS = 5;
+  static final long SLACK_NANOS = 5_000_000;
+
+  @ParameterizedTest(name = "JDK {0}, {1}")
+  @CsvSource({"17,grpc", "25,http/protobuf"})
+  void eachSlowReplyIsOneReceiveSpanWithItsPeer(int jdk, String protocol) throws Exception {
+    receiver.clear();
+    try (ServerSocket server = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+      Thread answering = new Thread(() -> answer(server), "slow-server");
+      answering.setDaemon(true);
+      answering.start();
+      TargetJvm.Result run = TargetJvm.on(Fixtures.jdk(jdk)).withAgent(receiver.agentArguments(protocol))
+          .run(Duration.ofSeconds(60), SlowReplyClient.class, Integer.toString(server.getLocalPort()),
+              Integer.toString(EXCHANGES));
+      assertEquals(0, run.exitCode(), run.stderr());
+      assertTrue(run.value("AGENT").startsWith("on: "), run.value("AGENT"));
+
+      List<long[]> reads = new ArrayList<>(); // exchange, nanos, bytes
+      for (String line : run.values("READ")) {
+        String[] f = line.split("\t");
+        reads.add(new long[] {Long.parseLong(f[0]), Long.parseLong(f[1]), Long.parseLong(f[2])});
+      }
+      List<Span> receives = receiver.spans().stream().filter(s -> s.getName().equals("socket receive"))
+          .filter(s -> Integer.toString(server.getLocalPort())
+              .equals(Otlp.attributes(s.getAttributesList()).get("network.peer.port")))
+          .sorted((a, b) -> Long.compare(a.getStartTimeUnixNano(), b.getStartTimeUnixNano())).toList();
+      // The exchanges' first reads wait for the reply: the even ones about 200 ms.
+      List<long[]> slowReads = reads.stream().filter(r -> r[1] >= SLOW_MILLIS * 1_000_000 - SLACK_NANOS).toList();
+      assertEquals(EXCHANGES / 2, slowReads.size(), "slow reads of " + reads.size());
+      assertEquals(slowReads.size(), receives.size(), "one span per slow reply: " + receives);
+      for (int i = 0; i < receives.size(); i++) {
+        Span span = receives.get(i);
+        Map<String, String> a = Otlp.attributes(span.getAttributesList());
+        assertEquals("127.0.0.1", a.get("network.peer.address"));
+        assertEquals("tcp", a.get("network.transport"));
+        assertEquals("receive", a.get("network.io.direction"));
+        assertEquals(Long.toString(slowReads.get(i)[2]), a.get("jvm.socket.io.bytes"));
+        long nanos = span.getEndTimeUnixNano() - span.getStartTimeUnixNano();
+        long client = slowReads.get(i)[1];
+        assertTrue(nanos <= client && client - nanos <= SLACK_NANOS,
+            "span of " + nanos + " ns against the client's " + client + " ns");
+      }
+    }
+  }
+
+  /** Reads 100-byte requests and answers each with 100 bytes, alternately after 200 ms and 5 ms. */
+  private static void answer(ServerSocket server) {
+    try (Socket s = server.accept()) {
+      InputStream in = s.getInputStream();
+      OutputStream out = s.getOutputStream();
+      byte[] message = new byte[100];
+      for (int i = 0; ; i++) {
+        for (int got = 0; got < message.length; ) {
+          int n = in.read(message, got, message.length - got);
+          if (n < 0) {
+            return;
+          }
+          got += n;
+        }
+        Thread.sleep(i % 2 == 0 ? SLOW_MILLIS : FAST_MILLIS);
+        out.write(message);
+        out.flush();
+      }
+    } catch (Exception e) {
+      // the client ended
+    }
+  }
+}

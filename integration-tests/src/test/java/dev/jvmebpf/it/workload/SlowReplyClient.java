@@ -1,0 +1,42 @@
+package dev.jvmebpf.it.workload;
+
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.Socket;
+
+/**
+ * Runs in the target JVM: a blocking client that sends {@code exchanges} 100-byte requests to
+ * the test's server on loopback and reads each 100-byte reply, timing every read() with its own
+ * clock. Prints {@code AGENT <status>}, then {@code READ <exchange>\t<nanos>\t<bytes>} per read.
+ *
+ * <p>args: port exchanges
+ */
+public final class SlowReplyClient {
+
+  public static void main(String[] args) throws Exception {
+    int port = Integer.parseInt(args[0]);
+    int exchanges = Integer.parseInt(args[1]);
+    System.out.println("AGENT " + Agent.awaitStatus());
+    StringBuilder out = new StringBuilder();
+    try (Socket s = new Socket(InetAddress.getLoopbackAddress(), port)) {
+      InputStream in = s.getInputStream();
+      OutputStream os = s.getOutputStream();
+      byte[] message = new byte[100];
+      for (int i = 0; i < exchanges; i++) {
+        os.write(message);
+        for (int got = 0; got < message.length; ) {
+          long t0 = System.nanoTime();
+          int n = in.read(message, got, message.length - got);
+          long nanos = System.nanoTime() - t0;
+          if (n < 0) {
+            throw new IllegalStateException("the server closed early");
+          }
+          out.append("READ ").append(i).append('\t').append(nanos).append('\t').append(n).append('\n');
+          got += n;
+        }
+      }
+    }
+    System.out.print(out);
+  }
+}
