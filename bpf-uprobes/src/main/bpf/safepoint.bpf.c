@@ -10,6 +10,7 @@
 
 #include "safepoint.h"
 #include "common.bpf.h"
+#include "events.bpf.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
@@ -100,12 +101,17 @@ int BPF_USDT(usdt_safepoint_begin)
 	return 0;
 }
 
+/* Never read: keeps the span record in BTF, where KernelLayoutTest checks its Java mirror. */
+const volatile struct safepoint_event safepoint_event_layout = {};
+
 SEC("usdt")
 int BPF_USDT(usdt_safepoint_end)
 {
 	__u64 now = bpf_ktime_get_ns();
 	struct safepoint_active *active;
+	struct safepoint_event *e;
 	struct probe_stats *stats;
+	__u64 sync_ns = 0;
 	struct hist *h;
 	__u32 tid;
 
@@ -126,9 +132,19 @@ int BPF_USDT(usdt_safepoint_end)
 		    bpf_probe_read_user(&synced, sizeof(synced), (const void *)config.sync_time_addr)) {
 			stat_error(stats);
 		} else if (synced >= began && began > 0) {
+			sync_ns = (__u64)(synced - began);
 			h = op_hist(&safepoint_sync_duration, active->op, stats);
 			if (h)
-				hist_add(h, duration_bucket, (__u64)(synced - began));
+				hist_add(h, duration_bucket, sync_ns);
+		}
+	}
+	if (span_wanted(config.span_min_ns, now - active->begin_ns)) {
+		e = span_reserve(sizeof(*e), EVENT_SOURCE_SAFEPOINT, 0, active->begin_ns, now, stats);
+		if (e) {
+			e->op = active->op;
+			e->pad = 0;
+			e->sync_ns = sync_ns;
+			span_submit(e, stats);
 		}
 	}
 	bpf_map_delete_elem(&safepoint_active, &tid);

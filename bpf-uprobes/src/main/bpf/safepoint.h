@@ -21,6 +21,7 @@
 #define JEB_SAFEPOINT_H
 
 #include "hist.h"
+#include "events.h"
 
 #define SAFEPOINT_OTHER_OP 0
 
@@ -39,9 +40,11 @@ struct safepoint_config {
 	__u64 sync_time_addr;		/* &SafepointTracing::_last_safepoint_sync_time_ns (jlong) */
 	__u32 op_id_limit;		/* op ids >= this are counted as `other` */
 	__u32 pad;
+	/* Safepoints lasting at least this long become spans; SPANS_OFF: none. */
+	__u64 span_min_ns;
 	struct hist_layout duration_ns;
 };
-_Static_assert(sizeof(struct safepoint_config) == 24 + 32 + sizeof(struct hist_layout),
+_Static_assert(sizeof(struct safepoint_config) == 24 + 40 + sizeof(struct hist_layout),
 	       "safepoint_config padding");
 
 /* A safepoint in progress (kernel-private, keyed by thread). */
@@ -50,5 +53,14 @@ struct safepoint_active {
 	__u32 op;
 	__u32 pad;
 };
+
+/* A span record (events.h): one safepoint, from its begin probe to its end probe. */
+struct safepoint_event {
+	struct event_header header;
+	__u32 op;		/* VMOp_Type + 1, 0: unknown */
+	__u32 pad;
+	__u64 sync_ns;		/* time to safepoint; 0 when unknown */
+};
+_Static_assert(sizeof(struct safepoint_event) == 24 + 16, "safepoint_event padding");
 
 #endif /* JEB_SAFEPOINT_H */

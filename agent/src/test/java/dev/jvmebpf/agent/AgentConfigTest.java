@@ -165,12 +165,14 @@ class AgentConfigTest {
   @Test
   void spansNeedATracesExporterAndAFamilyWithSpansOn() {
     Map<String, Long> defaults = ProbeLoader.settings(arguments(""), true).spanThresholds();
-    assertEquals(Map.of("gc", 0L, "socket", 100_000_000L, "connect", 100_000_000L, "dns", 50_000_000L), defaults);
+    assertEquals(Map.of("gc", 0L, "safepoint", 10_000_000L, "socket", 100_000_000L, "connect", 100_000_000L,
+        "dns", 50_000_000L), defaults);
     assertTrue(ProbeLoader.settings(arguments(""), false).spanThresholds().isEmpty(), "no traces exporter");
-    assertTrue(ProbeLoader.settings(arguments("spans.gc=off,spans.dns=off,spans.socket=off,spans.connect=off"), true)
+    assertTrue(ProbeLoader.settings(arguments("spans.gc=off,spans.safepoint=off,spans.dns=off,spans.socket=off,spans.connect=off"), true)
         .spanThresholds().isEmpty());
     assertEquals(Map.of("dns", 50_000_000L),
-        ProbeLoader.settings(arguments("probes.gc=false,probes.socket=false"), true).spanThresholds());
+        ProbeLoader.settings(arguments("probes.gc=false,probes.socket=false,probes.safepoint=false"), true)
+            .spanThresholds());
     assertEquals(1000, ProbeLoader.settings(arguments(""), true).spansPerSecond());
     assertThrows(IllegalArgumentException.class, () -> ProbeLoader.settings(arguments("spans.rate=0"), true));
   }

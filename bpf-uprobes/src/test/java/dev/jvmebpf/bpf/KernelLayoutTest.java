@@ -40,7 +40,8 @@ class KernelLayoutTest {
   void safepointMirrorsMatchSafepointObject() throws Exception {
     Btf btf = BpfObjectSpec.fromResource("safepoint").btf();
     for (StructLayout layout : List.of(HistStructs.HIST_LAYOUT, HistStructs.HIST, HistStructs.PROBE_STATS,
-        HistStructs.PROCESS_FILTER, SafepointStructs.SAFEPOINT_CONFIG)) {
+        HistStructs.PROCESS_FILTER, SafepointStructs.SAFEPOINT_CONFIG, EventStructs.EVENT_HEADER,
+        SafepointStructs.SAFEPOINT_EVENT)) {
       assertMirrors(btf, layout);
     }
     assertEnum(btf, "safepoint_probe", SafepointStructs.PROBE_ENUM, "SAFEPOINT_PROBE_COUNT");

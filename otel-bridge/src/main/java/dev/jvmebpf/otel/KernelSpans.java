@@ -5,6 +5,7 @@ import static io.opentelemetry.api.common.AttributeKey.stringKey;
 import dev.jvmebpf.bpf.dns.DnsEvent;
 import dev.jvmebpf.bpf.events.KernelEvent;
 import dev.jvmebpf.bpf.gc.GcEvent;
+import dev.jvmebpf.bpf.safepoint.SafepointEvent;
 import dev.jvmebpf.bpf.socket.SocketEvent;
 import io.opentelemetry.api.common.AttributeKey;
 import io.opentelemetry.api.common.Attributes;
@@ -78,6 +79,8 @@ public final class KernelSpans {
       DnsSpans.emit(tracer, clock, dns);
     } else if (event instanceof SocketEvent socket) {
       SocketSpans.emit(tracer, clock, socket);
+    } else if (event instanceof SafepointEvent safepoint) {
+      SafepointSpans.emit(tracer, clock, safepoint);
     }
   }
 

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.jvmebpf.bpf.dns.DnsEvent;
 import dev.jvmebpf.bpf.gc.GcEvent;
+import dev.jvmebpf.bpf.safepoint.SafepointEvent;
 import dev.jvmebpf.bpf.socket.SocketEvent;
 import dev.jvmebpf.bpf.socket.SocketPeer;
 import io.opentelemetry.api.trace.SpanKind;
@@ -111,6 +112,17 @@ class KernelSpansTest {
     assertEquals("ECONNREFUSED", connect.getAttributes().get(SocketMetrics.ERROR_TYPE));
     assertEquals(StatusCode.ERROR, connect.getStatus().getStatusCode());
     assertEquals(null, connect.getAttributes().get(SocketMetrics.DIRECTION));
+  }
+
+  @Test
+  void aSafepointCarriesItsOperationAndTimeToSafepoint() {
+    KernelSpans spans = new KernelSpans(provider.get("test"), clock, 1000);
+    spans.emit(new SafepointEvent("G1CollectFull", 250_000, 3_000_000_000L, 3_012_000_000L, 4));
+    SpanData span = exporter.getFinishedSpanItems().get(0);
+    assertEquals("Safepoint G1CollectFull", span.getName());
+    assertEquals("G1CollectFull", span.getAttributes().get(SafepointMetrics.OPERATION));
+    assertEquals(0.00025, span.getAttributes().get(SafepointSpans.SYNC_DURATION), 1e-12);
+    assertFalse(span.getParentSpanContext().isValid());
   }
 
   @Test

@@ -1,6 +1,8 @@
 package dev.jvmebpf.bpf.safepoint;
 
 import dev.jvmebpf.bpf.FamilyConfig;
+import dev.jvmebpf.bpf.events.EventStructs;
+import dev.jvmebpf.bpf.events.SpanEvents;
 import dev.jvmebpf.bpf.ProbeFamily;
 import dev.jvmebpf.bpf.ProbeRequirements;
 import dev.jvmebpf.bpf.hist.HistogramLayout;
@@ -61,6 +63,15 @@ public final class SafepointProbes extends ProbeFamily<SafepointSnapshot> {
    */
   public static SafepointProbes attach(Libbpf libbpf, JvmProcess jvm, HistogramLayout layout, int operationLimit)
       throws BpfException {
+    return attach(libbpf, jvm, layout, operationLimit, null, EventStructs.SPANS_OFF);
+  }
+
+  /**
+   * {@link #attach(Libbpf, JvmProcess, HistogramLayout, int)}, and every safepoint lasting at least
+   * {@code spanMinNanos} becomes a {@link SafepointEvent} in {@code events} (none when it is null).
+   */
+  public static SafepointProbes attach(Libbpf libbpf, JvmProcess jvm, HistogramLayout layout, int operationLimit,
+      SpanEvents events, long spanMinNanos) throws BpfException {
     List<String> limitations = new ArrayList<>();
     Optional<Long> currentType;
     Optional<Long> beginTime;
@@ -88,10 +99,15 @@ public final class SafepointProbes extends ProbeFamily<SafepointSnapshot> {
         .putLong("sync_time_addr", syncTime.orElse(0L))
         .putInt("op_id_limit", names.size() + 1)
         .histogram("duration_ns", layout)
+        .spans(events, "span_min_ns", spanMinNanos)
         // One entry per operation seen, up to the bound, plus `other`.
         .mapSize("safepoint_duration", operationLimit + 1)
         .mapSize("safepoint_sync_duration", operationLimit + 1);
 
+    if (events != null) {
+      List<String> known = names;
+      events.decode(EventStructs.SOURCE_SAFEPOINT, (header, record) -> decode(known, header, record));
+    }
     return open(libbpf, OBJECT, config, object -> {
       object.load();
       HistogramMaps.create(object.map("safepoint_duration"), SafepointStructs.OTHER_OP);
@@ -136,9 +152,23 @@ public final class SafepointProbes extends ProbeFamily<SafepointSnapshot> {
   }
 
   private String operationName(int op) {
-    if (op == SafepointStructs.OTHER_OP || op > operationNames.size() || operationNames.get(op - 1).isEmpty()) {
+    return operationName(operationNames, op);
+  }
+
+  private static String operationName(List<String> names, int op) {
+    if (op == SafepointStructs.OTHER_OP || op > names.size() || names.get(op - 1).isEmpty()) {
       return "other";
     }
-    return operationNames.get(op - 1);
+    return names.get(op - 1);
+  }
+
+  /** A struct safepoint_event as a SafepointEvent; null when it is not one. */
+  static SafepointEvent decode(List<String> names, SpanEvents.Header header, ByteBuffer record) {
+    if (record.remaining() < SafepointStructs.SAFEPOINT_EVENT.size()) {
+      return null;
+    }
+    long sync = record.getLong(SafepointStructs.SAFEPOINT_EVENT.offset("sync_ns"));
+    return new SafepointEvent(operationName(names, record.getInt(SafepointStructs.SAFEPOINT_EVENT.offset("op"))),
+        sync > 0 ? sync : -1, header.startNanos(), header.endNanos(), header.tid());
   }
 }

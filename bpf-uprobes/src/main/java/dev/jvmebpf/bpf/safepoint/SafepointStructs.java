@@ -20,7 +20,15 @@ public final class SafepointStructs {
       .u64("sync_time_addr")
       .u32("op_id_limit")
       .u32("pad")
+      .u64("span_min_ns")
       .struct("duration_ns", HistStructs.HIST_LAYOUT)
+      .build();
+
+  public static final StructLayout SAFEPOINT_EVENT = StructLayout.struct("safepoint_event")
+      .struct("header", dev.jvmebpf.bpf.events.EventStructs.EVENT_HEADER)
+      .u32("op")
+      .u32("pad")
+      .u64("sync_ns")
       .build();
 
   private SafepointStructs() {}

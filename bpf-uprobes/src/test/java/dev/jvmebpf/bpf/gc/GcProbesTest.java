@@ -127,6 +127,38 @@ class GcProbesTest {
     }
   }
 
+  @Test
+  void aFullRingDropsAndCountsWhileTheApplicationGoesOn() throws Exception {
+    Libbpf libbpf = BpfTestSupport.requireBpf();
+    HistogramLayout layout = HistogramLayout.nanosecondsAsSeconds(3);
+    // One page: room for about a hundred GC records, and nobody reads it while the JVM collects.
+    try (SpanEvents events = SpanEvents.create(libbpf, 4096);
+        GcProbes probes = GcProbes.attach(libbpf, JvmProcess.current(), GcCollectors.ofThisJvm(), layout, events, 0)) {
+      Map<String, Long> before = collectionCounts();
+      long t0 = System.nanoTime();
+      for (int i = 0; i < 300; i++) {
+        System.gc();
+      }
+      long elapsed = System.nanoTime() - t0;
+      Map<String, Long> after = collectionCounts();
+      long collections = after.keySet().stream().mapToLong(k -> after.get(k) - before.get(k)).sum();
+      List<Object> read = new ArrayList<>();
+      events.read(read::add);
+
+      GcSnapshot snapshot = probes.snapshot();
+      long dropped = snapshot.probes().stream().mapToLong(ProbeStats::dropped).sum();
+      long sent = snapshot.probes().stream().mapToLong(ProbeStats::spans).sum();
+      assertTrue(collections >= 300, "collections: " + collections);
+      assertTrue(dropped > 0, "a ring of one page overflowed: " + read.size() + " read of " + collections);
+      assertEquals(read.size(), sent, "what the programs sent is what was read");
+      assertEquals(collections, sent + dropped, "every collection was either sent or counted as dropped");
+      // The histogram lost nothing: the ring's overflow is the spans' alone.
+      assertEquals(collections, snapshot.collectors().stream().mapToLong(c -> c.durations().count()).sum());
+      System.out.printf("300 System.gc() with a full ring: %d spans, %d dropped, %.1f ms%n", sent, dropped,
+          elapsed / 1e6);
+    }
+  }
+
   private static Map<String, Long> collectionCounts() {
     Map<String, Long> counts = new HashMap<>();
     for (GarbageCollectorMXBean bean : ManagementFactory.getGarbageCollectorMXBeans()) {
