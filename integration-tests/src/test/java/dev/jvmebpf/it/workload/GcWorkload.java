@@ -23,6 +23,7 @@ import javax.management.openmbean.CompositeData;
  * ACTION &lt;collector&gt;\t&lt;gcAction of its notifications&gt;
  * PREMAIN_NANOS &lt;how long premain took&gt;
  * CLOCK_OFFSET_NS &lt;epoch nanoseconds minus System.nanoTime()&gt;
+ * GCINFO &lt;collector&gt;\t&lt;GcInfo id&gt;\t&lt;start ms&gt;\t&lt;end ms&gt; (each notified collection)
  * </pre>
  *
  * args: millis [systemGcCalls [quiesce]]. With "quiesce", the window begins as soon as the agent
@@ -45,11 +46,14 @@ public final class GcWorkload {
     Map<String, Long> atStart = counts();
 
     Map<String, String> actions = new ConcurrentHashMap<>();
+    java.util.Queue<String> gcInfos = new java.util.concurrent.ConcurrentLinkedQueue<>();
     for (GarbageCollectorMXBean bean : ManagementFactory.getGarbageCollectorMXBeans()) {
       ((NotificationEmitter) bean).addNotificationListener((n, h) -> {
         if (GarbageCollectionNotificationInfo.GARBAGE_COLLECTION_NOTIFICATION.equals(n.getType())) {
           GarbageCollectionNotificationInfo info = GarbageCollectionNotificationInfo.from((CompositeData) n.getUserData());
           actions.putIfAbsent(info.getGcName(), info.getGcAction());
+          gcInfos.add(info.getGcName() + "\t" + info.getGcInfo().getId() + "\t" + info.getGcInfo().getStartTime()
+              + "\t" + info.getGcInfo().getEndTime());
         }
       }, null, null);
     }
@@ -91,6 +95,7 @@ public final class GcWorkload {
     actions.forEach((name, action) -> System.out.println("ACTION " + name + "\t" + action));
     System.out.println("PREMAIN_NANOS " + System.getProperty("jvm.ebpf.agent.premain.nanos"));
     System.out.println("CLOCK_OFFSET_NS " + clockOffsetNanos());
+    gcInfos.forEach(line -> System.out.println("GCINFO " + line));
   }
 
   /**
