@@ -84,12 +84,11 @@ class GcSpanIT extends ReceiverTest {
             .min((a, b) -> Long.compare(Math.abs(a.startNanos() - start), Math.abs(b.startNanos() - start)))
             .orElseThrow(() -> new AssertionError("no pause in the GC log " + log));
         String what = span.getName() + " from " + start + " to " + end + " ns against " + nearest;
-        // HotSpot writes the pause's start line just before the collection's first pool begins
-        // and its end line after the last pool ended (and after printing the heap's change): the
-        // span lies inside the logged pause, up to the error of the two clock offsets.
+        // HotSpot writes the pause's start line before the collection's first pool begins (G1 may
+        // wait for root region scanning in between: 1.9 ms seen) and its end line after the last
+        // pool ended: the span lies inside the logged pause, up to the error of the clock offsets.
         assertTrue(start >= nearest.startNanos() - OFFSET_ERROR_NANOS, "begins before the log's pause: " + what);
         assertTrue(end <= nearest.endNanos() + OFFSET_ERROR_NANOS, "ends after the log's pause: " + what);
-        assertTrue(start - nearest.startNanos() <= TOLERANCE_NANOS, "begins too late: " + what);
         assertTrue(matched.add(nearest), "two spans for " + nearest);
         worstStart = Math.max(worstStart, Math.abs(start - nearest.startNanos()));
         endGaps.add(Math.abs(nearest.endNanos() - end));
@@ -100,13 +99,11 @@ class GcSpanIT extends ReceiverTest {
       System.out.printf("JDK %d %s over %s: %d GC spans; start within %.3f ms of -Xlog's, end within %.3f ms "
           + "(median %.3f ms)%n", jdk, collector, protocol, spans.size(), worstStart / 1e6, worstEnd / 1e6,
           medianEnd / 1e6);
-      // The log's end line comes later than the collection's end: after it HotSpot queues the GC
-      // notification and wakes its service thread, and on a busy machine that thread or another
-      // process may take the CPU first (on a quiet machine every end was within 0.15 ms of the
-      // line; with two busy loops beside the test the gaps reached 6 ms, median 1.9 ms for JDK 25's
-      // Serial collector). The collection's end itself is in the MXBean's GcInfo, stamped right
-      // before the end probes fire, in whole milliseconds: each span's duration is within 1 ms of
-      // its collection's GcInfo duration (both ends truncated to milliseconds).
+      // Neither log line is the collection's own boundary: the end line comes after HotSpot queued
+      // the GC notification and woke its service thread (with two busy loops beside the test, up to
+      // 6 ms later), and G1 may wait between the start line and the collection. The collection's
+      // start and end are in the MXBean's GcInfo, stamped right before the pool probes fire, in
+      // whole milliseconds: every span's start and end are within 1 ms of them.
       assertDurationsMatchGcInfo(spans, run.values("GCINFO"));
     } finally {
       try (var files = Files.list(logDir)) {
@@ -121,7 +118,7 @@ class GcSpanIT extends ReceiverTest {
   /**
    * Per collector, the notified collections (GcInfo ids in sequence) are a run of consecutive
    * spans: the spans also hold collections from before the workload's listener and during the
-   * exit. The run is the alignment with the smallest largest difference; that difference must be
+   * exit. The run is the alignment whose start and end distances spread least; the spread must be
    * under 1 ms plus a little for the probes' distance from HotSpot's own time stamps.
    */
   private static void assertDurationsMatchGcInfo(List<Span> spans, List<String> gcInfoLines) {
@@ -138,25 +135,33 @@ class GcSpanIT extends ReceiverTest {
       for (int i = 1; i < notified.size(); i++) {
         assertEquals(notified.get(i - 1)[0] + 1, notified.get(i)[0], e.getKey() + ": notifications in sequence");
       }
-      List<Long> durations = spans.stream()
+      List<long[]> starts = spans.stream() // start, end
           .filter(s -> e.getKey().equals(Otlp.attributes(s.getAttributesList()).get("jvm.gc.name")))
           .sorted((a, b) -> Long.compare(a.getStartTimeUnixNano(), b.getStartTimeUnixNano()))
-          .map(s -> s.getEndTimeUnixNano() - s.getStartTimeUnixNano()).toList();
-      assertTrue(durations.size() >= notified.size(), e.getKey() + ": " + durations.size() + " spans for "
+          .map(s -> new long[] {s.getStartTimeUnixNano(), s.getEndTimeUnixNano()}).toList();
+      assertTrue(starts.size() >= notified.size(), e.getKey() + ": " + starts.size() + " spans for "
           + notified.size() + " notified collections");
+      // Each aligned pair gives the distance of the span's start from GcInfo's start and of its end
+      // from GcInfo's end (whole ms since an origin of HotSpot's); against the right run they all lie
+      // in one band narrower than 1 ms (the truncation) plus the probes' slack.
       long best = Long.MAX_VALUE;
-      for (int shift = 0; shift + notified.size() <= durations.size(); shift++) {
-        long worst = 0;
+      for (int shift = 0; shift + notified.size() <= starts.size(); shift++) {
+        long low = Long.MAX_VALUE;
+        long high = Long.MIN_VALUE;
         for (int i = 0; i < notified.size(); i++) {
-          long millis = notified.get(i)[2] - notified.get(i)[1];
-          worst = Math.max(worst, Math.abs(durations.get(shift + i) - millis * 1_000_000));
+          long[] span = starts.get(shift + i);
+          for (long d : new long[] {span[0] - notified.get(i)[1] * 1_000_000, span[1] - notified.get(i)[2] * 1_000_000}) {
+            low = Math.min(low, d);
+            high = Math.max(high, d);
+          }
         }
-        best = Math.min(best, worst);
+        best = Math.min(best, high - low);
       }
-      System.out.printf("  %s: %d notified collections, durations within %.3f ms of GcInfo's%n", e.getKey(),
+      System.out.printf("  %s: %d notified collections, starts and ends within a %.3f ms band of GcInfo's%n",
+          e.getKey(),
           notified.size(), best / 1e6);
-      assertTrue(best < TOLERANCE_NANOS + GCINFO_SLACK_NANOS, e.getKey() + ": the spans' durations are "
-          + best + " ns from the GcInfo durations of " + notified.size() + " collections");
+      assertTrue(best < TOLERANCE_NANOS + GCINFO_SLACK_NANOS, e.getKey() + ": the spans' starts and ends spread "
+          + best + " ns around GcInfo's of " + notified.size() + " collections");
     }
   }
 }
