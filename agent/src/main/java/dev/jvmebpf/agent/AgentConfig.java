@@ -1,5 +1,6 @@
 package dev.jvmebpf.agent;
 
+import dev.jvmebpf.bpf.events.EventStructs;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -352,13 +353,13 @@ public final class AgentConfig {
   }
 
   /**
-   * {@code key}'s span threshold in nanoseconds: "off" gives {@link #SPANS_OFF}, a duration of 0
+   * {@code key}'s span threshold in nanoseconds: "off" gives {@link EventStructs#SPANS_OFF}, a duration of 0
    * or more (0: every event) its nanoseconds; IllegalArgumentException, naming the key, otherwise.
    */
   public long spanThresholdNanos(String key) {
     String value = get(key).orElse("off").trim();
     if (value.equalsIgnoreCase("off")) {
-      return SPANS_OFF;
+      return EventStructs.SPANS_OFF;
     }
     Duration d = parseDuration(value);
     if (d == null || d.isNegative()) {
@@ -367,9 +368,6 @@ public final class AgentConfig {
     }
     return d.toNanos();
   }
-
-  /** A span threshold meaning "no spans" (EventStructs.SPANS_OFF). */
-  public static final long SPANS_OFF = -1L;
 
   /**
    * A duration as the SDK reads one: an integer and a unit (ns, us, ms, s, m, h or d; none means

@@ -1,15 +1,15 @@
 package dev.jvmebpf.agent;
 
 import dev.jvmebpf.agent.otel.OpenTelemetrySetup;
+import dev.jvmebpf.bpf.events.SpanEvents;
 import dev.jvmebpf.bpf.hist.HistogramLayout;
 import dev.jvmebpf.bpf.libbpf.Libbpf;
-import dev.jvmebpf.bpf.events.SpanEvents;
 import dev.jvmebpf.otel.GcMetrics;
 import dev.jvmebpf.otel.KernelClock;
-import dev.jvmebpf.otel.KernelSpans;
-import io.opentelemetry.api.trace.Tracer;
 import dev.jvmebpf.otel.KernelMetricProducer;
+import dev.jvmebpf.otel.KernelSpans;
 import dev.jvmebpf.otel.MetricSource;
+import io.opentelemetry.api.trace.Tracer;
 import io.opentelemetry.sdk.common.Clock;
 import java.lang.management.ManagementFactory;
 import java.nio.file.Path;

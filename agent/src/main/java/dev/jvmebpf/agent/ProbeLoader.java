@@ -2,6 +2,7 @@ package dev.jvmebpf.agent;
 
 import dev.jvmebpf.bpf.FamilySnapshot;
 import dev.jvmebpf.bpf.ProbeFamily;
+import dev.jvmebpf.bpf.events.EventStructs;
 import dev.jvmebpf.bpf.events.SpanEvents;
 import dev.jvmebpf.bpf.hist.HistogramLayout;
 import dev.jvmebpf.bpf.libbpf.BpfException;
@@ -69,7 +70,7 @@ final class ProbeLoader {
       boolean on = config.getBoolean(family.configKey());
       for (ProbeFamilies.Spans spans : family.spans()) {
         long threshold = config.spanThresholdNanos(spans.key());
-        if (on && threshold != AgentConfig.SPANS_OFF) {
+        if (on && threshold != EventStructs.SPANS_OFF) {
           thresholds.put(spans.name(), threshold);
         }
       }

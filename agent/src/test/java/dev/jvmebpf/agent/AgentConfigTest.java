@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.jvmebpf.bpf.events.EventStructs;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Optional;
@@ -153,8 +154,8 @@ class AgentConfigTest {
     AgentConfig config = arguments("spans.gc=50ms");
     assertEquals(50_000_000L, config.spanThresholdNanos("spans.gc"));
     assertEquals(0L, arguments("").spanThresholdNanos("spans.gc"), "the default: every collection");
-    assertEquals(AgentConfig.SPANS_OFF, arguments("spans.gc=off").spanThresholdNanos("spans.gc"));
-    assertEquals(AgentConfig.SPANS_OFF, arguments("spans.gc=OFF").spanThresholdNanos("spans.gc"));
+    assertEquals(EventStructs.SPANS_OFF, arguments("spans.gc=off").spanThresholdNanos("spans.gc"));
+    assertEquals(EventStructs.SPANS_OFF, arguments("spans.gc=OFF").spanThresholdNanos("spans.gc"));
     for (String bad : new String[] {"-5ms", "soon", "10 parsecs"}) {
       String message = assertThrows(IllegalArgumentException.class,
           () -> arguments("spans.gc=" + bad).spanThresholdNanos("spans.gc")).getMessage();

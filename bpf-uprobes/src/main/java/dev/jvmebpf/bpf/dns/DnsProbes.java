@@ -111,8 +111,7 @@ public final class DnsProbes extends ProbeFamily<DnsSnapshot> {
     if (record.remaining() < DnsStructs.DNS_EVENT.size()) {
       return null;
     }
-    byte[] bytes = new byte[DnsStructs.DNS_EVENT.size()];
-    record.get(0, bytes);
+    byte[] bytes = record.array(); // RingBuffer's copy of the record
     int nameAt = DnsStructs.DNS_EVENT.offset("name");
     boolean truncated = record.getInt(nameAt + DnsStructs.DNS_NAME.offset("truncated")) != 0;
     String name = name(bytes, nameAt + DnsStructs.DNS_NAME.offset("name")) + (truncated ? "…" : "");

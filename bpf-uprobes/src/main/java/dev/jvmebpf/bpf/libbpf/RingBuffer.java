@@ -10,7 +10,7 @@ import jnr.ffi.byref.PointerByReference;
  * A BPF ring buffer (BPF_MAP_TYPE_RINGBUF) created by Java, which BPF objects share through
  * {@link BpfObject#reuseMap}, with its reader. One thread reads: it {@link #await waits} for
  * records and {@link #consume consumes} them, each handed to the consumer as a little-endian
- * buffer valid during the call only. {@link #wake} (any thread) ends a wait at once. Close it from
+ * heap buffer over the record's own copy (its {@code array()} is exactly the record). {@link #wake} (any thread) ends a wait at once. Close it from
  * the reading thread, or after that thread ended.
  */
 public final class RingBuffer implements AutoCloseable {

@@ -191,8 +191,7 @@ public final class SocketProbes extends ProbeFamily<SocketSnapshot> {
     if (record.remaining() < SocketStructs.SOCKET_EVENT.size()) {
       return null;
     }
-    byte[] bytes = new byte[SocketStructs.SOCKET_EVENT.size()];
-    record.get(0, bytes);
+    byte[] bytes = record.array(); // RingBuffer's copy of the record
     boolean connect = header.kind() == SocketStructs.EVENT_CONNECT;
     int direction = record.getInt(SocketStructs.SOCKET_EVENT.offset("direction"));
     return new SocketEvent(SocketPeer.decode(bytes, SocketStructs.SOCKET_EVENT.offset("peer")),
