@@ -104,6 +104,9 @@ public final class Benchmarks {
         Runner.Config.without("no agent"),
         Runner.Config.with("agent, socket probes off", agentOnly + ",probes.socket=false,probes.dns=false"),
         Runner.Config.with("socket probes, decoded", agentOnly + ",probes.socket=true"),
+        // exporter=none turns spans off with the metrics; here they are on (no slow call: nothing is
+        // printed), which puts the span path's threshold checks and reader thread in the comparison.
+        Runner.Config.with("socket probes, spans on", agentOnly + ",probes.socket=true,otel.traces.exporter=logging-otlp"),
         Runner.Config.with("socket probes at entry", agentOnly + ",probes.socket=true,probes.placement=entry"));
     System.out.println();
     System.out.println("Loopback ping-pong: 2 threads, 64-byte messages over TCP (blocking SocketChannels), round trips"
