@@ -25,8 +25,8 @@ import java.util.zip.ZipInputStream;
  * The side-by-side suite of {@code make bench}: real workloads nobody here wrote (the JDK's
  * {@code jwebserver} under {@code wrk}, {@code javac} compiling {@code java.util}) and an idle
  * application's start and exit, each run without an agent, with jvm-ebpf-agent (defaults,
- * {@code exporter=none}), with the OpenTelemetry Java agent (exporters {@code none}) and with JFR
- * ({@code settings=default}), the four interleaved round by round (each round starting with the next). Writes {@code RESULTS.md}
+ * {@code exporter=none}; and with its spans on), with the OpenTelemetry Java agent (exporters {@code none}) and with JFR
+ * ({@code settings=default}), all interleaved round by round (each round starting with the next). Writes {@code RESULTS.md}
  * (medians, spreads, ratios to the run without an agent) and the raw figures as CSV.
  */
 final class Suite {
@@ -52,6 +52,9 @@ final class Suite {
     this.tools = List.of(
         new Tool("no agent", List.of()),
         new Tool("jvm-ebpf-agent", List.of("-javaagent:" + agent + "=exporter=none")),
+        // The same with the span path on: spans written as OTLP JSON lines to the discarded stdout.
+        new Tool("jvm-ebpf-agent, spans on", List.of("-javaagent:" + agent
+            + "=exporter=none,otel.traces.exporter=logging-otlp")),
         new Tool("OpenTelemetry Java agent", List.of("-javaagent:" + otelAgent, "-Dotel.traces.exporter=none",
             "-Dotel.metrics.exporter=none", "-Dotel.logs.exporter=none")),
         new Tool("JFR", List.of("-XX:StartFlightRecording=settings=default,filename=" + work.resolve("bench.jfr"))));
@@ -202,9 +205,10 @@ final class Suite {
     md.append("- date: ").append(ZonedDateTime.now().format(DateTimeFormatter.ISO_OFFSET_DATE_TIME)).append('\n');
     md.append("- machine: ").append(machine).append('\n');
     md.append("- workload JDK: ").append(jdk).append('\n');
-    md.append("- rounds: ").append(rounds).append(", the four configurations interleaved in each, each round ")
+    md.append("- rounds: ").append(rounds).append(", the ").append(tools.size()).append(" configurations interleaved in each, each round ")
         .append("starting with the next one\n");
-    md.append("- tools: jvm-ebpf-agent with its defaults and `exporter=none`; the OpenTelemetry Java agent ")
+    md.append("- tools: jvm-ebpf-agent with its defaults and `exporter=none` (no spans), and the same with ")
+        .append("spans on (`otel.traces.exporter=logging-otlp`, to the discarded stdout); the OpenTelemetry Java agent ")
         .append("with `otel.{traces,metrics,logs}.exporter=none`; JFR `settings=default`\n\n");
     md.append("A ratio is the tool's median over the median without an agent. Where a tool's range of runs ")
         .append("overlaps the range without an agent, the table says so instead of ranking them.\n");
