@@ -128,7 +128,7 @@ int BPF_KRETPROBE(uretprobe_getaddrinfo, int rc)
 	__builtin_memcpy(&key.name, &call->name, sizeof(key.name));
 	key.result = rc;
 	if (span_wanted(config.span_min_ns, duration) || (rc != 0 && config.span_min_ns != SPANS_OFF)) {
-		struct dns_event *e = span_reserve(sizeof(*e), EVENT_SOURCE_DNS, 0, call->start_ns, now, stats);
+		struct dns_event *e = span_reserve(sizeof(*e), EVENT_SOURCE_DNS, 0, call->start_ns, now, true, stats);
 
 		if (e) {
 			__builtin_memcpy(&e->name, &key.name, sizeof(e->name));

@@ -58,6 +58,6 @@ struct dns_event {
 	__s32 result;		/* getaddrinfo's return value */
 	__u32 pad;
 };
-_Static_assert(sizeof(struct dns_event) == 24 + DNS_NAME_MAX + 16, "dns_event padding");
+_Static_assert(sizeof(struct dns_event) == sizeof(struct event_header) + DNS_NAME_MAX + 16, "dns_event padding");
 
 #endif /* JEB_DNS_H */

@@ -83,7 +83,7 @@ static __always_inline void record_duration(__u32 manager, __u16 kind, __u64 sta
 		hist_add(h, duration_bucket, duration_ns);
 	if (!span_wanted(config.span_min_ns, duration_ns))
 		return;
-	e = span_reserve(sizeof(*e), EVENT_SOURCE_GC, kind, start_ns, end_ns, stats);
+	e = span_reserve(sizeof(*e), EVENT_SOURCE_GC, kind, start_ns, end_ns, false, stats);
 	if (!e)
 		return;
 	e->manager = manager;

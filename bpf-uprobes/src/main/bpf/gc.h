@@ -110,6 +110,6 @@ struct gc_event {
 	__u32 manager;		/* collector id */
 	__u32 pad;
 };
-_Static_assert(sizeof(struct gc_event) == 32, "gc_event padding");
+_Static_assert(sizeof(struct gc_event) == sizeof(struct event_header) + 8, "gc_event padding");
 
 #endif /* JEB_GC_H */

@@ -139,7 +139,7 @@ int BPF_USDT(usdt_safepoint_end)
 		}
 	}
 	if (span_wanted(config.span_min_ns, now - active->begin_ns)) {
-		e = span_reserve(sizeof(*e), EVENT_SOURCE_SAFEPOINT, 0, active->begin_ns, now, stats);
+		e = span_reserve(sizeof(*e), EVENT_SOURCE_SAFEPOINT, 0, active->begin_ns, now, false, stats);
 		if (e) {
 			e->op = active->op;
 			e->pad = 0;

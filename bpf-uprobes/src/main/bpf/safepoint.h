@@ -61,6 +61,6 @@ struct safepoint_event {
 	__u32 pad;
 	__u64 sync_ns;		/* time to safepoint; 0 when unknown */
 };
-_Static_assert(sizeof(struct safepoint_event) == 24 + 16, "safepoint_event padding");
+_Static_assert(sizeof(struct safepoint_event) == sizeof(struct event_header) + 16, "safepoint_event padding");
 
 #endif /* JEB_SAFEPOINT_H */

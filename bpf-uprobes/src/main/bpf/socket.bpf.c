@@ -501,7 +501,7 @@ __noinline int socket_span(const struct socket_peer *peer, __u64 start_ns, __u64
 	if (!peer)
 		return 0;
 	stats = probe_stats_of(&socket_stats, (what >> 16) & 0xff);
-	e = span_reserve(sizeof(*e), EVENT_SOURCE_SOCKET, what & 0xff, start_ns, end_ns, stats);
+	e = span_reserve(sizeof(*e), EVENT_SOURCE_SOCKET, what & 0xff, start_ns, end_ns, true, stats);
 	if (!e)
 		return 0;
 	e->peer = *peer;

@@ -152,6 +152,6 @@ struct socket_event {
 	__u32 error;			/* errno, 0 for success */
 	__s64 bytes;			/* what the call returned (SOCKET_EVENT_IO) */
 };
-_Static_assert(sizeof(struct socket_event) == 24 + 24 + 16, "socket_event padding");
+_Static_assert(sizeof(struct socket_event) == sizeof(struct event_header) + 24 + 16, "socket_event padding");
 
 #endif /* JEB_SOCKET_H */

@@ -4,7 +4,11 @@
 // It exists only for what Java cannot express safely: libbpf's printf-style log callback
 // (va_list) and libbpf's option structs, whose layouts we must not write by hand from Java.
 // Every function returns 0 or a negative errno captured right after the failing call.
+#define _GNU_SOURCE /* dlinfo, RTLD_DI_TLS_MODID */
+#include <dlfcn.h>
 #include <errno.h>
+#include <link.h>
+#include <stddef.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdint.h>
@@ -246,6 +250,98 @@ int jeb_ring_create(unsigned int bytes)
 	int fd = bpf_map_create(BPF_MAP_TYPE_RINGBUF, "jeb_events", 0, 0, bytes, NULL);
 
 	return fd >= 0 ? fd : -errno;
+}
+
+/* An array of `entries` values of value_size bytes (u32 keys) for BPF objects to share. */
+int jeb_array_create(const char *name, unsigned int value_size, unsigned int entries)
+{
+	int fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, name, sizeof(uint32_t), value_size, entries, NULL);
+
+	return fd >= 0 ? fd : -errno;
+}
+
+/*
+ * The thread pointer (%fs:0) minus the address of the calling thread's instance of the TLS
+ * variable `symbol` of the library loaded from path (dlsym allocates the instance if this thread
+ * had none); 0 when unknown. In a module of static TLS this is the same in every thread.
+ */
+long jeb_tls_tp_offset(const char *path, const char *symbol)
+{
+#if defined(__x86_64__)
+	unsigned long tp;
+	void *address;
+	void *handle = dlopen(path, RTLD_LAZY | RTLD_NOLOAD);
+
+	if (!handle)
+		return 0;
+	address = dlsym(handle, symbol);
+	dlclose(handle);
+	if (!address)
+		return 0;
+	__asm__("mov %%fs:0, %0" : "=r"(tp));
+	return (long)(tp - (unsigned long)address);
+#else
+	(void)path;
+	(void)symbol;
+	return 0;
+#endif
+}
+
+static int count_adds(struct dl_phdr_info *info, size_t size, void *data)
+{
+	if (size >= offsetof(struct dl_phdr_info, dlpi_adds) + sizeof(info->dlpi_adds))
+		*(unsigned long long *)data = info->dlpi_adds;
+	return 1; /* the counter is the same in every entry: the first one says it */
+}
+
+/*
+ * How many objects the dynamic loader has loaded into this process so far (dlpi_adds): a cheap
+ * way to know whether anything was loaded since the last look, without reading /proc. 0: unknown.
+ */
+long jeb_loaded_objects(void)
+{
+	unsigned long long adds = 0;
+
+	dl_iterate_phdr(count_adds, &adds);
+	return (long)adds;
+}
+
+struct tls_objects {
+	char *out;
+	size_t size;
+	size_t used;
+};
+
+static int list_tls_object(struct dl_phdr_info *info, size_t size, void *data)
+{
+	struct tls_objects *list = data;
+	int n;
+
+	if (size < offsetof(struct dl_phdr_info, dlpi_tls_modid) + sizeof(info->dlpi_tls_modid)
+	    || info->dlpi_tls_modid == 0 || !info->dlpi_name || info->dlpi_name[0] != '/')
+		return 0;
+	n = snprintf(list->out + list->used, list->size - list->used, "%zu\t%s\n", info->dlpi_tls_modid,
+		     info->dlpi_name);
+	if (n < 0 || (size_t)n >= list->size - list->used)
+		return 1; /* full: what fits is listed */
+	list->used += (size_t)n;
+	return 0;
+}
+
+/*
+ * The loaded objects that have TLS, as lines "<glibc TLS module id>\t<path>\n" into out (at
+ * most size bytes, NUL-terminated); the bytes written. Libraries only (the executable has no
+ * path here).
+ */
+long jeb_tls_objects(char *out, size_t size)
+{
+	struct tls_objects list = { .out = out, .size = size, .used = 0 };
+
+	if (size == 0)
+		return 0;
+	out[0] = 0;
+	dl_iterate_phdr(list_tls_object, &list);
+	return (long)list.used;
 }
 
 /* A reader of the ring behind map_fd that hands each record to fn, in the thread that consumes. */

@@ -8,7 +8,10 @@ import dev.jvmebpf.otel.KernelSpans;
  * The daemon thread that reads the span ring buffer every {@link #READ_MILLIS} (events.h's
  * EVENTS_READ_MILLIS: the probes do not wake it, so that it never takes the CPU from a thread in
  * the middle of a GC pause; a ring more than half full does), and hands each event to
- * {@link KernelSpans}; every {@link #REFRESH_MILLIS} it measures the clock offset again. {@link #close}
+ * {@link KernelSpans}; every {@link #REFRESH_MILLIS} it measures the clock offset again. Until a
+ * library exporting the OpenTelemetry thread context pointer is found (our writer's, or another
+ * one the application loads), it looks for one at start and then every second (which costs
+ * nothing while the dynamic loader loads nothing new). {@link #close}
  * wakes it, lets it read what is left, and waits for it (bounded), so that the last spans reach
  * the SDK before its final flush; the thread closes the ring itself.
  */
@@ -16,6 +19,7 @@ final class SpanReader implements AutoCloseable {
 
   static final int READ_MILLIS = 200;
   static final int REFRESH_MILLIS = 10_000;
+  static final int LOCATE_MILLIS = 1_000;
   private static final long JOIN_MILLIS = 1_000;
 
   private final SpanEvents events;
@@ -25,6 +29,7 @@ final class SpanReader implements AutoCloseable {
   private final Object lock = new Object();
   private volatile boolean stopping;
   private boolean ringClosed; // guarded by lock
+  private boolean located; // set before the thread starts, then the thread's
 
   private SpanReader(SpanEvents events, KernelSpans spans, AgentLog log) {
     this.events = events;
@@ -34,21 +39,44 @@ final class SpanReader implements AutoCloseable {
     this.thread.setDaemon(true);
   }
 
+  /** Starts reading; the first look for a thread context writer happens before it returns. */
   static SpanReader start(SpanEvents events, KernelSpans spans, AgentLog log) {
     SpanReader reader = new SpanReader(events, spans, log);
+    reader.located = reader.locateThreadContext();
     reader.thread.start();
     return reader;
+  }
+
+  /** Whether the programs now know where thread contexts are. */
+  private boolean locateThreadContext() {
+    try {
+      return events.locateThreadContext().map(found -> {
+        log.debug("thread context (OTEP 4947) from " + found.library() + ", TLS module " + found.module()
+            + (found.threadPointerOffset() != 0 ? ", static TLS at the thread pointer - " + found.threadPointerOffset()
+                : ", dynamic TLS at offset " + found.offset()));
+        return true;
+      }).orElse(false);
+    } catch (Exception e) {
+      log.debug("looking for a thread context writer failed: " + e);
+      return false;
+    }
   }
 
   private void run() {
     try {
       long refreshed = System.nanoTime();
+      long looked = refreshed;
       while (!stopping) {
         events.await(READ_MILLIS);
         events.read(spans::emit);
-        if (System.nanoTime() - refreshed >= REFRESH_MILLIS * 1_000_000L) {
+        long now = System.nanoTime();
+        if (now - refreshed >= REFRESH_MILLIS * 1_000_000L) {
           spans.clock().refresh();
-          refreshed = System.nanoTime();
+          refreshed = now;
+        }
+        if (!located && now - looked >= LOCATE_MILLIS * 1_000_000L) {
+          located = locateThreadContext();
+          looked = now;
         }
       }
       events.read(spans::emit); // what arrived while stopping

@@ -60,7 +60,8 @@ public final class FamilyConfig {
   /**
    * The object's span threshold {@code member} (a u64 of nanoseconds): events lasting at least
    * {@code minNanos} go into {@code events}' ring, which the object's map {@code events} then
-   * shares; 0 sends every event, {@link EventStructs#SPANS_OFF} none. With {@code events} null
+   * shares (and its map {@code thread_ctx}, the events' thread context location); 0 sends every
+   * event, {@link EventStructs#SPANS_OFF} none. With {@code events} null
    * there are no spans, whatever the threshold.
    */
   public FamilyConfig spans(SpanEvents events, String member, long minNanos) {
@@ -88,6 +89,7 @@ public final class FamilyConfig {
     }
     if (events != null) {
       object.reuseMap("events", events.fd());
+      object.reuseMap("thread_ctx", events.threadContextFd());
     }
   }
 }

@@ -79,7 +79,8 @@ class KernelLayoutTest {
     for (StructLayout layout : List.of(HistStructs.HIST_LAYOUT, HistStructs.HIST, HistStructs.PROBE_STATS,
         HistStructs.PROCESS_FILTER, SocketStructs.SOCKET_CONFIG, SocketStructs.SOCKET_PEER,
         SocketStructs.SOCKET_IO_KEY, SocketStructs.SOCKET_IO_HISTS, SocketStructs.SOCKET_CONNECT_KEY,
-        EventStructs.EVENT_HEADER, SocketStructs.SOCKET_EVENT)) {
+        EventStructs.EVENT_HEADER, EventStructs.SPAN_PARENT, EventStructs.THREAD_CTX_LOCATION,
+        SocketStructs.SOCKET_EVENT)) {
       assertMirrors(btf, layout);
     }
     assertEnum(btf, "socket_probe", SocketStructs.PROBE_ENUM, "SOCKET_PROBE_COUNT");
@@ -95,7 +96,8 @@ class KernelLayoutTest {
     Btf btf = BpfObjectSpec.fromResource("dns").btf();
     for (StructLayout layout : List.of(HistStructs.HIST_LAYOUT, HistStructs.HIST, HistStructs.PROBE_STATS,
         HistStructs.PROCESS_FILTER, DnsStructs.DNS_CONFIG, DnsStructs.DNS_NAME, DnsStructs.DNS_LOOKUP_KEY,
-        EventStructs.EVENT_HEADER, DnsStructs.DNS_EVENT)) {
+        EventStructs.EVENT_HEADER, EventStructs.SPAN_PARENT, EventStructs.THREAD_CTX_LOCATION,
+        DnsStructs.DNS_EVENT)) {
       assertMirrors(btf, layout);
     }
     assertEnum(btf, "dns_probe", DnsStructs.PROBE_ENUM, "DNS_PROBE_COUNT");

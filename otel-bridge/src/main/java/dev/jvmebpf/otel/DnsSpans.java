@@ -19,8 +19,7 @@ public final class DnsSpans {
   private DnsSpans() {}
 
   public static Span emit(Tracer tracer, KernelClock clock, DnsEvent event) {
-    Span span = tracer.spanBuilder(NAME)
-        .setNoParent()
+    Span span = KernelSpans.withParentOf(tracer.spanBuilder(NAME), event)
         .setSpanKind(SpanKind.CLIENT)
         .setStartTimestamp(clock.epochNanos(event.startNanos()), TimeUnit.NANOSECONDS)
         .setAttribute(DnsMetrics.QUESTION_NAME, event.name())

@@ -4,12 +4,19 @@ import static io.opentelemetry.api.common.AttributeKey.stringKey;
 
 import dev.jvmebpf.bpf.dns.DnsEvent;
 import dev.jvmebpf.bpf.events.KernelEvent;
+import dev.jvmebpf.bpf.events.SpanParent;
 import dev.jvmebpf.bpf.gc.GcEvent;
 import dev.jvmebpf.bpf.safepoint.SafepointEvent;
 import dev.jvmebpf.bpf.socket.SocketEvent;
 import io.opentelemetry.api.common.AttributeKey;
 import io.opentelemetry.api.common.Attributes;
+import io.opentelemetry.api.trace.Span;
+import io.opentelemetry.api.trace.SpanBuilder;
+import io.opentelemetry.api.trace.SpanContext;
+import io.opentelemetry.api.trace.TraceFlags;
+import io.opentelemetry.api.trace.TraceState;
 import io.opentelemetry.api.trace.Tracer;
+import io.opentelemetry.context.Context;
 import io.opentelemetry.sdk.metrics.data.AggregationTemporality;
 import io.opentelemetry.sdk.metrics.data.LongPointData;
 import io.opentelemetry.sdk.metrics.data.MetricData;
@@ -82,6 +89,18 @@ public final class KernelSpans {
     } else if (event instanceof SafepointEvent safepoint) {
       SafepointSpans.emit(tracer, clock, safepoint);
     }
+  }
+
+  /**
+   * The application span that was current on the event's thread as the builder's parent (same
+   * trace, parent span id = that span; a remote parent, since another tracer made it, so the
+   * sampler follows its sampled flag), or no parent: a trace of its own.
+   */
+  static SpanBuilder withParentOf(SpanBuilder builder, KernelEvent event) {
+    SpanParent parent = event.parent();
+    SpanContext context = parent == null ? SpanContext.getInvalid() : SpanContext.createFromRemoteParent(
+        parent.traceId(), parent.spanId(), TraceFlags.fromByte((byte) parent.traceFlags()), TraceState.getDefault());
+    return context.isValid() ? builder.setParent(Context.root().with(Span.wrap(context))) : builder.setNoParent();
   }
 
   /** {@code jvm.ebpf.spans.emitted} and {@code .limited} by family, cumulative. */

@@ -22,8 +22,8 @@ public final class SocketSpans {
   private SocketSpans() {}
 
   public static Span emit(Tracer tracer, KernelClock clock, SocketEvent event) {
-    SpanBuilder builder = tracer.spanBuilder(event.connect() ? "socket connect" : "socket " + event.direction())
-        .setNoParent()
+    SpanBuilder builder = KernelSpans.withParentOf(
+        tracer.spanBuilder(event.connect() ? "socket connect" : "socket " + event.direction()), event)
         .setSpanKind(event.connect() ? SpanKind.CLIENT : SpanKind.INTERNAL)
         .setStartTimestamp(clock.epochNanos(event.startNanos()), TimeUnit.NANOSECONDS)
         .setAttribute(SocketMetrics.TRANSPORT, event.peer().transport());

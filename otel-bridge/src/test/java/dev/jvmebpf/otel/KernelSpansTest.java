@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.jvmebpf.bpf.dns.DnsEvent;
+import dev.jvmebpf.bpf.events.SpanParent;
 import dev.jvmebpf.bpf.gc.GcEvent;
 import dev.jvmebpf.bpf.safepoint.SafepointEvent;
 import dev.jvmebpf.bpf.socket.SocketEvent;
@@ -73,8 +74,8 @@ class KernelSpansTest {
   @Test
   void aFailedLookupIsAClientSpanWithStatusError() {
     KernelSpans spans = new KernelSpans(provider.get("test"), clock, 1000);
-    spans.emit(new DnsEvent("nowhere.invalid", "EAI_NONAME", 9_000_000_000L, 9_020_000_000L, 5));
-    spans.emit(new DnsEvent("slow.example", null, 9_100_000_000L, 9_200_000_000L, 5));
+    spans.emit(new DnsEvent("nowhere.invalid", "EAI_NONAME", 9_000_000_000L, 9_020_000_000L, 5, null));
+    spans.emit(new DnsEvent("slow.example", null, 9_100_000_000L, 9_200_000_000L, 5, null));
 
     List<SpanData> out = exporter.getFinishedSpanItems();
     assertEquals(2, out.size());
@@ -94,8 +95,8 @@ class KernelSpansTest {
   void socketCallsAndConnectsCarryTheirPeer() {
     KernelSpans spans = new KernelSpans(provider.get("test"), clock, 1000);
     SocketPeer peer = new SocketPeer("10.0.0.7", 8080, "tcp", false);
-    spans.emit(new SocketEvent(peer, "receive", null, 412, 1_000_000_000L, 1_250_000_000L, 9));
-    spans.emit(new SocketEvent(peer, null, "ECONNREFUSED", 0, 2_000_000_000L, 2_000_100_000L, 9));
+    spans.emit(new SocketEvent(peer, "receive", null, 412, 1_000_000_000L, 1_250_000_000L, 9, null));
+    spans.emit(new SocketEvent(peer, null, "ECONNREFUSED", 0, 2_000_000_000L, 2_000_100_000L, 9, null));
 
     List<SpanData> out = exporter.getFinishedSpanItems();
     SpanData receive = out.get(0);
@@ -112,6 +113,28 @@ class KernelSpansTest {
     assertEquals("ECONNREFUSED", connect.getAttributes().get(SocketMetrics.ERROR_TYPE));
     assertEquals(StatusCode.ERROR, connect.getStatus().getStatusCode());
     assertEquals(null, connect.getAttributes().get(SocketMetrics.DIRECTION));
+  }
+
+  @Test
+  void aCallMadeInsideAnApplicationSpanIsItsChild() {
+    KernelSpans spans = new KernelSpans(provider.get("test"), clock, 1000);
+    SocketPeer peer = new SocketPeer("10.0.0.7", 8080, "tcp", false);
+    String trace = "4bf92f3577b34da6a3ce929d0e0e4736";
+    spans.emit(new SocketEvent(peer, "receive", null, 1, 1_000_000_000L, 1_250_000_000L, 9,
+        new SpanParent(trace, "00f067aa0ba902b7", 1)));
+    spans.emit(new DnsEvent("slow.example", null, 2_000_000_000L, 2_100_000_000L, 9,
+        new SpanParent(trace, "00f067aa0ba902b8", 1)));
+    // Not sampled by the application: the parent-based sampler drops ours too.
+    spans.emit(new SocketEvent(peer, "receive", null, 1, 3_000_000_000L, 3_250_000_000L, 9,
+        new SpanParent(trace, "00f067aa0ba902b9", 0)));
+
+    List<SpanData> out = exporter.getFinishedSpanItems();
+    assertEquals(2, out.size());
+    assertEquals(trace, out.get(0).getTraceId());
+    assertEquals("00f067aa0ba902b7", out.get(0).getParentSpanId());
+    assertTrue(out.get(0).getParentSpanContext().isRemote());
+    assertEquals(trace, out.get(1).getTraceId());
+    assertEquals("00f067aa0ba902b8", out.get(1).getParentSpanId());
   }
 
   @Test

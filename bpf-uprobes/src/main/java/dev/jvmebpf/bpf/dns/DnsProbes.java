@@ -116,7 +116,7 @@ public final class DnsProbes extends ProbeFamily<DnsSnapshot> {
     boolean truncated = record.getInt(nameAt + DnsStructs.DNS_NAME.offset("truncated")) != 0;
     String name = name(bytes, nameAt + DnsStructs.DNS_NAME.offset("name")) + (truncated ? "…" : "");
     return new DnsEvent(name, resultName(record.getInt(DnsStructs.DNS_EVENT.offset("result"))),
-        header.startNanos(), header.endNanos(), header.tid());
+        header.startNanos(), header.endNanos(), header.tid(), header.parent());
   }
 
   /** The NUL-padded name at {@code offset}, at most NAME_MAX bytes, as UTF-8 (names are ASCII). */

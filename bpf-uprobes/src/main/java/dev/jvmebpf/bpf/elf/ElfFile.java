@@ -33,6 +33,7 @@ public final class ElfFile {
   public record Symbol(String name, long value, long size, int type, int binding, int section) {
     public static final int STT_OBJECT = 1;
     public static final int STT_FUNC = 2;
+    public static final int STT_TLS = 6;
   }
 
   /** A SystemTap SDT note: one USDT probe site. */
@@ -129,6 +130,16 @@ public final class ElfFile {
         if (found.isPresent()) {
           return found;
         }
+      }
+    }
+    return Optional.empty();
+  }
+
+  /** The symbol named exactly {@code name} in .dynsym only: what the file exports or imports. */
+  public Optional<Symbol> dynamicSymbol(String name) throws IOException {
+    for (Section table : sections) {
+      if (table.type() == SHT_DYNSYM) {
+        return findSymbol(table, name.getBytes(StandardCharsets.UTF_8));
       }
     }
     return Optional.empty();

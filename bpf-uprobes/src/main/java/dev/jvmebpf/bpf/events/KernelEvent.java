@@ -16,4 +16,9 @@ public interface KernelEvent {
 
   /** The thread, as the kernel numbers it (the host's tid). */
   int tid();
+
+  /** The application span current on the thread when the event happened; null for none. */
+  default SpanParent parent() {
+    return null;
+  }
 }

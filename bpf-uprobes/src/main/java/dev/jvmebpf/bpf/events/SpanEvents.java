@@ -1,10 +1,12 @@
 package dev.jvmebpf.bpf.events;
 
 import dev.jvmebpf.bpf.libbpf.BpfException;
+import dev.jvmebpf.bpf.libbpf.BpfMap;
 import dev.jvmebpf.bpf.libbpf.Libbpf;
 import dev.jvmebpf.bpf.libbpf.RingBuffer;
 import java.nio.ByteBuffer;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Consumer;
 
@@ -12,21 +14,26 @@ import java.util.function.Consumer;
  * The one span ring buffer that every family's object shares (events.h), and the decoding of its
  * records by {@code source}: each family registers the decoder of its own records when it
  * attaches. One thread reads ({@link #await}, {@link #read}); see {@link RingBuffer}.
+ *
+ * <p>With the ring comes the map {@code thread_ctx} that every object shares too: where the
+ * programs find the current thread's OpenTelemetry thread context (events.h), which
+ * {@link #locateThreadContext} keeps up to date.
  */
 public final class SpanEvents implements AutoCloseable {
 
-  /** The ring's default size: about 8,000 GC records, or 1,000 slow socket calls with their peers. */
+  /** The ring's default size: about 3,600 GC records (64 bytes and the ring's own 8), or 2,500 slow socket calls. */
   public static final int DEFAULT_BYTES = 256 * 1024;
 
-  /** The start of every record. */
-  public record Header(long startNanos, long endNanos, int tid, int source, int kind) {
+  /** The start of every record; {@code parent} null when the event has none. */
+  public record Header(long startNanos, long endNanos, int tid, int source, int kind, SpanParent parent) {
 
     static Header read(ByteBuffer record) {
       return new Header(record.getLong(EventStructs.EVENT_HEADER.offset("start_ns")),
           record.getLong(EventStructs.EVENT_HEADER.offset("end_ns")),
           record.getInt(EventStructs.EVENT_HEADER.offset("tid")),
           Short.toUnsignedInt(record.getShort(EventStructs.EVENT_HEADER.offset("source"))),
-          Short.toUnsignedInt(record.getShort(EventStructs.EVENT_HEADER.offset("kind"))));
+          Short.toUnsignedInt(record.getShort(EventStructs.EVENT_HEADER.offset("kind"))),
+          SpanParent.read(record, EventStructs.EVENT_HEADER.offset("parent")));
     }
   }
 
@@ -37,15 +44,52 @@ public final class SpanEvents implements AutoCloseable {
   }
 
   private final RingBuffer ring;
+  private final BpfMap threadContext;
+  private final ThreadContextLocator locator;
   private final Map<Integer, Decoder> decoders = new ConcurrentHashMap<>();
   private long undecodable; // guarded by the reading thread
+  private ThreadContextLocator.Location location; // guarded by this
 
-  private SpanEvents(RingBuffer ring) {
+  private SpanEvents(RingBuffer ring, BpfMap threadContext, ThreadContextLocator locator) {
     this.ring = ring;
+    this.threadContext = threadContext;
+    this.locator = locator;
   }
 
   public static SpanEvents create(Libbpf libbpf, int bytes) throws BpfException {
-    return new SpanEvents(RingBuffer.create(libbpf, bytes));
+    BpfMap threadContext = BpfMap.createArray(libbpf, "jeb_thread_ctx", EventStructs.THREAD_CTX_LOCATION.size(), 1);
+    try {
+      return new SpanEvents(RingBuffer.create(libbpf, bytes), threadContext,
+          ThreadContextLocator.of(libbpf));
+    } catch (BpfException | RuntimeException e) {
+      threadContext.closeCreated();
+      throw e;
+    }
+  }
+
+  /** The descriptor of the map {@code thread_ctx}, which each family's object reuses. */
+  public int threadContextFd() {
+    return threadContext.fd();
+  }
+
+  /**
+   * Looks at the libraries mapped since the last call for one that exports the thread context
+   * pointer and, the first time one is found, points the programs at it (later ones are ignored:
+   * one writer per process). The location in use; empty while there is none.
+   */
+  public synchronized Optional<ThreadContextLocator.Location> locateThreadContext() throws BpfException {
+    if (location == null) {
+      Optional<ThreadContextLocator.Location> found = locator.findNew();
+      if (found.isPresent()) {
+        ByteBuffer value = EventStructs.THREAD_CTX_LOCATION.allocate();
+        value.putLong(EventStructs.THREAD_CTX_LOCATION.offset("module"), found.get().module());
+        value.putLong(EventStructs.THREAD_CTX_LOCATION.offset("offset"), found.get().offset());
+        value.putLong(EventStructs.THREAD_CTX_LOCATION.offset("tp_offset"), found.get().threadPointerOffset());
+        threadContext.update(new byte[Integer.BYTES], value.array(), 0);
+        location = found.get();
+      }
+    }
+    return Optional.ofNullable(location);
   }
 
   /** The ring's descriptor, which each family's object reuses for its map {@code events}. */
@@ -97,5 +141,6 @@ public final class SpanEvents implements AutoCloseable {
   @Override
   public void close() {
     ring.close();
+    threadContext.closeCreated();
   }
 }

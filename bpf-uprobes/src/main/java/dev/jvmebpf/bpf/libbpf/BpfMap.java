@@ -10,6 +10,7 @@ import java.util.List;
  */
 public final class BpfMap {
 
+  private static final int BPF_MAP_TYPE_ARRAY = 2;
   private static final int PERCPU_HASH = 5;
   private static final int PERCPU_ARRAY = 6;
   private static final int LRU_PERCPU_HASH = 10;
@@ -32,8 +33,30 @@ public final class BpfMap {
     this.perCpu = type == PERCPU_HASH || type == PERCPU_ARRAY || type == LRU_PERCPU_HASH;
   }
 
+  /**
+   * A new array map that no object owns, for objects to share through {@link BpfObject#reuseMap}
+   * (before they load); {@link #closeCreated} it when they are closed.
+   */
+  public static BpfMap createArray(Libbpf libbpf, String name, int valueSize, int entries) throws BpfException {
+    int fd = libbpf.lib.jeb_array_create(name, valueSize, entries);
+    if (fd < 0) {
+      throw libbpf.error("create map " + name, fd);
+    }
+    return new BpfMap(libbpf, name, fd, BPF_MAP_TYPE_ARRAY, Integer.BYTES, valueSize, entries);
+  }
+
+  /** Closes the descriptor of a map from {@link #createArray} (an object's own maps close with it). */
+  public void closeCreated() {
+    libbpf.lib.jeb_close(fd);
+  }
+
   public String name() {
     return name;
+  }
+
+  /** The map's descriptor, for {@link BpfObject#reuseMap}. */
+  public int fd() {
+    return fd;
   }
 
   public int keySize() {

@@ -12,6 +12,8 @@ import java.util.HashMap;
 import java.util.Locale;
 import java.util.Map;
 import java.util.function.BiConsumer;
+import java.nio.charset.StandardCharsets;
+import java.util.LinkedHashMap;
 import jnr.ffi.LibraryLoader;
 
 /**
@@ -146,6 +148,38 @@ public final class Libbpf {
   }
 
   /** Where the loaded library came from. */
+  /**
+   * The loaded libraries that have thread-local storage, by glibc's TLS module id (their slot in
+   * each thread's dynamic thread vector), from the dynamic loader's own list.
+   */
+  public Map<Long, String> tlsObjects() {
+    byte[] out = new byte[64 * 1024];
+    long used = lib.jeb_tls_objects(out, out.length);
+    Map<Long, String> objects = new LinkedHashMap<>();
+    for (String line : new String(out, 0, (int) Math.max(0, used), StandardCharsets.UTF_8)
+        .split("\n")) {
+      int tab = line.indexOf('\t');
+      if (tab > 0) {
+        objects.put(Long.parseLong(line.substring(0, tab)), line.substring(tab + 1));
+      }
+    }
+    return objects;
+  }
+
+  /**
+   * The thread pointer minus the calling thread's address of the TLS variable {@code symbol} of
+   * the library loaded from {@code path} (looking it up allocates it in this thread if needed);
+   * 0 when unknown. The same in every thread when the library's TLS is static.
+   */
+  public long tlsThreadPointerOffset(String path, String symbol) {
+    return lib.jeb_tls_tp_offset(path, symbol);
+  }
+
+  /** How many objects the dynamic loader has loaded into this process so far; 0: unknown. */
+  public long loadedObjects() {
+    return lib.jeb_loaded_objects();
+  }
+
   public Path path() {
     return path;
   }
@@ -264,7 +298,7 @@ public final class Libbpf {
       while (end < text.length && text[end] != 0) {
         end++;
       }
-      description = new String(text, 0, end, java.nio.charset.StandardCharsets.UTF_8);
+      description = new String(text, 0, end, StandardCharsets.UTF_8);
     }
     return description.isEmpty() ? Errno.name(errno) : Errno.name(errno) + " (" + description + ")";
   }

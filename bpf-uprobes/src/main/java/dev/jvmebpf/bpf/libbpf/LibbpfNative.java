@@ -51,6 +51,18 @@ public interface LibbpfNative {
 
   int jeb_close(int fd);
 
+  /** A BPF_MAP_TYPE_ARRAY of {@code entries} values (u32 keys): its descriptor, or the negative errno. */
+  int jeb_array_create(String name, int valueSize, int entries);
+
+  /** Loaded libraries with TLS, as lines "module id TAB path", into out; the bytes written. */
+  long jeb_tls_objects(@Out byte[] out, @size_t long size);
+
+  /** The thread pointer minus the calling thread's address of TLS variable {@code symbol} of {@code path}; 0: unknown. */
+  long jeb_tls_tp_offset(String path, String symbol);
+
+  /** How many objects the dynamic loader has loaded so far (glibc's dlpi_adds); 0: unknown. */
+  long jeb_loaded_objects();
+
   /** Before load: the map will be the one behind fd (a map of the same type and sizes). */
   int bpf_map__reuse_fd(Pointer map, int fd);
 

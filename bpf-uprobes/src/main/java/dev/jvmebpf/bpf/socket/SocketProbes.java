@@ -198,7 +198,7 @@ public final class SocketProbes extends ProbeFamily<SocketSnapshot> {
         connect ? null : SocketStructs.DIRECTIONS.get(Math.min(direction, SocketStructs.DIRECTIONS.size() - 1)),
         errorName(record.getInt(SocketStructs.SOCKET_EVENT.offset("error"))),
         record.getLong(SocketStructs.SOCKET_EVENT.offset("bytes")), header.startNanos(), header.endNanos(),
-        header.tid());
+        header.tid(), header.parent());
   }
 
   /** The error.type of an errno: null for 0, "_OTHER" when it could not be read. */

@@ -1,0 +1,141 @@
+package dev.jvmebpf.it;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.jvmebpf.it.workload.ThreadContextClient;
+import io.opentelemetry.proto.trace.v1.Span;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+/**
+ * OpenTelemetry Thread Context (OTEP 4947) from an independent writer: a test-only C library
+ * (src/test/c/otel_thread_ctx_writer.c, written from the OTEP's text) exports
+ * {@code otel_thread_ctx_v1}; the target JVM loads it, publishes a context with random ids around
+ * every other slow exchange (with a failed lookup in it too) and none around the others. Each slow
+ * reply is one receive span; the ones made inside a published context carry its trace id and have
+ * its span id as parent, as does the lookup's span; the others are roots of traces of their own.
+ */
+class ThreadContextIT extends ReceiverTest {
+
+  static final int EXCHANGES = 6;
+  static final long SLOW_MILLIS = 200;
+
+  /**
+   * dialect gnu2 (TLSDESC, the OTEP's recommendation): glibc places a library loaded later in its
+   * static TLS reserve, at a fixed distance below each thread pointer; gnu (general dynamic):
+   * a block allocated per thread, found through the thread's dynamic thread vector.
+   */
+  @ParameterizedTest(name = "JDK {0}, -mtls-dialect={1}")
+  @CsvSource({"17,gnu2", "25,gnu"})
+  void receiveSpansAreChildrenOfTheWritersContext(int jdk, String dialect) throws Exception {
+    receiver.clear();
+    Path home = Fixtures.jdk(jdk);
+    Path dir = Files.createTempDirectory("jeb-it-ctx-");
+    try (ServerSocket server = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+      Path writer = compileWriter(home, dir, dialect);
+      Thread answering = new Thread(() -> answer(server), "slow-server");
+      answering.setDaemon(true);
+      answering.start();
+      TargetJvm target = TargetJvm.on(home).withAgent(receiver.agentArguments("grpc"));
+      if (jdk >= 24) {
+        target.jvmArgs("--enable-native-access=ALL-UNNAMED"); // JNI's System.load warns otherwise
+      }
+      TargetJvm.Result run = target.run(Duration.ofSeconds(60), ThreadContextClient.class, writer.toString(),
+          Integer.toString(server.getLocalPort()), Integer.toString(EXCHANGES));
+      assertEquals(0, run.exitCode(), run.stderr());
+      assertTrue(run.value("AGENT").startsWith("on: "), run.value("AGENT"));
+      assertEquals(1, run.stderr().strip().lines().count(), "the status line only: " + run.stderr());
+
+      List<String[]> exchanges = new ArrayList<>();
+      for (String line : run.values("EXCHANGE")) {
+        exchanges.add(line.split("\t"));
+      }
+      assertEquals(EXCHANGES, exchanges.size());
+      List<Span> receives = receiver.spans().stream().filter(s -> s.getName().equals("socket receive"))
+          .filter(s -> Integer.toString(server.getLocalPort())
+              .equals(Otlp.attributes(s.getAttributesList()).get("network.peer.port")))
+          .sorted((a, b) -> Long.compare(a.getStartTimeUnixNano(), b.getStartTimeUnixNano())).toList();
+      assertEquals(EXCHANGES, receives.size(), "one span per slow reply: " + receives);
+      HexFormat hex = HexFormat.of();
+      for (int i = 0; i < EXCHANGES; i++) {
+        String[] published = exchanges.get(i);
+        Span span = receives.get(i);
+        String traceId = hex.formatHex(span.getTraceId().toByteArray());
+        String parentId = hex.formatHex(span.getParentSpanId().toByteArray());
+        if (published[1].equals("-")) {
+          assertEquals("", parentId, "exchange " + i + " ran with no context: a root span");
+          for (String[] other : exchanges) {
+            assertTrue(!traceId.equals(other[1]), "exchange " + i + " in a published trace");
+          }
+        } else {
+          assertEquals(published[1], traceId, "exchange " + i + ": the writer's trace");
+          assertEquals(published[2], parentId, "exchange " + i + ": the writer's span as parent");
+          String name = "ctx" + i + ".invalid";
+          List<Span> lookups = receiver.spans().stream().filter(s -> s.getName().equals("DNS lookup"))
+              .filter(s -> name.equals(Otlp.attributes(s.getAttributesList()).get("dns.question.name"))).toList();
+          assertEquals(1, lookups.size(), "one span for the failed lookup of " + name);
+          assertEquals(published[1], hex.formatHex(lookups.get(0).getTraceId().toByteArray()), name);
+          assertEquals(published[2], hex.formatHex(lookups.get(0).getParentSpanId().toByteArray()), name);
+        }
+      }
+    } finally {
+      try (var files = Files.list(dir)) {
+        for (Path p : (Iterable<Path>) files::iterator) {
+          Files.delete(p);
+        }
+      }
+      Files.delete(dir);
+    }
+  }
+
+  /** The writer as a shared library, built with the JDK's JNI headers and the TLS dialect given. */
+  static Path compileWriter(Path javaHome, Path dir, String dialect) throws IOException, InterruptedException {
+    Path source = Path.of("src/test/c/otel_thread_ctx_writer.c").toAbsolutePath();
+    Path library = dir.resolve("libotel_thread_ctx_writer.so");
+    Process cc = new ProcessBuilder("cc", "-shared", "-fPIC", "-O2", "-Wall", "-Werror", "-mtls-dialect=" + dialect,
+        "-I" + javaHome.resolve("include"), "-I" + javaHome.resolve("include/linux"), "-o", library.toString(),
+        source.toString()).redirectErrorStream(true).start();
+    String output = new String(cc.getInputStream().readAllBytes());
+    if (!cc.waitFor(60, TimeUnit.SECONDS) || cc.exitValue() != 0) {
+      throw new IllegalStateException("cc failed: " + output);
+    }
+    return library;
+  }
+
+  /** Reads 100-byte requests and answers each with 100 bytes after SLOW_MILLIS. */
+  private static void answer(ServerSocket server) {
+    try (Socket s = server.accept()) {
+      InputStream in = s.getInputStream();
+      OutputStream out = s.getOutputStream();
+      byte[] message = new byte[100];
+      while (true) {
+        for (int got = 0; got < message.length; ) {
+          int n = in.read(message, got, message.length - got);
+          if (n < 0) {
+            return;
+          }
+          got += n;
+        }
+        Thread.sleep(SLOW_MILLIS);
+        out.write(message);
+        out.flush();
+      }
+    } catch (Exception e) {
+      // the client ended
+    }
+  }
+}
