@@ -1,20 +1,22 @@
 #!/usr/bin/env bash
 # Builds libbpf-bundled.so: libbpf + libelf + zlib, all compiled from Debian's own source packages
 # with -fPIC (Debian's static archives are not position-independent, see PLATFORM.md), plus our
-# small C shim (jeb_shim.c). The result depends on glibc only.
+# small C shim (jeb_shim.c). The result depends on glibc only. Beside it, libjeb-threadctx.so
+# (jeb_threadctx.c): our OpenTelemetry thread context pointer, which the shim loads RTLD_LOCAL.
 #
 # usage: build-libbpf.sh OUT_DIR
-#   OUT_DIR receives libbpf-bundled.so and include/bpf/*.h (the headers the BPF programs use).
+#   OUT_DIR receives libbpf-bundled.so, libjeb-threadctx.so and include/bpf/*.h (the headers
+#   the BPF programs use).
 # The build is cached under ${JEB_NATIVE_CACHE:-$HOME/.cache/jvm-ebpf-agent}, keyed by this
 # script's and the shim's content, so `mvn clean` does not force a rebuild.
 set -euo pipefail
 
 out=${1:?usage: build-libbpf.sh OUT_DIR}
 here=$(cd "$(dirname "$0")" && pwd)
-key=$(cat "$here/build-libbpf.sh" "$here/jeb_shim.c" | sha256sum | cut -c1-16)
+key=$(cat "$here/build-libbpf.sh" "$here/jeb_shim.c" "$here/jeb_threadctx.c" | sha256sum | cut -c1-16)
 cache=${JEB_NATIVE_CACHE:-$HOME/.cache/jvm-ebpf-agent}/libbpf-$key
 
-if [ ! -f "$cache/libbpf-bundled.so" ]; then
+if [ ! -f "$cache/libbpf-bundled.so" ] || [ ! -f "$cache/libjeb-threadctx.so" ]; then
   for tool in gcc make dpkg-source apt-get; do
     command -v "$tool" >/dev/null || { echo "build-libbpf.sh: '$tool' is missing; run 'make deps' (as root) first" >&2; exit 1; }
   done
@@ -102,17 +104,21 @@ if [ ! -f "$cache/libbpf-bundled.so" ]; then
       "$esrc/libelf/libelf.a" "$zsrc/libz.a" \
       -Wl,--exclude-libs,libelf.a:libz.a -Wl,-z,defs -Wl,-z,noexecstack -Wl,-Bsymbolic
   strip --strip-unneeded "$work/libbpf-bundled.so"
+  # -mtls-dialect=gnu2: otel_thread_ctx_v1 (OTEP 4947) through TLSDESC, as the OTEP recommends.
+  gcc -O2 -fPIC -mtls-dialect=gnu2 -Wall -Wextra -Werror -shared -o "$work/libjeb-threadctx.so" \
+      "$here/jeb_threadctx.c" -Wl,-z,defs -Wl,-z,noexecstack -Wl,-Bsymbolic
+  strip --strip-unneeded "$work/libjeb-threadctx.so"
   if ldd "$work/libbpf-bundled.so" | grep -vE 'linux-vdso|libc\.so|ld-linux' | grep -q .; then
     echo "build-libbpf.sh: libbpf-bundled.so depends on more than glibc:" >&2
     ldd "$work/libbpf-bundled.so" >&2
     exit 1
   fi
   mkdir -p "$cache.tmp/include"
-  cp "$work/libbpf-bundled.so" "$cache.tmp/"
+  cp "$work/libbpf-bundled.so" "$work/libjeb-threadctx.so" "$cache.tmp/"
   cp -r "$work/hdr/include/bpf" "$cache.tmp/include/"
   rm -rf "$cache" && mv "$cache.tmp" "$cache"
 fi
 
 mkdir -p "$out"
-cp "$cache/libbpf-bundled.so" "$out/"
+cp "$cache/libbpf-bundled.so" "$cache/libjeb-threadctx.so" "$out/"
 rm -rf "$out/include" && cp -r "$cache/include" "$out/"

@@ -344,6 +344,51 @@ long jeb_tls_objects(char *out, size_t size)
 	return (long)list.used;
 }
 
+/*
+ * Our writer of OpenTelemetry Thread Context (OTEP 4947) lives in libjeb-threadctx.so (see
+ * jeb_threadctx.c), loaded here RTLD_LOCAL: jnr-ffi loads this library RTLD_GLOBAL, and a
+ * pointer defined here would capture the references of any other writer loaded later. Java
+ * points each publishing thread at a record of its own once (jeb_thread_ctx_bind), then writes
+ * that record in place, clearing its `valid` byte around each change: no call into C per change.
+ */
+static void (*thread_ctx_bind)(void *record);
+static void *(*thread_ctx_current)(void);
+
+/* Loads the writer's library from path; 0 or a negative errno (EINVAL: not that library). */
+int jeb_thread_ctx_open(const char *path)
+{
+	void *handle = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+	void (*bind)(void *);
+	void *(*current)(void);
+
+	if (!handle)
+		return -ENOENT;
+	*(void **)&bind = dlsym(handle, "jeb_thread_ctx_bind");
+	*(void **)&current = dlsym(handle, "jeb_thread_ctx_current");
+	if (!bind || !current) {
+		dlclose(handle);
+		return -EINVAL;
+	}
+	thread_ctx_current = current;
+	thread_ctx_bind = bind;
+	return 0;
+}
+
+/* Points the calling thread's otel_thread_ctx_v1 at record (NULL: none); -ENOENT before open. */
+int jeb_thread_ctx_bind(void *record)
+{
+	if (!thread_ctx_bind)
+		return -ENOENT;
+	thread_ctx_bind(record);
+	return 0;
+}
+
+/* The calling thread's otel_thread_ctx_v1; NULL before open. */
+void *jeb_thread_ctx_current(void)
+{
+	return thread_ctx_current ? thread_ctx_current() : NULL;
+}
+
 /* A reader of the ring behind map_fd that hands each record to fn, in the thread that consumes. */
 int jeb_ring_open(int map_fd, ring_buffer_sample_fn fn, struct ring_buffer **out)
 {

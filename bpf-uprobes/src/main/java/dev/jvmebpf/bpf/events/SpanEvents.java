@@ -4,7 +4,10 @@ import dev.jvmebpf.bpf.libbpf.BpfException;
 import dev.jvmebpf.bpf.libbpf.BpfMap;
 import dev.jvmebpf.bpf.libbpf.Libbpf;
 import dev.jvmebpf.bpf.libbpf.RingBuffer;
+import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
@@ -47,11 +50,14 @@ public final class SpanEvents implements AutoCloseable {
   private final BpfMap threadContext;
   private final ThreadContextLocator locator;
   private final Map<Integer, Decoder> decoders = new ConcurrentHashMap<>();
+  private final Path ourLibrary;
   private long undecodable; // guarded by the reading thread
   private ThreadContextLocator.Location location; // guarded by this
+  private boolean foreignWriter; // guarded by this
 
-  private SpanEvents(RingBuffer ring, BpfMap threadContext, ThreadContextLocator locator) {
+  private SpanEvents(RingBuffer ring, BpfMap threadContext, ThreadContextLocator locator, Path ourLibrary) {
     this.ring = ring;
+    this.ourLibrary = ourLibrary;
     this.threadContext = threadContext;
     this.locator = locator;
   }
@@ -60,7 +66,7 @@ public final class SpanEvents implements AutoCloseable {
     BpfMap threadContext = BpfMap.createArray(libbpf, "jeb_thread_ctx", EventStructs.THREAD_CTX_LOCATION.size(), 1);
     try {
       return new SpanEvents(RingBuffer.create(libbpf, bytes), threadContext,
-          ThreadContextLocator.of(libbpf));
+          ThreadContextLocator.of(libbpf), libbpf.threadContextLibrary());
     } catch (BpfException | RuntimeException e) {
       threadContext.closeCreated();
       throw e;
@@ -73,23 +79,49 @@ public final class SpanEvents implements AutoCloseable {
   }
 
   /**
-   * Looks at the libraries mapped since the last call for one that exports the thread context
-   * pointer and, the first time one is found, points the programs at it (later ones are ignored:
-   * one writer per process). The location in use; empty while there is none.
+   * Looks at the libraries loaded since the last call for ones that export the thread context
+   * pointer and points the programs at the one to read: another writer's when the process has one
+   * (the first found; it is never competed with), else ours (the bundled library's, which
+   * {@link ThreadContextWriter} writes). The location in use; empty while there is none.
    */
   public synchronized Optional<ThreadContextLocator.Location> locateThreadContext() throws BpfException {
-    if (location == null) {
-      Optional<ThreadContextLocator.Location> found = locator.findNew();
-      if (found.isPresent()) {
-        ByteBuffer value = EventStructs.THREAD_CTX_LOCATION.allocate();
-        value.putLong(EventStructs.THREAD_CTX_LOCATION.offset("module"), found.get().module());
-        value.putLong(EventStructs.THREAD_CTX_LOCATION.offset("offset"), found.get().offset());
-        value.putLong(EventStructs.THREAD_CTX_LOCATION.offset("tp_offset"), found.get().threadPointerOffset());
-        threadContext.update(new byte[Integer.BYTES], value.array(), 0);
-        location = found.get();
+    if (location != null && foreignWriter) {
+      return Optional.of(location);
+    }
+    for (ThreadContextLocator.Location found : locator.findNew()) {
+      boolean ours = isOurLibrary(found.library());
+      if (location == null || !ours) {
+        use(found, !ours);
+        if (foreignWriter) {
+          break;
+        }
       }
     }
     return Optional.ofNullable(location);
+  }
+
+  /** Points the programs at {@code found}. */
+  synchronized void use(ThreadContextLocator.Location found, boolean foreign) throws BpfException {
+    ByteBuffer value = EventStructs.THREAD_CTX_LOCATION.allocate();
+    value.putLong(EventStructs.THREAD_CTX_LOCATION.offset("module"), found.module());
+    value.putLong(EventStructs.THREAD_CTX_LOCATION.offset("offset"), found.offset());
+    value.putLong(EventStructs.THREAD_CTX_LOCATION.offset("tp_offset"), found.threadPointerOffset());
+    threadContext.update(new byte[Integer.BYTES], value.array(), 0);
+    location = found;
+    foreignWriter = foreign;
+  }
+
+  /** Whether the programs read another writer's thread context (then ours must not write). */
+  public synchronized boolean foreignWriter() {
+    return foreignWriter;
+  }
+
+  private boolean isOurLibrary(Path library) {
+    try {
+      return ourLibrary != null && Files.isSameFile(library, ourLibrary);
+    } catch (IOException e) {
+      return false;
+    }
   }
 
   /** The ring's descriptor, which each family's object reuses for its map {@code events}. */

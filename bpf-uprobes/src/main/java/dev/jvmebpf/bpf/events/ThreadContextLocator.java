@@ -4,7 +4,9 @@ import dev.jvmebpf.bpf.elf.ElfFile;
 import dev.jvmebpf.bpf.libbpf.Libbpf;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -66,26 +68,23 @@ public final class ThreadContextLocator {
   }
 
   /**
-   * The first library loaded since the last call that exports the pointer; empty when none.
-   * While the dynamic loader has loaded nothing new, this reads nothing; otherwise only the new
-   * libraries that have TLS, from the loader's own list (no /proc).
+   * The libraries loaded since the last call that export the pointer, in the loader's order;
+   * empty when none. While the dynamic loader has loaded nothing new, this reads nothing;
+   * otherwise only the new libraries that have TLS, from the loader's own list (no /proc).
    */
-  public Optional<Location> findNew() {
+  public List<Location> findNew() {
     long loaded = tls.loadedObjects();
     if (loaded != 0 && loaded == loadedObjects) {
-      return Optional.empty();
+      return List.of();
     }
     loadedObjects = loaded;
+    List<Location> found = new ArrayList<>();
     for (Map.Entry<Long, String> object : tls.tlsObjects().entrySet()) {
-      if (!examined.add(object.getValue())) {
-        continue;
-      }
-      Optional<Location> found = examine(Path.of(object.getValue()), object.getKey());
-      if (found.isPresent()) {
-        return found;
+      if (examined.add(object.getValue())) {
+        examine(Path.of(object.getValue()), object.getKey()).ifPresent(found::add);
       }
     }
-    return Optional.empty();
+    return found;
   }
 
   private Optional<Location> examine(Path path, long module) {

@@ -12,6 +12,7 @@ import java.util.HashMap;
 import java.util.Locale;
 import java.util.Map;
 import java.util.function.BiConsumer;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashMap;
 import jnr.ffi.LibraryLoader;
@@ -30,11 +31,14 @@ public final class Libbpf {
 
   public static final String PATH_PROPERTY = "jvm.ebpf.libbpf.path";
   static final String RESOURCE = "/dev/jvmebpf/bpf/native/linux-x86_64/libbpf-bundled.so";
+  /** Our OpenTelemetry thread context writer's library, extracted beside it (jeb_threadctx.c). */
+  static final String THREAD_CTX_LIBRARY = "libjeb-threadctx.so";
   static final int LOG_WARN = 0;
 
   private static Libbpf instance;
 
   final LibbpfNative lib;
+  private final Path threadContextLibrary;
   private final int possibleCpus;
   private final Path path;
   // Held for as long as libbpf may call it (STYLE.md, trap 6): i.e. forever.
@@ -45,6 +49,9 @@ public final class Libbpf {
   private Libbpf(LibbpfNative lib, Path path) throws BpfException {
     this.lib = lib;
     this.path = path;
+    Path threadContext = path.resolveSibling(THREAD_CTX_LIBRARY);
+    this.threadContextLibrary = Files.isRegularFile(threadContext)
+        && lib.jeb_thread_ctx_open(threadContext.toString()) == 0 ? threadContext : null;
     this.callback = this::onLog;
     lib.jeb_set_log(callback);
     int cpus = lib.libbpf_num_possible_cpus();
@@ -135,10 +142,15 @@ public final class Libbpf {
           PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
       dir.toFile().deleteOnExit();
     }
-    Path target = dir.resolve("libbpf-bundled.so");
-    try (InputStream in = Libbpf.class.getResourceAsStream(RESOURCE)) {
+    Path target = copyOut(RESOURCE, dir.resolve("libbpf-bundled.so"));
+    copyOut(RESOURCE.substring(0, RESOURCE.lastIndexOf('/') + 1) + THREAD_CTX_LIBRARY, dir.resolve(THREAD_CTX_LIBRARY));
+    return target;
+  }
+
+  private static Path copyOut(String resource, Path target) throws IOException {
+    try (InputStream in = Libbpf.class.getResourceAsStream(resource)) {
       if (in == null) {
-        throw new IOException("resource " + RESOURCE + " is missing from the agent");
+        throw new IOException("resource " + resource + " is missing from the agent");
       }
       Files.copy(in, target, StandardCopyOption.REPLACE_EXISTING);
     }
@@ -173,6 +185,30 @@ public final class Libbpf {
    */
   public long tlsThreadPointerOffset(String path, String symbol) {
     return lib.jeb_tls_tp_offset(path, symbol);
+  }
+
+  /** Our thread context writer's library (it exports {@code otel_thread_ctx_v1}); null when it did not load. */
+  public Path threadContextLibrary() {
+    return threadContextLibrary;
+  }
+
+  /**
+   * Points the calling thread's {@code otel_thread_ctx_v1} (our writer's) at {@code record}, a
+   * direct buffer the caller keeps reachable as long as the thread may use it; null: at nothing.
+   * False when our writer's library did not load.
+   */
+  public boolean bindThreadContext(ByteBuffer record) {
+    if (record != null && !record.isDirect()) {
+      throw new IllegalArgumentException("a thread context record lives in native memory");
+    }
+    return threadContextLibrary != null && lib.jeb_thread_ctx_bind(record == null ? null
+        : jnr.ffi.Runtime.getRuntime(lib).getMemoryManager().newPointer(record)) == 0;
+  }
+
+  /** The address the calling thread's {@code otel_thread_ctx_v1} holds; 0: none. */
+  public long boundThreadContext() {
+    jnr.ffi.Pointer p = lib.jeb_thread_ctx_current();
+    return p == null ? 0 : p.address();
   }
 
   /** How many objects the dynamic loader has loaded into this process so far; 0: unknown. */

@@ -60,6 +60,15 @@ public interface LibbpfNative {
   /** The thread pointer minus the calling thread's address of TLS variable {@code symbol} of {@code path}; 0: unknown. */
   long jeb_tls_tp_offset(String path, String symbol);
 
+  /** Loads our thread context writer's library (libjeb-threadctx.so); 0 or a negative errno. */
+  int jeb_thread_ctx_open(String path);
+
+  /** Points the calling thread's otel_thread_ctx_v1 at {@code record} (null: none); 0 or -ENOENT. */
+  int jeb_thread_ctx_bind(Pointer record);
+
+  /** The calling thread's otel_thread_ctx_v1. */
+  Pointer jeb_thread_ctx_current();
+
   /** How many objects the dynamic loader has loaded so far (glibc's dlpi_adds); 0: unknown. */
   long jeb_loaded_objects();
 
