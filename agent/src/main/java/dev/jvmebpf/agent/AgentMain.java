@@ -17,7 +17,7 @@ public final class AgentMain {
    * extracted files; the bootstrap removes it when the JVM exits.
    */
   public static void start(String arguments, Instrumentation instrumentation, String entry, Path privateDir) {
-    AgentRuntime.start(arguments, entry, privateDir, version());
+    AgentRuntime.start(arguments, instrumentation, entry, privateDir, version());
   }
 
   /** Flushes and stops the running agent, if any (the JVM is exiting). Never throws. */

@@ -1,7 +1,9 @@
 package dev.jvmebpf.agent;
 
+import dev.jvmebpf.agent.context.ThreadContextInstrumentation;
 import dev.jvmebpf.agent.otel.OpenTelemetrySetup;
 import dev.jvmebpf.bpf.events.SpanEvents;
+import dev.jvmebpf.bpf.events.ThreadContextWriter;
 import dev.jvmebpf.bpf.hist.HistogramLayout;
 import dev.jvmebpf.bpf.libbpf.Libbpf;
 import dev.jvmebpf.otel.GcMetrics;
@@ -11,11 +13,13 @@ import dev.jvmebpf.otel.KernelSpans;
 import dev.jvmebpf.otel.MetricSource;
 import io.opentelemetry.api.trace.Tracer;
 import io.opentelemetry.sdk.common.Clock;
+import java.lang.instrument.Instrumentation;
 import java.lang.management.ManagementFactory;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -25,6 +29,9 @@ import java.util.concurrent.TimeUnit;
  * nothing is thrown into the application.
  */
 final class AgentRuntime {
+
+  /** The spans of calls a thread makes: children of the application's span on that thread. */
+  private static final Set<String> PARENTED_SPANS = Set.of("socket", "connect", "dns");
 
   private static final Object LOCK = new Object();
   private static AgentRuntime running;
@@ -38,8 +45,12 @@ final class AgentRuntime {
   private OpenTelemetrySetup.Telemetry telemetry;
   private Libbpf libbpf;
   private SpanReader spans; // guarded by this
+  private final Instrumentation instrumentation;
+  private ThreadContextInstrumentation contextWriter; // set before the span reader starts
 
-  private AgentRuntime(AgentConfig config, AgentLog log, Path privateDir, String version) {
+  private AgentRuntime(AgentConfig config, AgentLog log, Path privateDir, String version,
+      Instrumentation instrumentation) {
+    this.instrumentation = instrumentation;
     this.config = config;
     this.log = log;
     this.privateDir = privateDir;
@@ -47,7 +58,7 @@ final class AgentRuntime {
   }
 
   /** Called on the agent's init thread. */
-  static void start(String arguments, String entry, Path privateDir, String version) {
+  static void start(String arguments, Instrumentation instrumentation, String entry, Path privateDir, String version) {
     AgentConfig config;
     AgentLog log;
     try {
@@ -66,7 +77,7 @@ final class AgentRuntime {
         AgentStatus.publishAttachId(arguments);
         return;
       }
-      runtime = new AgentRuntime(config, log, privateDir, version);
+      runtime = new AgentRuntime(config, log, privateDir, version, instrumentation);
       running = runtime;
     }
     try {
@@ -139,7 +150,8 @@ final class AgentRuntime {
     }
 
     log.debug("OpenTelemetry SDK set up in " + StartCost.since(before, cpuBefore));
-    ProbeLoader.Result probes = ProbeLoader.attach(config, settings, log, privateDir, producer, this::register);
+    ProbeLoader.Result probes = ProbeLoader.attach(config, settings, log, privateDir, producer, this::register,
+        (loaded, events) -> beforeFamilies(loaded, events, settings));
     libbpf = probes.libbpf();
     if (probes.events() != null) {
       try {
@@ -169,6 +181,42 @@ final class AgentRuntime {
         + AgentConfig.describe(config.exportInterval()));
   }
 
+  /**
+   * Before the families attach: where thread contexts are, and our writer of them when the spans
+   * of calls are on. Never throws: spans are an addition.
+   */
+  private void beforeFamilies(Libbpf loaded, SpanEvents events, ProbeLoader.Settings settings) {
+    try {
+      events.locateThreadContext();
+      if (settings.spanThresholds().keySet().stream().anyMatch(PARENTED_SPANS::contains)) {
+        startContextWriter(loaded, events);
+      }
+    } catch (Exception | LinkageError e) {
+      log.debug("thread context off: " + e);
+    }
+  }
+
+  /**
+   * Publishes the application's current OpenTelemetry span as thread context (OTEP 4947), so that
+   * the probes make socket and lookup spans its children; nothing when another writer does so in
+   * this process, or when the JVM does not let us instrument (then those spans are roots).
+   */
+  private void startContextWriter(Libbpf loaded, SpanEvents events) {
+    ThreadContextWriter writer = new ThreadContextWriter(loaded);
+    if (instrumentation == null || !writer.available() || !config.getBoolean("spans.context")) {
+      log.debug("thread context writer off: " + (instrumentation == null ? "no instrumentation"
+          : !writer.available() ? "its library did not load" : "spans.context=false"));
+      return;
+    }
+    try {
+      contextWriter = ThreadContextInstrumentation.install(instrumentation, writer, events);
+      register(contextWriter);
+      log.debug("thread context writer on" + (events.foreignWriter() ? " but silent: another writer publishes" : ""));
+    } catch (Exception | LinkageError e) {
+      log.debug("thread context writer off: " + e);
+    }
+  }
+
   /** Reads the families' span events into spans of the agent's tracer, until shutdown. */
   private void startSpans(SpanEvents events, ProbeLoader.Settings settings, KernelMetricProducer producer) {
     Tracer tracer = telemetry.sdk().getTracerProvider().tracerBuilder("jvm-ebpf-agent")
@@ -180,7 +228,8 @@ final class AgentRuntime {
         events.close();
         return;
       }
-      spans = SpanReader.start(events, kernelSpans, log); // from here on the reader owns the ring
+      // From here on the reader owns the ring; it also looks for context storages loaded later.
+      spans = SpanReader.start(events, kernelSpans, log, contextWriter == null ? null : contextWriter::poll);
     }
   }
 

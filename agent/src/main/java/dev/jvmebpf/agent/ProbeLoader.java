@@ -18,6 +18,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.BiConsumer;
 import java.util.function.Predicate;
 
 /**
@@ -87,7 +88,7 @@ final class ProbeLoader {
    *     then closed it)
    */
   static Result attach(AgentConfig config, Settings settings, AgentLog log, Path privateDir,
-      KernelMetricProducer producer, Predicate<AutoCloseable> keep) {
+      KernelMetricProducer producer, Predicate<AutoCloseable> keep, BiConsumer<Libbpf, SpanEvents> beforeFamilies) {
     Libbpf libbpf = null;
     JvmProcess jvm;
     try {
@@ -117,6 +118,12 @@ final class ProbeLoader {
       } catch (BpfException e) {
         problems.add("spans off: " + e.getMessage());
       }
+    }
+    if (events != null) {
+      // What spans need besides the families, done before any family attaches: the GC family
+      // attaches last, so that the agent allocates as little as possible between its probes'
+      // attach and the moment it says it is on.
+      beforeFamilies.accept(libbpf, events);
     }
     ProbeFamilies.AttachContext context = new ProbeFamilies.AttachContext(libbpf, jvm,
         HistogramLayout.nanosecondsAsSeconds(settings.scale()), HistogramLayout.create(settings.scale(), 1),

@@ -31,7 +31,10 @@ final class SpanReader implements AutoCloseable {
   private boolean ringClosed; // guarded by lock
   private boolean located; // set before the thread starts, then the thread's
 
-  private SpanReader(SpanEvents events, KernelSpans spans, AgentLog log) {
+  private final Runnable everySecond;
+
+  private SpanReader(SpanEvents events, KernelSpans spans, AgentLog log, Runnable everySecond) {
+    this.everySecond = everySecond;
     this.events = events;
     this.spans = spans;
     this.log = log;
@@ -39,9 +42,12 @@ final class SpanReader implements AutoCloseable {
     this.thread.setDaemon(true);
   }
 
-  /** Starts reading; the first look for a thread context writer happens before it returns. */
-  static SpanReader start(SpanEvents events, KernelSpans spans, AgentLog log) {
-    SpanReader reader = new SpanReader(events, spans, log);
+  /**
+   * Starts reading; the first look for a thread context writer happens before it returns.
+   * {@code everySecond} (or null) runs on the reader's thread about once a second.
+   */
+  static SpanReader start(SpanEvents events, KernelSpans spans, AgentLog log, Runnable everySecond) {
+    SpanReader reader = new SpanReader(events, spans, log, everySecond);
     reader.located = reader.locateThreadContext();
     reader.thread.start();
     return reader;
@@ -74,9 +80,18 @@ final class SpanReader implements AutoCloseable {
           spans.clock().refresh();
           refreshed = now;
         }
-        if (!located && now - looked >= LOCATE_MILLIS * 1_000_000L) {
-          located = locateThreadContext();
+        if (!stopping && now - looked >= LOCATE_MILLIS * 1_000_000L) {
           looked = now;
+          if (!located) {
+            located = locateThreadContext();
+          }
+          if (everySecond != null) {
+            try {
+              everySecond.run();
+            } catch (RuntimeException | LinkageError e) {
+              log.debug("a periodic task of the span reader failed: " + e);
+            }
+          }
         }
       }
       events.read(spans::emit); // what arrived while stopping

@@ -55,7 +55,7 @@ class AgentRuntimeTest {
     ByteArrayOutputStream bytes = new ByteArrayOutputStream();
     System.setErr(new PrintStream(bytes, true, StandardCharsets.UTF_8));
     try {
-      AgentRuntime.start(arguments, "premain", privateDir, "test");
+      AgentRuntime.start(arguments, null, "premain", privateDir, "test");
     } finally {
       System.setErr(err);
     }

@@ -3,8 +3,10 @@ package dev.jvmebpf.it;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.jvmebpf.it.workload.AppSpanClient;
 import dev.jvmebpf.it.workload.ThreadContextClient;
 import io.opentelemetry.proto.trace.v1.Span;
+import java.io.File;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -18,8 +20,11 @@ import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * OpenTelemetry Thread Context (OTEP 4947) from an independent writer: a test-only C library
@@ -65,32 +70,17 @@ class ThreadContextIT extends ReceiverTest {
         exchanges.add(line.split("\t"));
       }
       assertEquals(EXCHANGES, exchanges.size());
-      List<Span> receives = receiver.spans().stream().filter(s -> s.getName().equals("socket receive"))
-          .filter(s -> Integer.toString(server.getLocalPort())
-              .equals(Otlp.attributes(s.getAttributesList()).get("network.peer.port")))
-          .sorted((a, b) -> Long.compare(a.getStartTimeUnixNano(), b.getStartTimeUnixNano())).toList();
-      assertEquals(EXCHANGES, receives.size(), "one span per slow reply: " + receives);
+      List<Span> receives = receives(server);
+      assertParents(exchanges, receives);
       HexFormat hex = HexFormat.of();
-      for (int i = 0; i < EXCHANGES; i++) {
+      for (int i = 0; i < EXCHANGES; i += 2) {
         String[] published = exchanges.get(i);
-        Span span = receives.get(i);
-        String traceId = hex.formatHex(span.getTraceId().toByteArray());
-        String parentId = hex.formatHex(span.getParentSpanId().toByteArray());
-        if (published[1].equals("-")) {
-          assertEquals("", parentId, "exchange " + i + " ran with no context: a root span");
-          for (String[] other : exchanges) {
-            assertTrue(!traceId.equals(other[1]), "exchange " + i + " in a published trace");
-          }
-        } else {
-          assertEquals(published[1], traceId, "exchange " + i + ": the writer's trace");
-          assertEquals(published[2], parentId, "exchange " + i + ": the writer's span as parent");
-          String name = "ctx" + i + ".invalid";
-          List<Span> lookups = receiver.spans().stream().filter(s -> s.getName().equals("DNS lookup"))
-              .filter(s -> name.equals(Otlp.attributes(s.getAttributesList()).get("dns.question.name"))).toList();
-          assertEquals(1, lookups.size(), "one span for the failed lookup of " + name);
-          assertEquals(published[1], hex.formatHex(lookups.get(0).getTraceId().toByteArray()), name);
-          assertEquals(published[2], hex.formatHex(lookups.get(0).getParentSpanId().toByteArray()), name);
-        }
+        String name = "ctx" + i + ".invalid";
+        List<Span> lookups = receiver.spans().stream().filter(s -> s.getName().equals("DNS lookup"))
+            .filter(s -> name.equals(Otlp.attributes(s.getAttributesList()).get("dns.question.name"))).toList();
+        assertEquals(1, lookups.size(), "one span for the failed lookup of " + name);
+        assertEquals(published[1], hex.formatHex(lookups.get(0).getTraceId().toByteArray()), name);
+        assertEquals(published[2], hex.formatHex(lookups.get(0).getParentSpanId().toByteArray()), name);
       }
     } finally {
       try (var files = Files.list(dir)) {
@@ -99,6 +89,71 @@ class ThreadContextIT extends ReceiverTest {
         }
       }
       Files.delete(dir);
+    }
+  }
+
+  /**
+   * Our own writer: an application with its own OpenTelemetry SDK (1.30.1 from Maven Central, not
+   * the agent's version) opens a span around every other slow exchange; each receive span made
+   * inside one is its child, the others are roots. Its context storage was loaded before the agent
+   * was on, so this also shows the rewrite of a class already loaded.
+   */
+  @ParameterizedTest(name = "JDK {0}")
+  @ValueSource(ints = {17, 25})
+  void receiveSpansAreChildrenOfTheApplicationsOwnSpans(int jdk) throws Exception {
+    receiver.clear();
+    String libs;
+    // The OpenTelemetry jars only: jnr-ffi's and jffi's are OwnDependenciesIT's.
+    try (Stream<Path> jars = Files.list(Path.of(System.getProperty("jeb.app.libs")))) {
+      libs = jars.filter(p -> p.getFileName().toString().startsWith("opentelemetry-")).map(Path::toString)
+          .collect(Collectors.joining(File.pathSeparator));
+    }
+    try (ServerSocket server = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+      Thread answering = new Thread(() -> answer(server), "slow-server");
+      answering.setDaemon(true);
+      answering.start();
+      TargetJvm.Result run = TargetJvm.on(Fixtures.jdk(jdk)).withAgent(receiver.agentArguments("http/protobuf"))
+          .extraClassPath(libs)
+          .run(Duration.ofSeconds(60), AppSpanClient.class, Integer.toString(server.getLocalPort()),
+              Integer.toString(EXCHANGES));
+      assertEquals(0, run.exitCode(), run.stderr());
+      assertTrue(run.value("AGENT").startsWith("on: "), run.value("AGENT"));
+      assertEquals(1, run.stderr().strip().lines().count(), "the status line only: " + run.stderr());
+      List<String[]> exchanges = new ArrayList<>();
+      for (String line : run.values("EXCHANGE")) {
+        exchanges.add(line.split("\t"));
+      }
+      assertParents(exchanges, receives(server));
+    }
+  }
+
+  /** The receive spans from the server's port, in order. */
+  private List<Span> receives(ServerSocket server) {
+    return receiver.spans().stream().filter(s -> s.getName().equals("socket receive"))
+        .filter(s -> Integer.toString(server.getLocalPort())
+            .equals(Otlp.attributes(s.getAttributesList()).get("network.peer.port")))
+        .sorted((a, b) -> Long.compare(a.getStartTimeUnixNano(), b.getStartTimeUnixNano())).toList();
+  }
+
+  /** One receive span per exchange: a child of the exchange's published span, or a root. */
+  private static void assertParents(List<String[]> exchanges, List<Span> receives) {
+    assertEquals(EXCHANGES, exchanges.size());
+    assertEquals(EXCHANGES, receives.size(), "one span per slow reply: " + receives);
+    HexFormat hex = HexFormat.of();
+    for (int i = 0; i < EXCHANGES; i++) {
+      String[] published = exchanges.get(i);
+      Span span = receives.get(i);
+      String traceId = hex.formatHex(span.getTraceId().toByteArray());
+      String parentId = hex.formatHex(span.getParentSpanId().toByteArray());
+      if (published[1].equals("-")) {
+        assertEquals("", parentId, "exchange " + i + " ran with no context: a root span");
+        for (String[] other : exchanges) {
+          assertTrue(!traceId.equals(other[1]), "exchange " + i + " in a published trace");
+        }
+      } else {
+        assertEquals(published[1], traceId, "exchange " + i + ": the writer's trace");
+        assertEquals(published[2], parentId, "exchange " + i + ": the writer's span as parent");
+      }
     }
   }
 

@@ -53,7 +53,7 @@ public final class SpanEvents implements AutoCloseable {
   private final Path ourLibrary;
   private long undecodable; // guarded by the reading thread
   private ThreadContextLocator.Location location; // guarded by this
-  private boolean foreignWriter; // guarded by this
+  private volatile boolean foreignWriter; // written under this
 
   private SpanEvents(RingBuffer ring, BpfMap threadContext, ThreadContextLocator locator, Path ourLibrary) {
     this.ring = ring;
@@ -111,8 +111,8 @@ public final class SpanEvents implements AutoCloseable {
     foreignWriter = foreign;
   }
 
-  /** Whether the programs read another writer's thread context (then ours must not write). */
-  public synchronized boolean foreignWriter() {
+  /** Whether the programs read another writer's thread context (then ours must not write); cheap. */
+  public boolean foreignWriter() {
     return foreignWriter;
   }
 

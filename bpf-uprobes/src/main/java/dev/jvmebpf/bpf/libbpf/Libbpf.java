@@ -165,7 +165,7 @@ public final class Libbpf {
    * each thread's dynamic thread vector), from the dynamic loader's own list.
    */
   public Map<Long, String> tlsObjects() {
-    byte[] out = new byte[64 * 1024];
+    byte[] out = new byte[16 * 1024]; // about 100 paths
     long used = lib.jeb_tls_objects(out, out.length);
     Map<Long, String> objects = new LinkedHashMap<>();
     for (String line : new String(out, 0, (int) Math.max(0, used), StandardCharsets.UTF_8)

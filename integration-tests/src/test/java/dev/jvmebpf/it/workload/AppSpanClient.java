@@ -1,0 +1,67 @@
+package dev.jvmebpf.it.workload;
+
+import io.opentelemetry.api.trace.Span;
+import io.opentelemetry.api.trace.Tracer;
+import io.opentelemetry.context.Context;
+import io.opentelemetry.context.Scope;
+import io.opentelemetry.sdk.trace.SdkTracerProvider;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.Socket;
+
+/**
+ * Runs in the target JVM: an application with its own OpenTelemetry SDK (of the version on its
+ * class path, not the agent's) that makes {@code exchanges} 100-byte request and reply exchanges
+ * with the test's slow server, the even ones each inside a span of its own made current on the
+ * thread, the odd ones outside any. Its context storage is in use before the agent is on (so
+ * the agent must rewrite a class already loaded). Prints {@code AGENT <status>}, then per
+ * exchange {@code EXCHANGE <i>\t<trace id or ->\t<span id or ->}.
+ *
+ * <p>args: port exchanges
+ */
+public final class AppSpanClient {
+
+  public static void main(String[] args) throws Exception {
+    int port = Integer.parseInt(args[0]);
+    int exchanges = Integer.parseInt(args[1]);
+    Context.current(); // the storage class loads now
+    SdkTracerProvider provider = SdkTracerProvider.builder().build();
+    Tracer tracer = provider.get("app");
+    System.out.println("AGENT " + Agent.awaitStatus());
+    StringBuilder out = new StringBuilder();
+    try (Socket s = new Socket(InetAddress.getLoopbackAddress(), port)) {
+      InputStream in = s.getInputStream();
+      OutputStream os = s.getOutputStream();
+      byte[] message = new byte[100];
+      for (int i = 0; i < exchanges; i++) {
+        if (i % 2 == 0) {
+          Span span = tracer.spanBuilder("request " + i).startSpan();
+          try (Scope scope = span.makeCurrent()) {
+            exchange(in, os, message);
+          } finally {
+            span.end();
+          }
+          out.append("EXCHANGE ").append(i).append('\t').append(span.getSpanContext().getTraceId()).append('\t')
+              .append(span.getSpanContext().getSpanId()).append('\n');
+        } else {
+          exchange(in, os, message);
+          out.append("EXCHANGE ").append(i).append("\t-\t-\n");
+        }
+      }
+    }
+    provider.close();
+    System.out.print(out);
+  }
+
+  private static void exchange(InputStream in, OutputStream os, byte[] message) throws Exception {
+    os.write(message);
+    for (int got = 0; got < message.length; ) {
+      int n = in.read(message, got, message.length - got);
+      if (n < 0) {
+        throw new IllegalStateException("the server closed early");
+      }
+      got += n;
+    }
+  }
+}
