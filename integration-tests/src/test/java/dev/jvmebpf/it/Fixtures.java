@@ -3,9 +3,14 @@ package dev.jvmebpf.it;
 import static org.junit.jupiter.api.Assertions.fail;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import java.io.File;
+import java.io.IOException;
 import java.net.URISyntaxException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.function.Predicate;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
 
 /** Where things are: the agent jar, the JDKs, the workloads' classes; the CI rules for absences. */
 final class Fixtures {
@@ -29,6 +34,17 @@ final class Fixtures {
       return Path.of(Fixtures.class.getProtectionDomain().getCodeSource().getLocation().toURI());
     } catch (URISyntaxException e) {
       throw new IllegalStateException(e);
+    }
+  }
+
+  /**
+   * A class path of the application's own libraries (jeb.app.libs: older OpenTelemetry, jnr-ffi
+   * and their dependencies, copied by the build) whose file names {@code include} accepts.
+   */
+  static String appLibraries(Predicate<String> include) throws IOException {
+    try (Stream<Path> jars = Files.list(Path.of(System.getProperty("jeb.app.libs")))) {
+      return jars.filter(p -> include.test(p.getFileName().toString())).map(Path::toString).sorted()
+          .collect(Collectors.joining(File.pathSeparator));
     }
   }
 

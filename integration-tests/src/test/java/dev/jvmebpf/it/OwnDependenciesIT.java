@@ -5,13 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.jvmebpf.it.workload.OwnDependenciesApp;
 import io.opentelemetry.proto.metrics.v1.ExponentialHistogramDataPoint;
-import java.io.File;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
-import java.util.stream.Collectors;
-import java.util.stream.Stream;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -25,10 +20,7 @@ class OwnDependenciesIT extends ReceiverTest {
   @ValueSource(ints = {17, 25})
   void applicationAndAgentEachUseTheirOwnVersions(int jdk) throws Exception {
     receiver.clear();
-    String libs;
-    try (Stream<Path> jars = Files.list(Path.of(System.getProperty("jeb.app.libs")))) {
-      libs = jars.map(Path::toString).collect(Collectors.joining(File.pathSeparator));
-    }
+    String libs = Fixtures.appLibraries(name -> true);
     TargetJvm.Result run = TargetJvm.on(Fixtures.jdk(jdk)).withAgent(receiver.agentArguments("grpc"))
         .jvmArgs("-XX:+UseSerialGC", "-Xmx128m")
         .extraClassPath(libs)

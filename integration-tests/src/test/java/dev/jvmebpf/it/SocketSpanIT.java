@@ -14,6 +14,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.function.IntToLongFunction;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
@@ -35,7 +36,7 @@ class SocketSpanIT extends ReceiverTest {
   void eachSlowReplyIsOneReceiveSpanWithItsPeer(int jdk, String protocol) throws Exception {
     receiver.clear();
     try (ServerSocket server = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-      Thread answering = new Thread(() -> answer(server), "slow-server");
+      Thread answering = new Thread(() -> answer(server, i -> i % 2 == 0 ? SLOW_MILLIS : FAST_MILLIS), "slow-server");
       answering.setDaemon(true);
       answering.start();
       TargetJvm.Result run = TargetJvm.on(Fixtures.jdk(jdk)).withAgent(receiver.agentArguments(protocol))
@@ -72,8 +73,11 @@ class SocketSpanIT extends ReceiverTest {
     }
   }
 
-  /** Reads 100-byte requests and answers each with 100 bytes, alternately after 200 ms and 5 ms. */
-  private static void answer(ServerSocket server) {
+  /**
+   * Reads 100-byte requests and answers each with 100 bytes, request i after {@code delayMillis(i)}
+   * (the test's server, in the test's JVM: unobserved). Ends when the client does.
+   */
+  static void answer(ServerSocket server, IntToLongFunction delayMillis) {
     try (Socket s = server.accept()) {
       InputStream in = s.getInputStream();
       OutputStream out = s.getOutputStream();
@@ -86,7 +90,7 @@ class SocketSpanIT extends ReceiverTest {
           }
           got += n;
         }
-        Thread.sleep(i % 2 == 0 ? SLOW_MILLIS : FAST_MILLIS);
+        Thread.sleep(delayMillis.applyAsLong(i));
         out.write(message);
         out.flush();
       }

@@ -6,13 +6,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.jvmebpf.it.workload.AppSpanClient;
 import dev.jvmebpf.it.workload.ThreadContextClient;
 import io.opentelemetry.proto.trace.v1.Span;
-import java.io.File;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.ServerSocket;
-import java.net.Socket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -20,8 +16,6 @@ import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Collectors;
-import java.util.stream.Stream;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -52,7 +46,7 @@ class ThreadContextIT extends ReceiverTest {
     Path dir = Files.createTempDirectory("jeb-it-ctx-");
     try (ServerSocket server = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
       Path writer = compileWriter(home, dir, dialect);
-      Thread answering = new Thread(() -> answer(server), "slow-server");
+      Thread answering = new Thread(() -> SocketSpanIT.answer(server, i -> SLOW_MILLIS), "slow-server");
       answering.setDaemon(true);
       answering.start();
       TargetJvm target = TargetJvm.on(home).withAgent(receiver.agentArguments("grpc"));
@@ -61,17 +55,8 @@ class ThreadContextIT extends ReceiverTest {
       }
       TargetJvm.Result run = target.run(Duration.ofSeconds(60), ThreadContextClient.class, writer.toString(),
           Integer.toString(server.getLocalPort()), Integer.toString(EXCHANGES));
-      assertEquals(0, run.exitCode(), run.stderr());
-      assertTrue(run.value("AGENT").startsWith("on: "), run.value("AGENT"));
-      assertEquals(1, run.stderr().strip().lines().count(), "the status line only: " + run.stderr());
-
-      List<String[]> exchanges = new ArrayList<>();
-      for (String line : run.values("EXCHANGE")) {
-        exchanges.add(line.split("\t"));
-      }
-      assertEquals(EXCHANGES, exchanges.size());
-      List<Span> receives = receives(server);
-      assertParents(exchanges, receives);
+      List<String[]> exchanges = exchanges(run);
+      assertParents(exchanges, receives(server));
       HexFormat hex = HexFormat.of();
       for (int i = 0; i < EXCHANGES; i += 2) {
         String[] published = exchanges.get(i);
@@ -102,29 +87,30 @@ class ThreadContextIT extends ReceiverTest {
   @ValueSource(ints = {17, 25})
   void receiveSpansAreChildrenOfTheApplicationsOwnSpans(int jdk) throws Exception {
     receiver.clear();
-    String libs;
     // The OpenTelemetry jars only: jnr-ffi's and jffi's are OwnDependenciesIT's.
-    try (Stream<Path> jars = Files.list(Path.of(System.getProperty("jeb.app.libs")))) {
-      libs = jars.filter(p -> p.getFileName().toString().startsWith("opentelemetry-")).map(Path::toString)
-          .collect(Collectors.joining(File.pathSeparator));
-    }
+    String libs = Fixtures.appLibraries(name -> name.startsWith("opentelemetry-"));
     try (ServerSocket server = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-      Thread answering = new Thread(() -> answer(server), "slow-server");
+      Thread answering = new Thread(() -> SocketSpanIT.answer(server, i -> SLOW_MILLIS), "slow-server");
       answering.setDaemon(true);
       answering.start();
       TargetJvm.Result run = TargetJvm.on(Fixtures.jdk(jdk)).withAgent(receiver.agentArguments("http/protobuf"))
           .extraClassPath(libs)
           .run(Duration.ofSeconds(60), AppSpanClient.class, Integer.toString(server.getLocalPort()),
               Integer.toString(EXCHANGES));
-      assertEquals(0, run.exitCode(), run.stderr());
-      assertTrue(run.value("AGENT").startsWith("on: "), run.value("AGENT"));
-      assertEquals(1, run.stderr().strip().lines().count(), "the status line only: " + run.stderr());
-      List<String[]> exchanges = new ArrayList<>();
-      for (String line : run.values("EXCHANGE")) {
-        exchanges.add(line.split("\t"));
-      }
-      assertParents(exchanges, receives(server));
+      assertParents(exchanges(run), receives(server));
     }
+  }
+
+  /** The workload's EXCHANGE lines, split, once it ran as it should: agent on, its status line only. */
+  private static List<String[]> exchanges(TargetJvm.Result run) {
+    assertEquals(0, run.exitCode(), run.stderr());
+    assertTrue(run.value("AGENT").startsWith("on: "), run.value("AGENT"));
+    assertEquals(1, run.stderr().strip().lines().count(), "the status line only: " + run.stderr());
+    List<String[]> exchanges = new ArrayList<>();
+    for (String line : run.values("EXCHANGE")) {
+      exchanges.add(line.split("\t"));
+    }
+    return exchanges;
   }
 
   /** The receive spans from the server's port, in order. */
@@ -169,28 +155,5 @@ class ThreadContextIT extends ReceiverTest {
       throw new IllegalStateException("cc failed: " + output);
     }
     return library;
-  }
-
-  /** Reads 100-byte requests and answers each with 100 bytes after SLOW_MILLIS. */
-  private static void answer(ServerSocket server) {
-    try (Socket s = server.accept()) {
-      InputStream in = s.getInputStream();
-      OutputStream out = s.getOutputStream();
-      byte[] message = new byte[100];
-      while (true) {
-        for (int got = 0; got < message.length; ) {
-          int n = in.read(message, got, message.length - got);
-          if (n < 0) {
-            return;
-          }
-          got += n;
-        }
-        Thread.sleep(SLOW_MILLIS);
-        out.write(message);
-        out.flush();
-      }
-    } catch (Exception e) {
-      // the client ended
-    }
   }
 }

@@ -38,30 +38,19 @@ public final class AppSpanClient {
         if (i % 2 == 0) {
           Span span = tracer.spanBuilder("request " + i).startSpan();
           try (Scope scope = span.makeCurrent()) {
-            exchange(in, os, message);
+            SlowReplyClient.exchange(i, in, os, message, out);
           } finally {
             span.end();
           }
           out.append("EXCHANGE ").append(i).append('\t').append(span.getSpanContext().getTraceId()).append('\t')
               .append(span.getSpanContext().getSpanId()).append('\n');
         } else {
-          exchange(in, os, message);
+          SlowReplyClient.exchange(i, in, os, message, out);
           out.append("EXCHANGE ").append(i).append("\t-\t-\n");
         }
       }
     }
     provider.close();
     System.out.print(out);
-  }
-
-  private static void exchange(InputStream in, OutputStream os, byte[] message) throws Exception {
-    os.write(message);
-    for (int got = 0; got < message.length; ) {
-      int n = in.read(message, got, message.length - got);
-      if (n < 0) {
-        throw new IllegalStateException("the server closed early");
-      }
-      got += n;
-    }
   }
 }

@@ -1,5 +1,6 @@
 package dev.jvmebpf.it.workload;
 
+import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetAddress;
@@ -24,19 +25,28 @@ public final class SlowReplyClient {
       OutputStream os = s.getOutputStream();
       byte[] message = new byte[100];
       for (int i = 0; i < exchanges; i++) {
-        os.write(message);
-        for (int got = 0; got < message.length; ) {
-          long t0 = System.nanoTime();
-          int n = in.read(message, got, message.length - got);
-          long nanos = System.nanoTime() - t0;
-          if (n < 0) {
-            throw new IllegalStateException("the server closed early");
-          }
-          out.append("READ ").append(i).append('\t').append(nanos).append('\t').append(n).append('\n');
-          got += n;
-        }
+        exchange(i, in, os, message, out);
       }
     }
     System.out.print(out);
+  }
+
+  /**
+   * Exchange {@code i}: the request, then reads until the reply of the same size is in, each read
+   * timed by this JVM's clock into {@code out} as {@code READ <i>\t<nanos>\t<bytes>}.
+   */
+  static void exchange(int i, InputStream in, OutputStream os, byte[] message, StringBuilder out)
+      throws IOException {
+    os.write(message);
+    for (int got = 0; got < message.length; ) {
+      long t0 = System.nanoTime();
+      int n = in.read(message, got, message.length - got);
+      long nanos = System.nanoTime() - t0;
+      if (n < 0) {
+        throw new IllegalStateException("the server closed early");
+      }
+      out.append("READ ").append(i).append('\t').append(nanos).append('\t').append(n).append('\n');
+      got += n;
+    }
   }
 }

@@ -51,17 +51,7 @@ public final class ThreadContextClient {
         } else {
           out.append("EXCHANGE ").append(i).append("\t-\t-\n");
         }
-        os.write(message);
-        for (int got = 0; got < message.length; ) {
-          long t0 = System.nanoTime();
-          int n = in.read(message, got, message.length - got);
-          long nanos = System.nanoTime() - t0;
-          if (n < 0) {
-            throw new IllegalStateException("the server closed early");
-          }
-          out.append("READ ").append(i).append('\t').append(nanos).append('\t').append(n).append('\n');
-          got += n;
-        }
+        SlowReplyClient.exchange(i, in, os, message, out);
         if (inSpan) {
           try {
             InetAddress.getByName("ctx" + i + ".invalid");
