@@ -153,14 +153,21 @@ final class AgentRuntime {
     ProbeLoader.Result probes = ProbeLoader.attach(config, settings, log, privateDir, producer, this::register,
         (loaded, events) -> beforeFamilies(loaded, events, settings));
     libbpf = probes.libbpf();
+    boolean spansOn = false;
     if (probes.events() != null) {
       try {
         startSpans(probes.events(), settings, producer);
+        spansOn = true;
       } catch (RuntimeException | LinkageError e) {
         // Spans are an addition: their failure leaves the metrics on.
         log.status("spans off after an internal error: " + e);
         probes.events().close();
       }
+    }
+    if (!spansOn && contextWriter != null) {
+      // Installed before the families attached, which then gave no spans: nobody would read it.
+      closeQuietly(contextWriter);
+      contextWriter = null;
     }
     if (probes.stopped()) {
       // The application ended while the probes were attaching: nothing failed, nothing to say.
