@@ -163,6 +163,11 @@ final class TargetJvm {
       return process.isAlive();
     }
 
+    /** What the JVM printed on stdout so far. */
+    String stdoutSoFar() throws IOException {
+      return read(out);
+    }
+
     Result await(Duration timeout) throws Exception {
       try {
         if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.jvmebpf.it.workload.AppSpanClient;
+import dev.jvmebpf.it.workload.HeldSpanApp;
 import dev.jvmebpf.it.workload.ThreadContextClient;
 import io.opentelemetry.proto.trace.v1.Span;
 import java.io.IOException;
@@ -21,12 +22,12 @@ import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * OpenTelemetry Thread Context (OTEP 4947) from an independent writer: a test-only C library
- * (src/test/c/otel_thread_ctx_writer.c, written from the OTEP's text) exports
- * {@code otel_thread_ctx_v1}; the target JVM loads it, publishes a context with random ids around
- * every other slow exchange (with a failed lookup in it too) and none around the others. Each slow
- * reply is one receive span; the ones made inside a published context carry its trace id and have
- * its span id as parent, as does the lookup's span; the others are roots of traces of their own.
+ * OpenTelemetry Thread Context (OTEP 4947), both ways. Readers of ours, the kernel's: spans of
+ * calls made inside a context that an independent writer (src/test/c/otel_thread_ctx_writer.c,
+ * written from the OTEP's text) or the application's own OpenTelemetry SDK published are its
+ * children; the others are roots. Our writer, read by an independent reader
+ * (src/test/c/otel_thread_ctx_reader.c): the record of a thread holding a span current carries
+ * that span's ids.
  */
 class ThreadContextIT extends ReceiverTest {
 
@@ -101,6 +102,54 @@ class ThreadContextIT extends ReceiverTest {
     }
   }
 
+  /**
+   * An independent reader (src/test/c/otel_thread_ctx_reader.c, written from the OTEP's text and
+   * the ELF TLS ABI) stops the thread of an application that holds a span current, finds our
+   * writer's otel_thread_ctx_v1 through /proc and the library's TLSDESC relocation, and decodes the
+   * record: valid, with the application's span's trace and span ids.
+   */
+  @ParameterizedTest(name = "JDK {0}")
+  @ValueSource(ints = {17, 25})
+  void anIndependentReaderDecodesOurWritersRecord(int jdk) throws Exception {
+    Path home = Fixtures.jdk(jdk);
+    Path dir = Files.createTempDirectory("jeb-it-reader-");
+    try {
+      Path reader = compile("otel_thread_ctx_reader.c", dir.resolve("otel_thread_ctx_reader"), List.of());
+      Path release = dir.resolve("release");
+      TargetJvm.Running app = TargetJvm.on(home).withAgent(receiver.agentArguments("grpc"))
+          .extraClassPath(Fixtures.appLibraries(name -> name.startsWith("opentelemetry-")))
+          .start(HeldSpanApp.class, release.toString());
+      String held = null;
+      for (long deadline = System.nanoTime() + 60_000_000_000L; held == null && System.nanoTime() < deadline; ) {
+        held = app.stdoutSoFar().lines().filter(l -> l.startsWith("HELD ")).findFirst().orElse(null);
+        if (held == null) {
+          assertTrue(app.isAlive(), "the application ended early: " + app.stdoutSoFar());
+          Thread.sleep(20);
+        }
+      }
+      String[] ids = held.substring(5).split("\t");
+      Process read = new ProcessBuilder(reader.toString(), Long.toString(app.pid()), ids[0])
+          .redirectErrorStream(true).start();
+      String records = new String(read.getInputStream().readAllBytes());
+      assertTrue(read.waitFor(30, TimeUnit.SECONDS));
+      Files.createFile(release);
+      TargetJvm.Result run = app.await(Duration.ofSeconds(60));
+      assertEquals(0, run.exitCode(), run.stderr());
+      String ours = records.lines().filter(l -> l.contains("/libjeb-threadctx.so ")).findFirst()
+          .orElseThrow(() -> new AssertionError("the reader (exit " + read.exitValue() + ") found no record of our "
+              + "writer: " + records));
+      assertEquals("valid=1 flags=1 trace=" + ids[1] + " span=" + ids[2], ours.substring(ours.indexOf("valid=")),
+          records);
+    } finally {
+      try (var files = Files.list(dir)) {
+        for (Path p : (Iterable<Path>) files::iterator) {
+          Files.delete(p);
+        }
+      }
+      Files.delete(dir);
+    }
+  }
+
   /** The workload's EXCHANGE lines, split, once it ran as it should: agent on, its status line only. */
   private static List<String[]> exchanges(TargetJvm.Result run) {
     assertEquals(0, run.exitCode(), run.stderr());
@@ -145,15 +194,21 @@ class ThreadContextIT extends ReceiverTest {
 
   /** The writer as a shared library, built with the JDK's JNI headers and the TLS dialect given. */
   static Path compileWriter(Path javaHome, Path dir, String dialect) throws IOException, InterruptedException {
-    Path source = Path.of("src/test/c/otel_thread_ctx_writer.c").toAbsolutePath();
-    Path library = dir.resolve("libotel_thread_ctx_writer.so");
-    Process cc = new ProcessBuilder("cc", "-shared", "-fPIC", "-O2", "-Wall", "-Werror", "-mtls-dialect=" + dialect,
-        "-I" + javaHome.resolve("include"), "-I" + javaHome.resolve("include/linux"), "-o", library.toString(),
-        source.toString()).redirectErrorStream(true).start();
-    String output = new String(cc.getInputStream().readAllBytes());
+    return compile("otel_thread_ctx_writer.c", dir.resolve("libotel_thread_ctx_writer.so"), List.of("-shared",
+        "-fPIC", "-mtls-dialect=" + dialect, "-I" + javaHome.resolve("include"),
+        "-I" + javaHome.resolve("include/linux")));
+  }
+
+  /** One of src/test/c's files, compiled with cc into {@code output}. */
+  static Path compile(String source, Path output, List<String> options) throws IOException, InterruptedException {
+    List<String> command = new ArrayList<>(List.of("cc", "-O2", "-Wall", "-Werror"));
+    command.addAll(options);
+    command.addAll(List.of("-o", output.toString(), Path.of("src/test/c", source).toAbsolutePath().toString()));
+    Process cc = new ProcessBuilder(command).redirectErrorStream(true).start();
+    String out = new String(cc.getInputStream().readAllBytes());
     if (!cc.waitFor(60, TimeUnit.SECONDS) || cc.exitValue() != 0) {
-      throw new IllegalStateException("cc failed: " + output);
+      throw new IllegalStateException("cc failed: " + out);
     }
-    return library;
+    return output;
   }
 }
