@@ -18,7 +18,8 @@ import java.util.function.Consumer;
  * retransformed through {@link ContextStorageTransformer}, then the ones loaded later, found by
  * {@link #poll} (whenever the JVM has loaded classes since its last look), and
  * {@link ContextPublisher} listening. {@link #close} stops publishing at
- * once and cheaply (no retransformation at exit or detach): the storage classes rewritten so far
+ * once and cheaply (no retransformation at exit or detach), and marks every published record
+ * invalid: the storage classes rewritten so far
  * keep calling the bridge, which then only sets their thread-local, as they did themselves.
  */
 public final class ThreadContextInstrumentation implements AutoCloseable {
@@ -40,8 +41,11 @@ public final class ThreadContextInstrumentation implements AutoCloseable {
   static final long LATER_NANOS = 30_000_000_000L;
   private boolean closed; // guarded by this
 
+  private final ThreadContextWriter writer;
+
   private ThreadContextInstrumentation(Instrumentation instrumentation, ContextStorageTransformer transformer,
-      Class<?> bridge) {
+      Class<?> bridge, ThreadContextWriter writer) {
+    this.writer = writer;
     this.instrumentation = instrumentation;
     this.transformer = transformer;
     this.bridge = bridge;
@@ -59,7 +63,7 @@ public final class ThreadContextInstrumentation implements AutoCloseable {
     Class<?> bridge = applicationBridge();
     listen(bridge, new ContextPublisher(writer, events::foreignWriter));
     ThreadContextInstrumentation installed = new ThreadContextInstrumentation(instrumentation,
-        new ContextStorageTransformer(bridge), bridge);
+        new ContextStorageTransformer(bridge), bridge, writer);
     try {
       installed.poll();
     } catch (RuntimeException e) {
@@ -142,5 +146,6 @@ public final class ThreadContextInstrumentation implements AutoCloseable {
     } catch (ReflectiveOperationException ignored) {
       // it has a public static listen
     }
+    writer.close(); // no context left published on any thread
   }
 }

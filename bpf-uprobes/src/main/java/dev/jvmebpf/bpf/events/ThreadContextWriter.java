@@ -7,6 +7,9 @@ import java.lang.invoke.MethodType;
 import java.lang.invoke.VarHandle;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.util.Collections;
+import java.util.Map;
+import java.util.WeakHashMap;
 
 /**
  * Our writer of OpenTelemetry Thread Context (OTEP 4947): publishes the current span of a thread
@@ -16,6 +19,10 @@ import java.nio.ByteOrder;
  * call into C; from then on each change writes the record in place with the OTEP's protocol
  * ({@code valid} cleared, ids written, {@code valid} set; compiler-level fences only, since the
  * reader reads the thread's record while that thread is stopped).
+ *
+ * <p>A record stays allocated as long as its thread lives, also after {@link #close} (which marks
+ * them all invalid): the thread's pointer keeps pointing at it, and a reader (a profiler) must
+ * never find freed memory there.
  *
  * <p>Virtual threads publish nothing: the pointer belongs to the carrier thread, which other
  * virtual threads mount in turn, so a record bound there would show a stale context. Their calls
@@ -32,6 +39,9 @@ public final class ThreadContextWriter {
   static final int ATTRS_DATA_SIZE = 26;
 
   private static final MethodHandle IS_VIRTUAL = isVirtualHandle();
+
+  /** Every bound record, by its thread: alive as long as the thread (whose pointer holds it). */
+  private static final Map<Thread, ByteBuffer> BOUND = Collections.synchronizedMap(new WeakHashMap<>());
 
   private final Libbpf libbpf;
   private final ThreadLocal<ByteBuffer> records = new ThreadLocal<>();
@@ -81,8 +91,21 @@ public final class ThreadContextWriter {
     if (!libbpf.bindThreadContext(record)) {
       return null; // our writer's library did not load (available() says so)
     }
+    BOUND.put(Thread.currentThread(), record);
     records.set(record);
     return record;
+  }
+
+  /**
+   * Stops publishing: every thread's record is marked invalid (readers then see no context) and
+   * left bound to its thread. Call once nothing publishes any more.
+   */
+  public void close() {
+    synchronized (BOUND) {
+      for (ByteBuffer record : BOUND.values()) {
+        record.put(VALID, (byte) 0);
+      }
+    }
   }
 
   /** 2 * bytes hex digits at {@code hex} as bytes into the record at {@code at}. */

@@ -22,8 +22,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Real BPF: our writer's record, read back by the socket probes. A slow reply read while the
- * thread published a span is an event with that span as parent; the same read after clear() has
- * none, and so has a thread that never published.
+ * thread published a span is an event with that span as parent; the same read after clear() or
+ * after the writer's close() has none, and so has a thread that never published.
  */
 class ThreadContextWriterTest {
 
@@ -44,12 +44,16 @@ class ThreadContextWriterTest {
           .filter(l -> l.library().equals(libbpf.threadContextLibrary())).findFirst().orElseThrow();
       events.use(ours, false);
 
-      // Requests 0..5 are answered after 0, 5, 50, 0, 5, 50 ms: the 3rd inside a span, the 6th not.
+      // Requests 0..8 are answered after 0, 5, 50, 0, 5, 50, ... ms: the 3rd inside a span, the
+      // 6th not, the 9th inside one published before the writer was closed.
       try (Socket s = new Socket(InetAddress.getLoopbackAddress(), server.port())) {
-        for (int i = 0; i < 6; i++) {
-          if (i == 2) {
+        for (int i = 0; i < 9; i++) {
+          if (i == 2 || i == 8) {
             writer.publish(TRACE, SPAN, 1);
             assertNotEquals(0, libbpf.boundThreadContext(), "the pointer is bound to the record");
+          }
+          if (i == 8) {
+            writer.close();
           }
           exchange(s);
           if (i == 2) {
@@ -60,9 +64,10 @@ class ThreadContextWriterTest {
       List<SocketEvent> seen = new ArrayList<>();
       events.read(e -> seen.add((SocketEvent) e));
       List<SocketEvent> receives = seen.stream().filter(e -> !e.connect() && e.peer().port() == server.port()).toList();
-      assertEquals(2, receives.size(), "the two 50 ms replies: " + seen);
+      assertEquals(3, receives.size(), "the three 50 ms replies: " + seen);
       assertEquals(new SpanParent(TRACE, SPAN, 1), receives.get(0).parent());
       assertNull(receives.get(1).parent(), "after clear()");
+      assertNull(receives.get(2).parent(), "after close(): every record invalid");
 
       // Another thread that never published: its pointer is NULL.
       long[] other = {-1};
