@@ -94,7 +94,8 @@ class ThreadContextIT extends ReceiverTest {
       Thread answering = new Thread(() -> SocketSpanIT.answer(server, i -> SLOW_MILLIS), "slow-server");
       answering.setDaemon(true);
       answering.start();
-      TargetJvm.Result run = TargetJvm.on(Fixtures.jdk(jdk)).withAgent(receiver.agentArguments("http/protobuf"))
+      TargetJvm.Result run = TargetJvm.on(Fixtures.jdk(jdk))
+          .withAgent(receiver.agentArguments("http/protobuf") + ",spans.context=true")
           .extraClassPath(libs)
           .run(Duration.ofSeconds(60), AppSpanClient.class, Integer.toString(server.getLocalPort()),
               Integer.toString(EXCHANGES));
@@ -116,7 +117,7 @@ class ThreadContextIT extends ReceiverTest {
     try {
       Path reader = compile("otel_thread_ctx_reader.c", dir.resolve("otel_thread_ctx_reader"), List.of());
       Path release = dir.resolve("release");
-      TargetJvm.Running app = TargetJvm.on(home).withAgent(receiver.agentArguments("grpc"))
+      TargetJvm.Running app = TargetJvm.on(home).withAgent(receiver.agentArguments("grpc") + ",spans.context=true")
           .extraClassPath(Fixtures.appLibraries(name -> name.startsWith("opentelemetry-")))
           .start(HeldSpanApp.class, release.toString());
       String held = null;
