@@ -30,11 +30,7 @@ class GcDurationIT extends ReceiverTest {
     receiver.clear();
     try {
       TargetJvm.Result run = TargetJvm.on(home).withAgent(receiver.agentArguments("http/protobuf"))
-          // A fixed 64 MB young generation: the agent's exit (its first export loads the exporter's
-          // classes and marshals every span) allocates a few MB, which a young generation shrunk by
-          // the workload's last System.gc() could not take without a collection after the
-          // workload's last count (seen as one collection more than the beans, in about 1 run in 5).
-          .jvmArgs("-XX:+Use" + collector, "-Xmx256m", "-Xmn64m", GcLog.option(log))
+          .jvmArgs("-XX:+Use" + collector, "-Xmx256m", GcLog.option(log))
           .run(Duration.ofSeconds(120), GcWorkload.class, "4000", "2");
       assertEquals(0, run.exitCode(), run.stderr());
       assertTrue(run.value("AGENT").startsWith("on: gc"), "agent status: " + run.value("AGENT") + "\n" + run.stderr());

@@ -42,11 +42,7 @@ class GcSpanIT extends ReceiverTest {
     receiver.clear();
     try {
       TargetJvm.Result run = TargetJvm.on(home).withAgent(receiver.agentArguments(protocol))
-          // A fixed 64 MB young generation: the agent's exit (its first export loads the exporter's
-          // classes and marshals every span) allocates a few MB, which a young generation shrunk by
-          // the workload's last System.gc() could not take without a collection after the
-          // workload's last count (seen as one collection more than the beans, in about 1 run in 5).
-          .jvmArgs("-XX:+Use" + collector, "-Xmx256m", "-Xmn64m", GcLog.timedOption(log))
+          .jvmArgs("-XX:+Use" + collector, "-Xmx256m", GcLog.timedOption(log))
           // quiesce: the beans' window begins when the agent says it is on, as the kernel's count
           // does (without it, a collection set off under load by the agent's own start fell
           // between the two: one span more than the beans counted).
