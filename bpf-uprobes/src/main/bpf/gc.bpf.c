@@ -59,6 +59,18 @@ struct {
 	__type(value, struct gc_pause);
 } gc_pauses SEC(".maps");
 
+/*
+ * Nonzero once Java has opened it (GcProbes.startCounting): nothing is counted before, so the
+ * counts start at one instant the agent chooses (the moment it says it is on) instead of at the
+ * first probe's attach, with the attach of the others and the agent's own allocation between.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u32);
+} gc_gate SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, GC_PROBE_COUNT);
@@ -89,6 +101,18 @@ static __always_inline void record_duration(__u32 manager, __u16 kind, __u64 sta
 	e->manager = manager;
 	e->pad = 0;
 	span_submit(e, stats);
+}
+
+/* Whether this program may count: our process, and the gate open. */
+static __always_inline bool counting(void)
+{
+	__u32 zero = 0;
+	__u32 *open;
+
+	if (!is_our_process(&config.process))
+		return false;
+	open = bpf_map_lookup_elem(&gc_gate, &zero);
+	return open && *open;
 }
 
 static __always_inline int is_cycle_manager(long manager)
@@ -137,7 +161,7 @@ int BPF_USDT(usdt_gc_begin, long full)
 	struct gc_pause pause = {};
 	__u32 tid;
 
-	if (!is_our_process(&config.process))
+	if (!counting())
 		return 0;
 	stats = counted(&gc_stats, GC_PROBE_GC_BEGIN);
 	tid = (__u32)bpf_get_current_pid_tgid();
@@ -156,7 +180,7 @@ int BPF_USDT(usdt_gc_end)
 	struct gc_pause *pause;
 	__u32 tid, manager;
 
-	if (!is_our_process(&config.process))
+	if (!counting())
 		return 0;
 	stats = counted(&gc_stats, GC_PROBE_GC_END);
 	tid = (__u32)bpf_get_current_pid_tgid();
@@ -180,7 +204,7 @@ int BPF_USDT(usdt_mem_pool_gc_begin, const char *manager_name, long manager_len,
 	struct gc_pause *pause;
 	long manager;
 
-	if (!is_our_process(&config.process))
+	if (!counting())
 		return 0;
 	stats = counted(&gc_stats, GC_PROBE_POOL_BEGIN);
 	manager = name_id((__u64)manager_name, manager_len, stats);
@@ -226,7 +250,7 @@ int BPF_USDT(usdt_mem_pool_gc_end, const char *manager_name, long manager_len,
 	struct gc_active *active;
 	long manager, pool;
 
-	if (!is_our_process(&config.process))
+	if (!counting())
 		return 0;
 	stats = counted(&gc_stats, GC_PROBE_POOL_END);
 	manager = name_id((__u64)manager_name, manager_len, stats);

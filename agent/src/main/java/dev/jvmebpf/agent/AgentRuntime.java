@@ -150,7 +150,7 @@ final class AgentRuntime {
     }
 
     log.debug("OpenTelemetry SDK set up in " + StartCost.since(before, cpuBefore));
-    ProbeLoader.Result probes = ProbeLoader.attach(config, settings, log, privateDir, producer, this::register,
+    ProbeLoader.Result probes = ProbeLoader.attach(config, settings, log, privateDir, this::register,
         (loaded, events) -> beforeFamilies(loaded, events, settings));
     libbpf = probes.libbpf();
     boolean spansOn = false;
@@ -184,6 +184,9 @@ final class AgentRuntime {
     }
     log.debug("on at JVM uptime " + ManagementFactory.getRuntimeMXBean().getUptime()
         + " ms; this thread's CPU so far " + StartCost.threadCpuNanos() / 1_000_000 + " ms");
+    // Last before the status: what the GC family counts then begins where the GC MXBeans' counts,
+    // read by whoever sees the agent on, stand.
+    probes.startCounting(producer);
     AgentStatus.announce(log, version, probes, "exporting to " + telemetry.destination() + " every "
         + AgentConfig.describe(config.exportInterval()));
   }

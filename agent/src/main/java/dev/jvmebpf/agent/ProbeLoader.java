@@ -11,6 +11,7 @@ import dev.jvmebpf.bpf.libbpf.Errno;
 import dev.jvmebpf.bpf.libbpf.Libbpf;
 import dev.jvmebpf.bpf.process.JvmProcess;
 import dev.jvmebpf.otel.KernelMetricProducer;
+import dev.jvmebpf.otel.MetricSource;
 import io.opentelemetry.sdk.common.Clock;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -19,11 +20,13 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.BiConsumer;
+import java.util.function.LongFunction;
 import java.util.function.Predicate;
 
 /**
  * Loads the bundled libbpf and attaches every enabled family of {@link ProbeFamilies#ALL}, each
- * becoming a metric source of the producer. One family's failure leaves the others working.
+ * becoming a metric source of the producer once its counts start. One family's failure leaves the
+ * others working.
  */
 final class ProbeLoader {
 
@@ -52,9 +55,33 @@ final class ProbeLoader {
    * @param stopped the agent began stopping meanwhile
    * @param events the span ring buffer the families write into, for the caller to read and close;
    *     null when spans are off
+   * @param starts the families attached, whose counts {@link #startCounting} starts
    */
   record Result(String bpfOff, List<String> attached, List<String> problems, Libbpf libbpf, boolean stopped,
-      SpanEvents events) {}
+      SpanEvents events, List<Start> starts) {
+
+    /**
+     * Starts every attached family's counts and hands its metrics to {@code producer}, each
+     * cumulative from this moment. The agent calls it last, just before it says it is on: the GC
+     * family counts nothing before (see {@link ProbeFamily#startCounting()}), so a collection set
+     * off meanwhile by the agent's own start is neither in its counts nor after the GC MXBeans'
+     * counts read when the agent is on. A family that cannot start adds a problem and exports nothing.
+     */
+    void startCounting(KernelMetricProducer producer) {
+      for (Start start : starts) {
+        long from = Clock.getDefault().now(); // before the gate: whatever is counted began after it
+        try {
+          start.live().startCounting();
+          producer.addSource(start.source().apply(from));
+        } catch (BpfException | RuntimeException e) {
+          problems.add(start.live().objectName() + " off: its counts did not start: " + e.getMessage());
+        }
+      }
+    }
+  }
+
+  /** An attached family whose counts {@link Result#startCounting} starts, and its metrics from a start time. */
+  record Start(ProbeFamily<?> live, LongFunction<MetricSource> source) {}
 
   private ProbeLoader() {}
 
@@ -88,7 +115,7 @@ final class ProbeLoader {
    *     then closed it)
    */
   static Result attach(AgentConfig config, Settings settings, AgentLog log, Path privateDir,
-      KernelMetricProducer producer, Predicate<AutoCloseable> keep, BiConsumer<Libbpf, SpanEvents> beforeFamilies) {
+      Predicate<AutoCloseable> keep, BiConsumer<Libbpf, SpanEvents> beforeFamilies) {
     Libbpf libbpf = null;
     JvmProcess jvm;
     try {
@@ -120,22 +147,21 @@ final class ProbeLoader {
       }
     }
     if (events != null) {
-      // What spans need besides the families, done before any family attaches: the GC family
-      // attaches last, so that the agent allocates as little as possible between its probes'
-      // attach and the moment it says it is on.
+      // What spans need besides the families, done before any family attaches.
       beforeFamilies.accept(libbpf, events);
     }
     ProbeFamilies.AttachContext context = new ProbeFamilies.AttachContext(libbpf, jvm,
         HistogramLayout.nanosecondsAsSeconds(settings.scale()), HistogramLayout.create(settings.scale(), 1),
         settings.cardinality(), settings.libcAtEntry(), events, events != null ? settings.spanThresholds() : Map.of());
     List<String> on = new ArrayList<>();
-    boolean stopped = !attachEach(attachOrder(), config, context, log, producer, keep, on, problems);
+    List<Start> starts = new ArrayList<>();
+    boolean stopped = !attachEach(ProbeFamilies.ALL, config, context, log, starts, keep, on, problems);
     if (events != null && (stopped || on.isEmpty())) {
       events.close(); // no reader will start; the families' objects keep the ring while they live
       events = null;
     }
     List<String> attached = ProbeFamilies.ALL.stream().map(ProbeFamilies.Family::name).filter(on::contains).toList();
-    return new Result(stopped ? "stopping" : null, attached, problems, libbpf, stopped, events);
+    return new Result(stopped ? "stopping" : null, attached, problems, libbpf, stopped, events, starts);
   }
 
   /**
@@ -143,17 +169,18 @@ final class ProbeLoader {
    * off to {@code problems}. Whatever one family throws switches off that family alone: an
    * unexpected exception is reported as its internal error and the next family attaches.
    *
+   * @param starts takes each family attached, for {@link Result#startCounting}
    * @return false when shutdown began meanwhile (the rest is left unattached)
    */
   static boolean attachEach(List<ProbeFamilies.Family<?>> families, AgentConfig config,
-      ProbeFamilies.AttachContext context, AgentLog log, KernelMetricProducer producer, Predicate<AutoCloseable> keep,
+      ProbeFamilies.AttachContext context, AgentLog log, List<Start> starts, Predicate<AutoCloseable> keep,
       List<String> on, List<String> problems) {
     for (ProbeFamilies.Family<?> family : families) {
       if (!config.getBoolean(family.configKey())) {
         continue;
       }
       try {
-        if (!attachOne(family, context, log, producer, keep, problems)) {
+        if (!attachOne(family, context, log, starts, keep, problems)) {
           return false;
         }
         on.add(family.name());
@@ -166,20 +193,8 @@ final class ProbeLoader {
     return true;
   }
 
-  /**
-   * The registry's order, but the GC family last: the agent's own start allocates and may collect
-   * while the other families attach, and the GC counts then start as close as possible to the
-   * moment the agent says it is on (the GC MXBeans' counts read at that moment are the baseline
-   * the GC metrics agree with).
-   */
-  private static List<ProbeFamilies.Family<?>> attachOrder() {
-    List<ProbeFamilies.Family<?>> order = new ArrayList<>(ProbeFamilies.ALL);
-    order.sort(java.util.Comparator.comparing(f -> f.name().equals("gc")));
-    return order;
-  }
-
   private static <S extends FamilySnapshot> boolean attachOne(ProbeFamilies.Family<S> family,
-      ProbeFamilies.AttachContext context, AgentLog log, KernelMetricProducer producer, Predicate<AutoCloseable> keep,
+      ProbeFamilies.AttachContext context, AgentLog log, List<Start> starts, Predicate<AutoCloseable> keep,
       List<String> problems) throws BpfException {
     long cpuBefore = StartCost.threadCpuNanos();
     long before = System.nanoTime();
@@ -191,11 +206,11 @@ final class ProbeLoader {
       return false;
     }
     live.limitations().forEach(l -> problems.add(family.name() + ": " + l));
-    producer.addSource(family.source(live, Clock.getDefault().now()));
+    starts.add(new Start(live, from -> family.source(live, from)));
     return true;
   }
 
   private static Result off(String why, Libbpf libbpf) {
-    return new Result(why, List.of(), List.of(), libbpf, false, null);
+    return new Result(why, List.of(), List.of(), libbpf, false, null, List.of());
   }
 }

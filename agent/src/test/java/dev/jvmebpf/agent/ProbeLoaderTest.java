@@ -5,10 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.jvmebpf.bpf.FamilySnapshot;
 import dev.jvmebpf.bpf.libbpf.BpfException;
-import dev.jvmebpf.otel.KernelMetricProducer;
-import io.opentelemetry.sdk.common.Clock;
-import io.opentelemetry.sdk.common.InstrumentationScopeInfo;
-import io.opentelemetry.sdk.metrics.data.AggregationTemporality;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.util.ArrayList;
@@ -32,15 +28,15 @@ class ProbeLoaderTest {
         Map.of(), Map.of());
     List<String> on = new ArrayList<>();
     List<String> problems = new ArrayList<>();
-    KernelMetricProducer producer = new KernelMetricProducer(InstrumentationScopeInfo.create("test"),
-        AggregationTemporality.CUMULATIVE, Clock.getDefault(), (source, e) -> {});
+    List<ProbeLoader.Start> starts = new ArrayList<>();
 
     boolean completed = ProbeLoader.attachEach(families, config, null,
-        new AgentLog(new PrintStream(new ByteArrayOutputStream()), false), producer, c -> true, on, problems);
+        new AgentLog(new PrintStream(new ByteArrayOutputStream()), false), starts, c -> true, on, problems);
 
     assertTrue(completed);
     assertEquals(List.of("first", "second", "third"), tried, "every enabled family was tried, in order");
     assertEquals(List.of(), on);
+    assertEquals(List.of(), starts, "no family to start");
     assertEquals(List.of("first off: internal error: java.lang.IllegalStateException: a bug",
         "second off: internal error: java.lang.NoClassDefFoundError: missing/Class",
         "third off: load BPF object third: EINVAL"), problems);

@@ -106,6 +106,24 @@ public abstract class ProbeFamily<S extends FamilySnapshot> implements AutoClose
     return read();
   }
 
+  /**
+   * Starts the family's counts. Most families count from their attach and do nothing here; a
+   * family whose counts are compared with the JVM's own from a chosen instant (GcProbes: the GC
+   * MXBeans' counts at the moment the agent says it is on) counts nothing until this is called.
+   * Idempotent.
+   *
+   * @throws BpfException when the family is closed, or its gate cannot be written
+   */
+  public final synchronized void startCounting() throws BpfException {
+    if (closed) {
+      throw new BpfException(object.name() + " probes are closed", 0);
+    }
+    openGate();
+  }
+
+  /** What {@link #startCounting()} does for this family; nothing unless it overrides this. */
+  protected void openGate() throws BpfException {}
+
   /** The family's own reading of its maps; called with this family's lock held, never after close. */
   protected abstract S read() throws BpfException;
 

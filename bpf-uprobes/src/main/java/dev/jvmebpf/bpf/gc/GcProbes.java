@@ -25,7 +25,9 @@ import java.util.Map;
  * The GC probe family: HotSpot's {@code hotspot:gc__begin/gc__end} and
  * {@code hotspot:mem__pool__gc__begin/__end} USDT probes in our own libjvm.so, attached for our
  * pid only (see gc.h for how collections are recognised). Reads aggregated durations per
- * collector and pool usage after GC; never individual events.
+ * collector and pool usage after GC; never individual events. Counts nothing until
+ * {@link #startCounting()}: the agent starts the counts when it says it is on, the instant whose
+ * GC MXBean counts they then agree with.
  */
 public final class GcProbes extends ProbeFamily<GcSnapshot> {
 
@@ -38,6 +40,7 @@ public final class GcProbes extends ProbeFamily<GcSnapshot> {
   private final HistogramLayout layout;
   private final BpfMap durations;
   private final BpfMap poolUsage;
+  private final BpfMap gate;
 
   private GcProbes(BpfObject object, GcCollectors collectors, HistogramLayout layout, List<String> limitations)
       throws BpfException {
@@ -46,6 +49,7 @@ public final class GcProbes extends ProbeFamily<GcSnapshot> {
     this.layout = layout;
     this.durations = object.map("gc_duration");
     this.poolUsage = object.map("gc_pool_usage");
+    this.gate = object.map("gc_gate");
   }
 
   /**
@@ -128,6 +132,12 @@ public final class GcProbes extends ProbeFamily<GcSnapshot> {
     byte[] bytes = name.getBytes(StandardCharsets.UTF_8);
     System.arraycopy(bytes, 0, key, 0, Math.min(bytes.length, GcStructs.NAME_LENGTH - 1));
     return key;
+  }
+
+  /** Opens the program's gate: collections are counted from the next one that begins. */
+  @Override
+  protected void openGate() throws BpfException {
+    gate.update(HistogramMaps.key(0), HistogramMaps.key(1), 0);
   }
 
   public GcCollectors collectors() {

@@ -30,6 +30,18 @@ class GcProbesTest {
     Libbpf libbpf = BpfTestSupport.requireBpf();
     HistogramLayout layout = HistogramLayout.nanosecondsAsSeconds(3);
     try (GcProbes probes = GcProbes.attach(libbpf, JvmProcess.current(), GcCollectors.ofThisJvm(), layout)) {
+      // Attached but not counting yet: collections the MXBeans count leave the histograms empty.
+      Map<String, Long> ungated = collectionCounts();
+      System.gc();
+      System.gc();
+      long uncounted = collectionCounts().entrySet().stream()
+          .mapToLong(e -> e.getValue() - ungated.getOrDefault(e.getKey(), 0L)).sum();
+      assertTrue(uncounted >= 2, "two System.gc() calls collected " + uncounted + " times");
+      for (GcSnapshot.CollectorDurations c : probes.snapshot().collectors()) {
+        assertEquals(0, c.durations().count(), "collections of " + c.name() + " before startCounting()");
+      }
+
+      probes.startCounting();
       Map<String, Long> before = collectionCounts();
       for (int round = 0; round < 3; round++) {
         for (int i = 0; i < 200_000; i++) {
@@ -71,6 +83,7 @@ class GcProbesTest {
     HistogramLayout layout = HistogramLayout.nanosecondsAsSeconds(3);
     try (SpanEvents events = SpanEvents.create(libbpf, SpanEvents.DEFAULT_BYTES);
         GcProbes probes = GcProbes.attach(libbpf, JvmProcess.current(), GcCollectors.ofThisJvm(), layout, events, 0)) {
+      probes.startCounting();
       Map<String, Long> before = collectionCounts();
       List<long[]> explicit = new ArrayList<>(); // System.nanoTime() around each System.gc()
       for (int round = 0; round < 5; round++) {
@@ -114,6 +127,7 @@ class GcProbesTest {
     try (SpanEvents events = SpanEvents.create(libbpf, 4096);
         GcProbes probes = GcProbes.attach(libbpf, JvmProcess.current(), GcCollectors.ofThisJvm(), layout, events,
             3_600_000_000_000L)) {
+      probes.startCounting();
       for (int round = 0; round < 3; round++) {
         System.gc();
       }
@@ -134,6 +148,7 @@ class GcProbesTest {
     // One page: room for about a hundred GC records, and nobody reads it while the JVM collects.
     try (SpanEvents events = SpanEvents.create(libbpf, 4096);
         GcProbes probes = GcProbes.attach(libbpf, JvmProcess.current(), GcCollectors.ofThisJvm(), layout, events, 0)) {
+      probes.startCounting();
       Map<String, Long> before = collectionCounts();
       long t0 = System.nanoTime();
       for (int i = 0; i < 300; i++) {

@@ -23,16 +23,16 @@ import javax.management.openmbean.CompositeData;
  * ACTION &lt;collector&gt;\t&lt;gcAction of its notifications&gt;
  * PREMAIN_NANOS &lt;how long premain took&gt;
  * CLOCK_OFFSET_NS &lt;epoch nanoseconds minus System.nanoTime()&gt;
- * GCINFO &lt;collector&gt;\t&lt;GcInfo id&gt;\t&lt;start ms&gt;\t&lt;end ms&gt; (each notified collection)
+ * GCINFO &lt;collector&gt;\t&lt;GcInfo id&gt;\t&lt;start ms&gt;\t&lt;end ms&gt; (each notified collection of the window)
  * </pre>
  *
- * args: millis [systemGcCalls [quiesce]]. With "quiesce", the window begins as soon as the agent
- * says it is on (the kernel counts from its GC probes' attach, just before), and the allocating
- * part begins and the window ends only once no collection has happened for half a second:
- * concurrent collectors (ZGC, Shenandoah) start cycles on their own, which must not fall between
- * a count and the agent's. (Beginning the window after that first quiet half second instead left
- * out what the kernel had counted meanwhile: under load, a cycle set off by the agent's own start
- * could still be running when the probes attached.)
+ * The window begins with the counts read as soon as the agent says it is on: the agent starts
+ * its GC counts right before it says so. args: millis [systemGcCalls [quiesce]]. With "quiesce",
+ * the allocating part begins and the window ends only once no collection has happened for half a
+ * second: concurrent collectors (ZGC, Shenandoah) start cycles on their own, which must not fall
+ * between a count and the agent's. (Beginning the window after that first quiet half second
+ * instead left out what the kernel had counted meanwhile: under load, a cycle set off by the
+ * agent's own start could still be running when the probes attached.)
  */
 public final class GcWorkload {
 
@@ -42,28 +42,31 @@ public final class GcWorkload {
     long millis = Long.parseLong(args[0]);
     int systemGcs = args.length > 1 ? Integer.parseInt(args[1]) : 2;
     boolean quiesce = args.length > 2 && args[2].equals("quiesce");
-    System.out.println("AGENT " + Agent.awaitStatus());
-    Map<String, Long> atStart = counts();
-
+    // Listening first: registering allocates (the first use of JMX notifications), which must not
+    // happen inside the window, where it could set off a collection between the agent's counts'
+    // start and ours (seen: one young collection more in the kernel than in the beans).
     Map<String, String> actions = new ConcurrentHashMap<>();
-    java.util.Queue<String> gcInfos = new java.util.concurrent.ConcurrentLinkedQueue<>();
+    java.util.Queue<Object[]> gcInfos = new java.util.concurrent.ConcurrentLinkedQueue<>();
     for (GarbageCollectorMXBean bean : ManagementFactory.getGarbageCollectorMXBeans()) {
       ((NotificationEmitter) bean).addNotificationListener((n, h) -> {
         if (GarbageCollectionNotificationInfo.GARBAGE_COLLECTION_NOTIFICATION.equals(n.getType())) {
           GarbageCollectionNotificationInfo info = GarbageCollectionNotificationInfo.from((CompositeData) n.getUserData());
           actions.putIfAbsent(info.getGcName(), info.getGcAction());
-          gcInfos.add(info.getGcName() + "\t" + info.getGcInfo().getId() + "\t" + info.getGcInfo().getStartTime()
-              + "\t" + info.getGcInfo().getEndTime());
+          gcInfos.add(new Object[] {info.getGcName(), info.getGcInfo().getId(), info.getGcInfo().getStartTime(),
+              info.getGcInfo().getEndTime()});
         }
       }, null, null);
     }
-
+    // The window begins with the counts read as soon as the agent says it is on: the moment its
+    // GC counts begin.
+    String status = Agent.awaitStatus();
     Map<String, Long> before = counts();
+    long windowStartMillis = ManagementFactory.getRuntimeMXBean().getUptime();
+    System.out.println("AGENT " + status);
     if (quiesce) {
       stableCounts();
-      before = atStart;
     }
-    System.out.println("WINDOW_START_MS " + ManagementFactory.getRuntimeMXBean().getUptime());
+    System.out.println("WINDOW_START_MS " + windowStartMillis);
     long end = System.nanoTime() + millis * 1_000_000L;
     long gcEvery = millis * 1_000_000L / (systemGcs + 1);
     long nextGc = System.nanoTime() + gcEvery;
@@ -95,7 +98,10 @@ public final class GcWorkload {
     actions.forEach((name, action) -> System.out.println("ACTION " + name + "\t" + action));
     System.out.println("PREMAIN_NANOS " + System.getProperty("jvm.ebpf.agent.premain.nanos"));
     System.out.println("CLOCK_OFFSET_NS " + clockOffsetNanos());
-    gcInfos.forEach(line -> System.out.println("GCINFO " + line));
+    // A GcInfo's id is its collector's count at that collection: those after "before" are the window's.
+    final Map<String, Long> windowStart = before;
+    gcInfos.stream().filter(info -> (Long) info[1] > windowStart.get((String) info[0]))
+        .forEach(info -> System.out.println("GCINFO " + info[0] + "\t" + info[1] + "\t" + info[2] + "\t" + info[3]));
   }
 
   /**
