@@ -42,7 +42,8 @@ class GcSpanIT extends ReceiverTest {
     receiver.clear();
     try {
       TargetJvm.Result run = TargetJvm.on(home).withAgent(receiver.agentArguments(protocol))
-          .jvmArgs("-XX:+Use" + collector, "-Xmx256m", GcLog.timedOption(log))
+          // A heap that cannot shrink (see GcDurationIT): no collection set off by the exit.
+          .jvmArgs("-XX:+Use" + collector, "-Xmx256m", "-Xms256m", GcLog.timedOption(log))
           // quiesce: the beans' window begins when the agent says it is on, as the kernel's count
           // does (without it, a collection set off under load by the agent's own start fell
           // between the two: one span more than the beans counted).

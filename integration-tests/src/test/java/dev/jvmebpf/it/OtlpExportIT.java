@@ -75,7 +75,7 @@ class OtlpExportIT extends ReceiverTest {
     TargetJvm.Result run = TargetJvm.on(Fixtures.jdk17())
         .withAgent(receiver.agentArguments("http/protobuf").replace("interval=600s", "interval=1s")
             + ",otel.exporter.otlp.metrics.temporality.preference=delta")
-        .jvmArgs("-XX:+UseSerialGC", "-Xmx128m")
+        .jvmArgs("-XX:+UseSerialGC", "-Xmx128m", "-Xms128m") // cannot shrink: see GcDurationIT
         .run(Duration.ofSeconds(90), GcWorkload.class, "3000", "1");
     assertEquals(0, run.exitCode(), run.stderr());
     Map<String, Long> summed = new HashMap<>();
