@@ -1,6 +1,7 @@
 package dev.jvmebpf.agent;
 
 import dev.jvmebpf.bpf.events.SpanEvents;
+import dev.jvmebpf.bpf.events.ThreadContextLocator;
 import dev.jvmebpf.bpf.libbpf.BpfException;
 import dev.jvmebpf.otel.KernelSpans;
 
@@ -9,9 +10,9 @@ import dev.jvmebpf.otel.KernelSpans;
  * EVENTS_READ_MILLIS: the probes do not wake it, so that it never takes the CPU from a thread in
  * the middle of a GC pause; a ring more than half full does), and hands each event to
  * {@link KernelSpans}; every {@link #REFRESH_MILLIS} it measures the clock offset again. Until a
- * library exporting the OpenTelemetry thread context pointer is found (our writer's, or another
- * one the application loads), it looks for one at start and then every second (which costs
- * nothing while the dynamic loader loads nothing new). {@link #close}
+ * library exporting the OpenTelemetry thread context pointer of another writer is found (one the
+ * application loads, which takes precedence over ours), it looks for one at start and then every
+ * second (which costs nothing while the dynamic loader loads nothing new). {@link #close}
  * wakes it, lets it read what is left, and waits for it (bounded), so that the last spans reach
  * the SDK before its final flush; the thread closes the ring itself.
  */
@@ -29,7 +30,8 @@ final class SpanReader implements AutoCloseable {
   private final Object lock = new Object();
   private volatile boolean stopping;
   private boolean ringClosed; // guarded by lock
-  private boolean located; // set before the thread starts, then the thread's
+  private boolean located; // another writer's is read; set before the thread starts, then the thread's
+  private ThreadContextLocator.Location reading; // likewise
 
   private final Runnable everySecond;
 
@@ -53,15 +55,20 @@ final class SpanReader implements AutoCloseable {
     return reader;
   }
 
-  /** Whether the programs now know where thread contexts are. */
+  /**
+   * Looks for thread context writers loaded since the last look; true once the programs read
+   * another writer's (then nothing can change any more). Says in the debug log which one is read.
+   */
   private boolean locateThreadContext() {
     try {
-      return events.locateThreadContext().map(found -> {
+      ThreadContextLocator.Location found = events.locateThreadContext().orElse(null);
+      if (found != null && !found.equals(reading)) {
+        reading = found;
         log.debug("thread context (OTEP 4947) from " + found.library() + ", TLS module " + found.module()
             + (found.threadPointerOffset() != 0 ? ", static TLS at the thread pointer - " + found.threadPointerOffset()
                 : ", dynamic TLS at offset " + found.offset()));
-        return true;
-      }).orElse(false);
+      }
+      return events.foreignWriter();
     } catch (Exception e) {
       log.debug("looking for a thread context writer failed: " + e);
       return false;
