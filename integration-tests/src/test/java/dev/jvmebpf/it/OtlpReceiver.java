@@ -137,9 +137,17 @@ final class OtlpReceiver implements AutoCloseable {
 
   /** Every span received, in arrival order. */
   List<Span> spans() {
+    return spans(null);
+  }
+
+  /** Every span received from the service named {@code service} (any, when null), in arrival order. */
+  List<Span> spans(String service) {
     List<Span> out = new ArrayList<>();
     for (ExportTraceServiceRequest r : traces) {
       for (ResourceSpans rs : r.getResourceSpansList()) {
+        if (service != null && !service.equals(Otlp.attributes(rs.getResource().getAttributesList()).get("service.name"))) {
+          continue;
+        }
         for (ScopeSpans ss : rs.getScopeSpansList()) {
           out.addAll(ss.getSpansList());
         }

@@ -12,6 +12,7 @@ import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HexFormat;
@@ -33,6 +34,8 @@ class ThreadContextIT extends ReceiverTest {
 
   static final int EXCHANGES = 6;
   static final long SLOW_MILLIS = 200;
+  /** How far the application's clock and ours (kernel time converted to epoch time) may differ. */
+  static final long CLOCKS_NANOS = 1_000_000;
 
   /**
    * dialect gnu2 (TLSDESC, the OTEP's recommendation): glibc places a library loaded later in its
@@ -82,24 +85,125 @@ class ThreadContextIT extends ReceiverTest {
    * Our own writer: an application with its own OpenTelemetry SDK (1.30.1 from Maven Central, not
    * the agent's version) opens a span around every other slow exchange; each receive span made
    * inside one is its child, the others are roots. Its context storage was loaded before the agent
-   * was on, so this also shows the rewrite of a class already loaded.
+   * was on, so this also shows the rewrite of a class already loaded. The application exports its
+   * spans to the receiver with its own OTLP exporter: both halves of each trace arrive.
    */
   @ParameterizedTest(name = "JDK {0}")
   @ValueSource(ints = {17, 25})
   void receiveSpansAreChildrenOfTheApplicationsOwnSpans(int jdk) throws Exception {
     receiver.clear();
-    // The OpenTelemetry jars only: jnr-ffi's and jffi's are OwnDependenciesIT's.
-    String libs = Fixtures.appLibraries(name -> name.startsWith("opentelemetry-"));
+    // The OpenTelemetry SDK and its OTLP exporter (with okhttp): jnr-ffi's and ASM's jars are
+    // OwnDependenciesIT's.
+    String libs = Fixtures.appLibraries(name -> !name.startsWith("jnr-") && !name.startsWith("jffi")
+        && !name.startsWith("asm"));
     try (ServerSocket server = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
       Thread answering = new Thread(() -> SocketSpanIT.answer(server, i -> SLOW_MILLIS), "slow-server");
       answering.setDaemon(true);
       answering.start();
+      // The application exports its own spans over OTLP/HTTP; the agent sends its spans over gRPC.
       TargetJvm.Result run = TargetJvm.on(Fixtures.jdk(jdk))
-          .withAgent(receiver.agentArguments("http/protobuf") + ",spans.context=true")
+          .withAgent(receiver.agentArguments("grpc") + ",spans.context=true")
           .extraClassPath(libs)
           .run(Duration.ofSeconds(60), AppSpanClient.class, Integer.toString(server.getLocalPort()),
-              Integer.toString(EXCHANGES));
-      assertParents(exchanges(run), receives(server));
+              Integer.toString(EXCHANGES), receiver.httpEndpoint() + "/v1/traces");
+      List<String[]> exchanges = exchanges(run);
+      List<Span> receives = receives(server);
+      assertParents(exchanges, receives);
+
+      // What a tracing backend gets: the application's spans, each with our receive span under it,
+      // inside its time.
+      HexFormat hex = HexFormat.of();
+      List<Span> appSpans = receiver.spans(AppSpanClient.SERVICE);
+      assertEquals(EXCHANGES / 2, appSpans.size(), "the application's own spans: " + appSpans);
+      for (int i = 0; i < EXCHANGES; i += 2) {
+        String name = "request " + i;
+        Span app = appSpans.stream().filter(s -> s.getName().equals(name)).findFirst()
+            .orElseThrow(() -> new AssertionError("no application span " + name));
+        assertEquals(exchanges.get(i)[1], hex.formatHex(app.getTraceId().toByteArray()), name + ": trace id");
+        assertEquals(exchanges.get(i)[2], hex.formatHex(app.getSpanId().toByteArray()), name + ": span id");
+        assertTrue(app.getParentSpanId().isEmpty(), name + " is the application's root span");
+        Span ours = receives.get(i);
+        assertEquals(app.getTraceId(), ours.getTraceId(), name + ": our receive span in its trace");
+        assertEquals(app.getSpanId(), ours.getParentSpanId(), name + ": our receive span its child");
+        // Two clocks: the application's SDK's and the kernel's converted to epoch time (each read
+        // within microseconds); the read begins after the request's write inside the span.
+        assertTrue(ours.getStartTimeUnixNano() >= app.getStartTimeUnixNano() - CLOCKS_NANOS
+            && ours.getEndTimeUnixNano() <= app.getEndTimeUnixNano() + CLOCKS_NANOS,
+            name + " from " + app.getStartTimeUnixNano() + " to " + app.getEndTimeUnixNano() + " holds ours from "
+                + ours.getStartTimeUnixNano() + " to " + ours.getEndTimeUnixNano());
+      }
+    }
+  }
+
+  /**
+   * The writer is installed only where its records can be read: without privileges (user nobody,
+   * eBPF off) or with the spans of calls off, the application's context storage is never rewritten
+   * and the application runs as without the agent. Oracle: HotSpot's own log of class
+   * redefinitions (-Xlog:redefine+class+load), with the writer on as the control.
+   */
+  @ParameterizedTest(name = "JDK {0}")
+  @ValueSource(ints = {17, 25})
+  void theWriterIsInstalledOnlyWhereItsRecordsAreRead(int jdk) throws Exception {
+    Path home = Fixtures.jdk(jdk);
+    Path dir = Files.createTempDirectory("jeb-it-unwritten-");
+    // Where user nobody writes its log (the permissions of a new directory pass the umask).
+    Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxrwxrwx"));
+    try {
+      // Copies user nobody can read: the SDK, its exporter, the classes.
+      Path libs = Files.createDirectory(dir.resolve("libs"));
+      List<String> jars = new ArrayList<>();
+      for (String jar : Fixtures.appLibraries(name -> !name.startsWith("jnr-") && !name.startsWith("jffi")
+          && !name.startsWith("asm")).split(java.io.File.pathSeparator)) {
+        jars.add(Files.copy(Path.of(jar), libs.resolve(Path.of(jar).getFileName())).toString());
+      }
+      String classPath = String.join(java.io.File.pathSeparator, jars);
+      String on = receiver.agentArguments("grpc") + ",spans.context=true";
+      Run plain = runApp(TargetJvm.on(home), dir, "plain", classPath);
+      Run control = runApp(TargetJvm.on(home).withAgent(on), dir, "control", classPath);
+      Run callsOff = runApp(TargetJvm.on(home).withAgent(on + ",spans.socket=off,spans.connect=off,spans.dns=off"),
+          dir, "calls-off", classPath);
+      Run nobody = runApp(TargetJvm.on(home).withAgent(on).asUser("nobody", Files.createDirectory(dir.resolve("b"))),
+          dir, "nobody", classPath);
+
+      System.out.println("JDK " + jdk + ", writer on, HotSpot's log of redefinitions:\n" + control.redefined());
+      String storage = "name=io.opentelemetry.context.ThreadLocalContextStorage";
+      assertTrue(control.redefined().contains(storage), "the control rewrites the storage: " + control.redefined());
+      assertTrue(!plain.redefined().contains(storage), plain.redefined());
+      assertEquals("", callsOff.redefined(), "no class rewritten with the spans of calls off");
+      assertEquals("", nobody.redefined(), "no class rewritten without privileges");
+      assertTrue(nobody.result().stderr().contains("eBPF off"), nobody.result().stderr());
+      for (Run run : List.of(control, callsOff, nobody)) {
+        assertEquals(plain.result().exitCode(), run.result().exitCode(), run.name() + ": " + run.result().stderr());
+        assertEquals(plain.shape(), run.shape(), run.name() + ": the application's output");
+      }
+    } finally {
+      try (var files = Files.walk(dir)) {
+        files.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+      }
+    }
+  }
+
+  /** One run of AppSpanClient: its result and HotSpot's log of class redefinitions. */
+  record Run(String name, TargetJvm.Result result, String redefined) {
+
+    /** The application's exchanges, without the ids of its spans (new in every run). */
+    List<String> shape() {
+      return result.values("EXCHANGE").stream().map(l -> l.replaceAll("\t[0-9a-f]{32}\t[0-9a-f]{16}$", "\tIDS"))
+          .toList();
+    }
+  }
+
+  private static Run runApp(TargetJvm target, Path dir, String name, String classPath) throws Exception {
+    Path log = dir.resolve(name + "-redefined.log");
+    try (ServerSocket server = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+      Thread answering = new Thread(() -> SocketSpanIT.answer(server, i -> 0), "server");
+      answering.setDaemon(true);
+      answering.start();
+      TargetJvm.Result result = target.extraClassPath(classPath)
+          .jvmArgs("-Xlog:redefine+class+load=info:file=" + log)
+          .run(Duration.ofSeconds(60), AppSpanClient.class, Integer.toString(server.getLocalPort()), "4");
+      assertEquals(0, result.exitCode(), name + ": " + result.stderr());
+      return new Run(name, result, Files.exists(log) ? Files.readString(log).strip() : "");
     }
   }
 
