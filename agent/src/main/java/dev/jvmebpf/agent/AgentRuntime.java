@@ -122,6 +122,7 @@ final class AgentRuntime {
       log.status("detached: every probe removed; the application goes on without the agent");
     }
     AgentStatus.set("detached");
+    AgentStatus.clearGcCountedAfter();
     AgentStatus.publishAttachId(arguments);
   }
 

@@ -1,6 +1,7 @@
 package dev.jvmebpf.agent;
 
 import java.util.List;
+import java.util.Map;
 
 /**
  * What the agent tells about itself: its one status line on stderr and the same state in system
@@ -15,6 +16,12 @@ final class AgentStatus {
    * start: the command waits for its own id before it believes the status.
    */
   static final String ATTACH_ID_PROPERTY = "jvm.ebpf.agent.attach.id";
+  /**
+   * The GC MXBeans' collection counts at the instant the GC family began counting, as
+   * "collector=count;...": a collector's count in jvm.gc.duration is its MXBean count minus this.
+   * Set before the status says "on"; absent when that instant could not be pinned down.
+   */
+  static final String GC_COUNTED_AFTER_PROPERTY = "jvm.ebpf.agent.gc.counted.after";
 
   private AgentStatus() {}
 
@@ -53,6 +60,24 @@ final class AgentStatus {
       if (part.trim().startsWith("attach.id=")) {
         setAttachId(part.trim().substring("attach.id=".length()));
       }
+    }
+  }
+
+  static void setGcCountedAfter(Map<String, Long> counts) {
+    StringBuilder value = new StringBuilder();
+    counts.forEach((collector, count) -> value.append(value.isEmpty() ? "" : ";").append(collector).append('=').append(count));
+    try {
+      System.setProperty(GC_COUNTED_AFTER_PROPERTY, value.toString());
+    } catch (RuntimeException ignored) {
+      // Informative only.
+    }
+  }
+
+  static void clearGcCountedAfter() {
+    try {
+      System.clearProperty(GC_COUNTED_AFTER_PROPERTY);
+    } catch (RuntimeException ignored) {
+      // Informative only.
     }
   }
 

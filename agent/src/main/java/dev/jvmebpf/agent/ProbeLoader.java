@@ -4,6 +4,7 @@ import dev.jvmebpf.bpf.FamilySnapshot;
 import dev.jvmebpf.bpf.ProbeFamily;
 import dev.jvmebpf.bpf.events.EventStructs;
 import dev.jvmebpf.bpf.events.SpanEvents;
+import dev.jvmebpf.bpf.gc.GcProbes;
 import dev.jvmebpf.bpf.hist.HistogramLayout;
 import dev.jvmebpf.bpf.libbpf.BpfException;
 import dev.jvmebpf.bpf.libbpf.BpfPermissionException;
@@ -72,6 +73,9 @@ final class ProbeLoader {
         long from = Clock.getDefault().now(); // before the gate: whatever is counted began after it
         try {
           start.live().startCounting();
+          if (start.live() instanceof GcProbes gc) {
+            gc.countedAfter().ifPresent(AgentStatus::setGcCountedAfter);
+          }
           producer.addSource(start.source().apply(from));
         } catch (BpfException | RuntimeException e) {
           problems.add(start.live().objectName() + " off: its counts did not start: " + e.getMessage());

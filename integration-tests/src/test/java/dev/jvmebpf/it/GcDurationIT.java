@@ -57,7 +57,8 @@ class GcDurationIT extends ReceiverTest {
       long collections = 0;
       for (Map.Entry<String, Long> bean : beans.entrySet()) {
         long exported = ours.containsKey(bean.getKey()) ? ours.get(bean.getKey()).getCount() : 0;
-        assertEquals(bean.getValue(), exported, "collections of " + bean.getKey());
+        assertEquals(bean.getValue(), exported, () -> "collections of " + bean.getKey() + "; the GC log's pauses "
+            + "just outside the window [" + windowStart + ", " + windowEnd + "] ms: " + pausesOutside(log, windowStart, windowEnd));
         collections += bean.getValue();
       }
       assertEquals(beans.keySet().containsAll(ours.keySet()), true, "no collector beyond the MXBeans': " + ours.keySet());
@@ -68,21 +69,34 @@ class GcDurationIT extends ReceiverTest {
           .filter(p -> p.uptimeMillis() >= windowStart && p.uptimeMillis() <= windowEnd)
           .filter(p -> jdk >= 21 || !(p.kind().equals("Pause Remark") || p.kind().equals("Pause Cleanup")))
           .toList();
-      assertEquals(collections, pauses.size(), "the GC log's pauses are the MXBeans' collections");
+      assertEquals(collections, pauses.size(), "the GC log's pauses are the MXBeans' collections; pauses just "
+          + "outside the window [" + windowStart + ", " + windowEnd + "] ms: " + pausesOutside(log, windowStart, windowEnd));
       double logged = pauses.stream().mapToDouble(GcLog.Pause::millis).sum();
+      // The MXBeans' own timing of the same collections: GcInfo's start and end, whole milliseconds.
+      List<String> notified = run.values("GCINFO");
+      assertEquals(collections, notified.size(), "a GC notification for each of the window's collections");
+      long gcInfo = notified.stream().map(line -> line.split("\t"))
+          .mapToLong(f -> Long.parseLong(f[3]) - Long.parseLong(f[2])).sum();
       double measured = ours.values().stream().mapToDouble(ExponentialHistogramDataPoint::getSum).sum() * 1000;
-      System.out.printf("JDK %d %s: %d collections, -Xlog:gc pauses %.1f ms, jvm.gc.duration %.1f ms (%+.2f%%)%n",
-          jdk, collector, collections, logged, measured, 100 * (measured - logged) / logged);
-      // A collection is timed from its first memory pool's begin to its last pool's end; the log's
-      // pause also holds the work around those (the VM operation's set-up, heap printing), so it is
-      // never shorter. The gap is 1-3% of the pause time on a quiet machine; when another process
-      // takes the CPU from the GC thread inside the gap, the log's pause grows and ours does not
-      // (seen: -5.3% for Serial on JDK 17, 482 collections, with a second test run beside it).
-      // Hence one bound each way: above, 1% (the log's rounding, the clocks' difference); below, a tenth.
+      System.out.printf("JDK %d %s: %d collections, -Xlog:gc pauses %.1f ms, GcInfo %d ms, jvm.gc.duration %.1f ms "
+          + "(%+.2f%% of the log's, %+.2f%% of GcInfo's)%n", jdk, collector, collections, logged, gcInfo, measured,
+          100 * (measured - logged) / logged, 100 * (measured - gcInfo) / gcInfo);
+      // A collection is timed from its first memory pool's begin to its last pool's end. The log's
+      // pause holds that and the work around it (the VM operation's set-up, queuing the GC
+      // notification, heap printing), so it is never shorter: above it by 1% at most (the log's
+      // rounding, the clocks' difference).
       assertTrue(measured <= logged + Math.max(0.01 * logged, 2.0),
           "summed pause time " + measured + " ms above -Xlog:gc's " + logged + " ms");
-      assertTrue(measured >= logged - Math.max(0.10 * logged, 2.0),
-          "summed pause time " + measured + " ms too far below -Xlog:gc's " + logged + " ms");
+      // The log is no bound from below: when another process competes for the CPU, HotSpot's VM
+      // thread, having queued the GC notification and woken the service thread, is often switched
+      // out before it ends the log's pause (two busy loops beside the test: Serial's logged pauses
+      // 18-39% longer than GcInfo's, with or without the agent). GcInfo's stamps are taken a few
+      // microseconds from the pool probes, so the two sums agree to 1-2.5% (seen, loaded and
+      // not); each GcInfo duration is off by under 1 ms from truncation (variance 1/6 ms^2). So
+      // below GcInfo's sum by 3% and five standard deviations of the truncation is a lost duration.
+      double allowed = 0.03 * gcInfo + 5 * Math.sqrt(collections / 6.0) + 2.0;
+      assertTrue(measured >= gcInfo - allowed,
+          "summed pause time " + measured + " ms below GcInfo's " + gcInfo + " ms by more than " + allowed + " ms");
     } finally {
       try (var files = Files.list(logDir)) {
         for (Path f : (Iterable<Path>) files::iterator) {
@@ -90,6 +104,17 @@ class GcDurationIT extends ReceiverTest {
         }
       }
       Files.delete(logDir);
+    }
+  }
+
+  /** What tells a count's difference apart: pauses up to half a second before the window and all after it. */
+  private static String pausesOutside(Path log, long windowStart, long windowEnd) {
+    try {
+      return GcLog.pauses(log).stream()
+          .filter(p -> (p.uptimeMillis() < windowStart && p.uptimeMillis() >= windowStart - 500) || p.uptimeMillis() > windowEnd)
+          .toList().toString();
+    } catch (java.io.IOException e) {
+      return "unreadable: " + e;
     }
   }
 }

@@ -13,6 +13,8 @@ import dev.jvmebpf.bpf.libbpf.BpfMap;
 import dev.jvmebpf.bpf.libbpf.BpfObject;
 import dev.jvmebpf.bpf.libbpf.Libbpf;
 import dev.jvmebpf.bpf.process.JvmProcess;
+import java.lang.management.GarbageCollectorMXBean;
+import java.lang.management.ManagementFactory;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
@@ -20,14 +22,17 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
+import java.util.function.Supplier;
 
 /**
  * The GC probe family: HotSpot's {@code hotspot:gc__begin/gc__end} and
  * {@code hotspot:mem__pool__gc__begin/__end} USDT probes in our own libjvm.so, attached for our
  * pid only (see gc.h for how collections are recognised). Reads aggregated durations per
  * collector and pool usage after GC; never individual events. Counts nothing until
- * {@link #startCounting()}: the agent starts the counts when it says it is on, the instant whose
- * GC MXBean counts they then agree with.
+ * {@link #startCounting()}: the agent starts the counts just before it says it is on, at an instant
+ * whose GC MXBean counts it knows ({@link #countedAfter()}), so that the two agree from there.
  */
 public final class GcProbes extends ProbeFamily<GcSnapshot> {
 
@@ -41,6 +46,14 @@ public final class GcProbes extends ProbeFamily<GcSnapshot> {
   private final BpfMap durations;
   private final BpfMap poolUsage;
   private final BpfMap gate;
+  private final BpfMap active;
+  private final BpfMap pauses;
+  /** How often {@link #openGate} looks for an instant without a collection. */
+  static final int GATE_ATTEMPTS = 20;
+  private boolean gateOpen; // guarded by this (ProbeFamily.startCounting)
+  private volatile Map<String, Long> countedAfter;
+  /** The GC MXBeans' counts; a test's own reading can stand in. */
+  Supplier<Map<String, Long>> beanCounts = GcProbes::mxBeanCounts;
 
   private GcProbes(BpfObject object, GcCollectors collectors, HistogramLayout layout, List<String> limitations)
       throws BpfException {
@@ -50,6 +63,8 @@ public final class GcProbes extends ProbeFamily<GcSnapshot> {
     this.durations = object.map("gc_duration");
     this.poolUsage = object.map("gc_pool_usage");
     this.gate = object.map("gc_gate");
+    this.active = object.map("gc_active");
+    this.pauses = object.map("gc_pauses");
   }
 
   /**
@@ -134,10 +149,70 @@ public final class GcProbes extends ProbeFamily<GcSnapshot> {
     return key;
   }
 
-  /** Opens the program's gate: collections are counted from the next one that begins. */
+  /**
+   * Opens the program's gate at an instant the GC MXBeans' counts are known for: read just before
+   * and just after the gate's write, they are equal, so no collection ended in between and the
+   * kernel counts exactly the collections the MXBeans count after {@link #countedAfter()}. (A
+   * Java thread reads them outside any pause, while the gate's write, a system call, may fall
+   * inside one.) When a collection did end in between, the gate is closed again, what it let
+   * count is cleared, and the next attempt begins; after {@value #GATE_ATTEMPTS} the gate stays
+   * open, those counts unknown.
+   */
   @Override
   protected void openGate() throws BpfException {
-    gate.update(HistogramMaps.key(0), HistogramMaps.key(1), 0);
+    if (gateOpen) {
+      return;
+    }
+    for (int attempt = 1; ; attempt++) {
+      Map<String, Long> before = beanCounts.get();
+      gate.update(HistogramMaps.key(0), HistogramMaps.key(1), 0);
+      Map<String, Long> after = beanCounts.get();
+      if (before != null && before.equals(after)) {
+        countedAfter = Map.copyOf(before);
+        break;
+      }
+      if (before == null || attempt == GATE_ATTEMPTS) {
+        break;
+      }
+      gate.update(HistogramMaps.key(0), HistogramMaps.key(0), 0);
+      clearCounts();
+    }
+    gateOpen = true;
+  }
+
+  /**
+   * The GC MXBeans' collection counts, by collector, at the instant the gate opened: a collector's
+   * collections counted here are its MXBean count minus this. Empty when no such instant was found
+   * (collections kept ending meanwhile) or the MXBeans cannot be read.
+   */
+  public Optional<Map<String, Long>> countedAfter() {
+    return Optional.ofNullable(countedAfter);
+  }
+
+  /** The GC MXBeans' counts by collector name; null when they cannot be read. */
+  static Map<String, Long> mxBeanCounts() {
+    try {
+      Map<String, Long> counts = new TreeMap<>();
+      for (GarbageCollectorMXBean bean : ManagementFactory.getGarbageCollectorMXBeans()) {
+        counts.put(bean.getName(), bean.getCollectionCount());
+      }
+      return counts;
+    } catch (RuntimeException | LinkageError e) {
+      return null;
+    }
+  }
+
+  /** Forgets what the programs counted; with the gate closed, none writes meanwhile. */
+  private void clearCounts() throws BpfException {
+    byte[] empty = durations.newValue();
+    for (int i = 0; i < durations.maxEntries(); i++) {
+      durations.update(HistogramMaps.key(i), empty, 0);
+    }
+    for (BpfMap hash : List.of(poolUsage, active, pauses)) {
+      for (byte[] key : hash.keys()) {
+        hash.delete(key);
+      }
+    }
   }
 
   public GcCollectors collectors() {

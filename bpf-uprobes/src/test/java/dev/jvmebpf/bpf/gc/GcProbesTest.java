@@ -78,6 +78,52 @@ class GcProbesTest {
   }
 
   @Test
+  void aCollectionEndingWhileTheGateOpensIsForgottenAndTheGateOpensAgain() throws Exception {
+    Libbpf libbpf = BpfTestSupport.requireBpf();
+    HistogramLayout layout = HistogramLayout.nanosecondsAsSeconds(3);
+    try (GcProbes probes = GcProbes.attach(libbpf, JvmProcess.current(), GcCollectors.ofThisJvm(), layout)) {
+      // The first attempt's second reading comes after a collection the open gate let count.
+      List<Map<String, Long>> readings = new ArrayList<>();
+      long[] countedInFirstAttempt = {-1};
+      probes.beanCounts = () -> {
+        if (readings.size() == 1) {
+          System.gc();
+          try {
+            countedInFirstAttempt[0] = total(probes.snapshot());
+          } catch (Exception e) {
+            throw new AssertionError(e);
+          }
+        }
+        Map<String, Long> counts = collectionCounts();
+        readings.add(counts);
+        return counts;
+      };
+      probes.startCounting();
+      assertTrue(countedInFirstAttempt[0] >= 1, "the kernel counted the collection between the first readings: "
+          + countedInFirstAttempt[0]);
+      assertEquals(4, readings.size(), "readings: two attempts of two");
+      Map<String, Long> from = probes.countedAfter().orElseThrow();
+      assertEquals(readings.get(2), from, "the counts of the second attempt");
+
+      for (int i = 0; i < 3; i++) {
+        System.gc();
+      }
+      Map<String, Long> now = collectionCounts();
+      long total = 0;
+      for (GcSnapshot.CollectorDurations c : probes.snapshot().collectors()) {
+        long expected = now.getOrDefault(c.name(), 0L) - from.getOrDefault(c.name(), 0L);
+        assertEquals(expected, c.durations().count(), "collections of " + c.name() + " since the gate opened");
+        total += expected;
+      }
+      assertTrue(total >= 3, "three System.gc() calls collected " + total + " times");
+    }
+  }
+
+  private static long total(GcSnapshot snapshot) {
+    return snapshot.collectors().stream().mapToLong(c -> c.durations().count()).sum();
+  }
+
+  @Test
   void everyCollectionBecomesOneEventWithinTheTestsOwnClock() throws Exception {
     Libbpf libbpf = BpfTestSupport.requireBpf();
     HistogramLayout layout = HistogramLayout.nanosecondsAsSeconds(3);

@@ -47,13 +47,13 @@ public final class AttachWorkload {
         nextGc = System.nanoTime() + 200_000_000L;
       }
     }
-    // The agent starts its GC counts right before it says it is on: the window begins with the
-    // counts read as soon as it does. Collections its own start set off before are in neither.
+    // The window begins with the MXBeans' counts the agent published for the instant its GC counts
+    // began. Collections its own start set off before are in neither.
     String status;
     while ((status = System.getProperty("jvm.ebpf.agent.status")).equals("starting")) {
       Thread.sleep(1);
     }
-    Map<String, Long> before = GcWorkload.counts();
+    Map<String, Long> before = Agent.gcCountsAtStart();
     System.out.println("AGENT " + status);
 
     long end = System.nanoTime() + window * 1_000_000L;

@@ -26,8 +26,8 @@ import javax.management.openmbean.CompositeData;
  * GCINFO &lt;collector&gt;\t&lt;GcInfo id&gt;\t&lt;start ms&gt;\t&lt;end ms&gt; (each notified collection of the window)
  * </pre>
  *
- * The window begins with the counts read as soon as the agent says it is on: the agent starts
- * its GC counts right before it says so. args: millis [systemGcCalls [quiesce]]. With "quiesce",
+ * The window begins with the MXBeans' counts at the instant the agent's GC counts began, which
+ * it publishes before it says it is on. args: millis [systemGcCalls [quiesce]]. With "quiesce",
  * the allocating part begins and the window ends only once no collection has happened for half a
  * second: concurrent collectors (ZGC, Shenandoah) start cycles on their own, which must not fall
  * between a count and the agent's. (Beginning the window after that first quiet half second
@@ -57,16 +57,14 @@ public final class GcWorkload {
         }
       }, null, null);
     }
-    // The window begins with the counts read as soon as the agent says it is on: the moment its
-    // GC counts begin.
+    // The window begins where the agent's GC counts begin: the MXBeans' counts it published.
     String status = Agent.awaitStatus();
-    Map<String, Long> before = counts();
+    Map<String, Long> before = Agent.gcCountsAtStart();
     long windowStartMillis = ManagementFactory.getRuntimeMXBean().getUptime();
     System.out.println("AGENT " + status);
     if (quiesce) {
       stableCounts();
     }
-    System.out.println("WINDOW_START_MS " + windowStartMillis);
     long end = System.nanoTime() + millis * 1_000_000L;
     long gcEvery = millis * 1_000_000L / (systemGcs + 1);
     long nextGc = System.nanoTime() + gcEvery;
@@ -91,16 +89,36 @@ public final class GcWorkload {
     System.gc();
     Thread.sleep(300); // GC notifications are delivered asynchronously
     Map<String, Long> after = quiesce ? stableCounts() : counts();
-    System.out.println("WINDOW_END_MS " + ManagementFactory.getRuntimeMXBean().getUptime());
+    long windowEndMillis = ManagementFactory.getRuntimeMXBean().getUptime();
+    // A GcInfo's id is its collector's count at that collection: those after "before" up to
+    // "after" are the window's. Their notifications come asynchronously: wait for all (at most 10 s).
+    final Map<String, Long> from = before;
+    final Map<String, Long> to = after;
+    java.util.function.Predicate<Object[]> inWindow = info -> (Long) info[1] > from.get((String) info[0])
+        && (Long) info[1] <= to.get((String) info[0]);
+    long collections = after.entrySet().stream().mapToLong(e -> e.getValue() - from.get(e.getKey())).sum();
+    long notifiedBy = System.nanoTime() + 10_000_000_000L;
+    while (gcInfos.stream().filter(inWindow).count() < collections && System.nanoTime() < notifiedBy) {
+      Thread.sleep(10);
+    }
+    // The window began where the agent's counts did, which may be before our reading of the
+    // uptime: then it begins for the GC log (which stamps a pause at its end) with the end of its
+    // first collection. The pause before, over by the time that one began, ends earlier, in an
+    // earlier millisecond unless that collection took under 1 ms.
+    for (Object[] info : gcInfos) {
+      if (inWindow.test(info)) {
+        windowStartMillis = Math.min(windowStartMillis, (Long) info[3]);
+      }
+    }
+    System.out.println("WINDOW_START_MS " + windowStartMillis);
+    System.out.println("WINDOW_END_MS " + windowEndMillis);
     for (Map.Entry<String, Long> e : after.entrySet()) {
       System.out.println("BEAN " + e.getKey() + "\t" + (e.getValue() - before.get(e.getKey())));
     }
     actions.forEach((name, action) -> System.out.println("ACTION " + name + "\t" + action));
     System.out.println("PREMAIN_NANOS " + System.getProperty("jvm.ebpf.agent.premain.nanos"));
     System.out.println("CLOCK_OFFSET_NS " + clockOffsetNanos());
-    // A GcInfo's id is its collector's count at that collection: those after "before" are the window's.
-    final Map<String, Long> windowStart = before;
-    gcInfos.stream().filter(info -> (Long) info[1] > windowStart.get((String) info[0]))
+    gcInfos.stream().filter(inWindow)
         .forEach(info -> System.out.println("GCINFO " + info[0] + "\t" + info[1] + "\t" + info[2] + "\t" + info[3]));
   }
 
