@@ -18,6 +18,9 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/eventfd.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
@@ -441,4 +444,79 @@ int jeb_ring_wait(struct ring_buffer *rb, int wake_fd, int timeout_ms)
 		mask |= 2;
 	}
 	return mask;
+}
+
+/*
+ * OpenTelemetry Process Context (OTEP 4719, header version 2): a mapping of its own, shown in
+ * /proc/<pid>/maps as /memfd:OTEL_CTX (or, without memfd, [anon_shmem:OTEL_CTX]),
+ * holding the 32-byte header and right after it the payload of `size` bytes. The signature is
+ * written last, after a fence. Returns the mapping's address and sets *length, or -errno (then
+ * nothing is mapped).
+ */
+struct jeb_process_context_header {
+	char signature[8];
+	uint32_t version;
+	uint32_t payload_size;
+	uint64_t published_at_ns;
+	uint64_t payload;
+};
+
+#ifndef PR_SET_VMA
+#define PR_SET_VMA 0x53564d41
+#endif
+#ifndef PR_SET_VMA_ANON_NAME
+#define PR_SET_VMA_ANON_NAME 0
+#endif
+
+long jeb_process_context_publish(const void *payload, unsigned int size, unsigned long long published_at_ns,
+				 unsigned long *length)
+{
+	struct jeb_process_context_header *header;
+	long page = sysconf(_SC_PAGESIZE);
+	size_t len = (sizeof(*header) + size + page - 1) / page * page;
+	int memfd = (int)syscall(SYS_memfd_create, "OTEL_CTX", 1U /* MFD_CLOEXEC */);
+	void *map;
+	int err, named;
+
+	if (memfd >= 0 && ftruncate(memfd, (off_t)len) != 0) {
+		err = -errno;
+		close(memfd);
+		return err;
+	}
+	/* Without memfd, a shared anonymous mapping: named, it shows as [anon_shmem:OTEL_CTX], which
+	 * the OTEP's readers look for (a private one would show as [anon:OTEL_CTX]). */
+	map = mmap(NULL, len, PROT_READ | PROT_WRITE, memfd >= 0 ? MAP_PRIVATE : MAP_SHARED | MAP_ANONYMOUS,
+		   memfd, 0);
+	err = -errno;
+	if (memfd >= 0)
+		close(memfd);
+	if (map == MAP_FAILED)
+		return err;
+	if (madvise(map, len, MADV_DONTFORK) != 0) {
+		err = -errno;
+		munmap(map, len);
+		return err;
+	}
+	header = map;
+	memcpy((char *)map + sizeof(*header), payload, size);
+	header->version = 2;
+	header->payload_size = size;
+	header->published_at_ns = published_at_ns;
+	header->payload = (uint64_t)(uintptr_t)((char *)map + sizeof(*header));
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	memcpy(header->signature, "OTEL_CTX", 8);
+	/* Names an anonymous mapping only (a memfd's fails): readers find either. */
+	named = prctl(PR_SET_VMA, PR_SET_VMA_ANON_NAME, (unsigned long)map, len, (unsigned long)"OTEL_CTX") == 0;
+	if (memfd < 0 && !named) {
+		munmap(map, len);
+		return -EOPNOTSUPP; /* an anonymous mapping without a name: no reader could find it */
+	}
+	*length = len;
+	return (long)map;
+}
+
+/* Removes a mapping jeb_process_context_publish made. */
+int jeb_process_context_drop(void *map, unsigned long length)
+{
+	return munmap(map, length) == 0 ? 0 : -errno;
 }

@@ -9,6 +9,12 @@
  *
  *   RECORD <library> valid=<n> flags=<n> trace=<32 hex> span=<16 hex>    or    RECORD <library> none
  *
+ * Then, from OpenTelemetry Process Context (OTEP 4719) and its reading protocol, the process's
+ * OTEL_CTX mapping: header (signature, version 2, non-zero publication time), payload, header
+ * again, unchanged:
+ *
+ *   PROCESS_CONTEXT version=<n> published_at_ns=<n> payload=<hex>    or    PROCESS_CONTEXT none
+ *
  * usage: otel_thread_ctx_reader PID TID
  */
 #define _GNU_SOURCE
@@ -97,6 +103,51 @@ static int tls_symbol(const char *path, uint64_t *value, uint64_t *got)
 	return found;
 }
 
+struct process_context_header {
+	char signature[8];
+	uint32_t version;
+	uint32_t payload_size;
+	uint64_t published_at_ns;
+	uint64_t payload;
+};
+
+/* The OTEP 4719 reading protocol on the mappings listed in maps. */
+static void print_process_context(FILE *maps)
+{
+	char line[8192];
+
+	rewind(maps);
+	while (fgets(line, sizeof(line), maps)) {
+		unsigned long start, end;
+		char name[4096] = "";
+		if (sscanf(line, "%lx-%lx %*s %*s %*s %*s %4095s", &start, &end, name) < 3
+		    || (strncmp(name, "/memfd:OTEL_CTX", 15) != 0 && strncmp(name, "[anon_shmem:OTEL_CTX]", 21) != 0))
+			continue;
+		for (int attempt = 0; attempt < 100; attempt++) {
+			struct process_context_header header, again;
+			if (peek(start, &header, sizeof(header)) < 0 || memcmp(header.signature, "OTEL_CTX", 8) != 0
+			    || header.version != 2 || header.payload_size > (1 << 20))
+				break; /* not a context: the next mapping */
+			if (header.published_at_ns == 0)
+				continue; /* being updated */
+			unsigned char *payload = malloc(header.payload_size + 1);
+			if (!payload || peek(header.payload, payload, header.payload_size) < 0
+			    || peek(start, &again, sizeof(again)) < 0 || again.published_at_ns != header.published_at_ns) {
+				free(payload);
+				continue;
+			}
+			printf("PROCESS_CONTEXT version=%u published_at_ns=%llu payload=", header.version,
+			       (unsigned long long)header.published_at_ns);
+			for (uint32_t i = 0; i < header.payload_size; i++)
+				printf("%02x", payload[i]);
+			printf("\n");
+			free(payload);
+			return;
+		}
+	}
+	printf("PROCESS_CONTEXT none\n");
+}
+
 int main(int argc, char **argv)
 {
 	if (argc != 3) {
@@ -174,6 +225,8 @@ int main(int argc, char **argv)
 			printf("%02x", record[i]);
 		printf("\n");
 	}
+	if (maps)
+		print_process_context(maps);
 	ptrace(PTRACE_DETACH, tid, 0, 0);
 	return printed ? 0 : 1;
 }

@@ -84,8 +84,10 @@ public final class AgentConfig {
     }
     k.put("spans.rate", new String[] {"1000", "most spans per second per family; the others are counted "
         + "(jvm.ebpf.spans.limited)"});
-    k.put("spans.context", new String[] {"false", "publish the application's OpenTelemetry span as thread "
+    k.put("spans.context", new String[] {"true", "publish the application's OpenTelemetry span as thread "
         + "context (OTEP 4947), so that socket and lookup spans become its children"});
+    k.put("process.context", new String[] {"true", "publish the OpenTelemetry process context (OTEP 4719): "
+        + "a mapping named OTEL_CTX with the agent's resource, for readers outside the process"});
     k.put("probes.placement", new String[] {"decoded",
         "decoded: libc probes on the first emulated instruction found by decoding libc; entry: at offset 0"});
     k.put("exit.timeout", new String[] {"5s",

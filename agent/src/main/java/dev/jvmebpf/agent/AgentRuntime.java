@@ -6,11 +6,14 @@ import dev.jvmebpf.bpf.events.SpanEvents;
 import dev.jvmebpf.bpf.events.ThreadContextWriter;
 import dev.jvmebpf.bpf.hist.HistogramLayout;
 import dev.jvmebpf.bpf.libbpf.Libbpf;
+import dev.jvmebpf.bpf.process.ProcessContextMapping;
 import dev.jvmebpf.otel.GcMetrics;
 import dev.jvmebpf.otel.KernelClock;
 import dev.jvmebpf.otel.KernelMetricProducer;
 import dev.jvmebpf.otel.KernelSpans;
 import dev.jvmebpf.otel.MetricSource;
+import dev.jvmebpf.otel.ProcessContextPayload;
+import io.opentelemetry.api.common.Attributes;
 import io.opentelemetry.api.trace.Tracer;
 import io.opentelemetry.sdk.common.Clock;
 import java.lang.instrument.Instrumentation;
@@ -183,6 +186,7 @@ final class AgentRuntime {
       producer.addSource(MetricSource.of("gc-mxbeans", Clock.getDefault().now(),
           context -> GcMetrics.of(fallback.snapshot(), context)));
     }
+    publishProcessContext(libbpf);
     log.debug("on at JVM uptime " + ManagementFactory.getRuntimeMXBean().getUptime()
         + " ms; this thread's CPU so far " + StartCost.threadCpuNanos() / 1_000_000 + " ms");
     // Last before the status: what the GC family counts then begins where the GC MXBeans' counts,
@@ -190,6 +194,31 @@ final class AgentRuntime {
     probes.startCounting(producer);
     AgentStatus.announce(log, version, probes, "exporting to " + telemetry.destination() + " every "
         + AgentConfig.describe(config.exportInterval()));
+  }
+
+  /**
+   * Publishes the process context (OTEP 4719) with the SDK's resource, and OTEP 4947's
+   * {@code threadlocal.*} keys when our thread context writer is on, unless another library of
+   * the process publishes one. Needs only the bundled library, not eBPF. Never throws.
+   */
+  private void publishProcessContext(Libbpf loaded) {
+    if (loaded == null || !config.getBoolean("process.context")) {
+      return;
+    }
+    try {
+      Attributes threadLocal = contextWriter == null ? Attributes.empty()
+          : Attributes.of(ProcessContextPayload.THREADLOCAL_SCHEMA, ProcessContextPayload.THREAD_RECORDS_V1,
+              ProcessContextPayload.THREADLOCAL_KEYS, List.of());
+      byte[] payload = ProcessContextPayload.encode(telemetry.resource(), threadLocal);
+      ProcessContextMapping.publish(loaded, payload, Clock.getDefault().now()).ifPresentOrElse(mapping -> {
+        if (register(mapping)) {
+          log.debug("process context (OTEP 4719) published: " + payload.length + " bytes at 0x"
+              + Long.toHexString(mapping.address()));
+        }
+      }, () -> log.debug("process context: another library of the process publishes one"));
+    } catch (Exception | LinkageError e) {
+      log.debug("process context off: " + e);
+    }
   }
 
   /**

@@ -53,6 +53,7 @@ class DetachIT extends ReceiverTest {
       List<Integer> ours = new ArrayList<>(programIds());
       ours.removeAll(programsBefore);
       assertTrue(ours.size() >= 8, "programs of the attached agent: " + ours);
+      assertEquals(1, processContextMappings(target.pid()), "the attached agent's OTEL_CTX mapping");
       awaitExport();
 
       AgentCli.Output detach = AgentCli.run(home, null, Fixtures.agentJar(), "detach", pid);
@@ -75,6 +76,7 @@ class DetachIT extends ReceiverTest {
       assertTrue(threadsAfter.keySet().stream().noneMatch(DetachIT::agentThread), "threads left: " + threadsAfter);
       System.out.printf("JDK %d: after detach %d descriptors (%d before, JVM-owned added: %s), threads %s%n", jdk,
           total(fdsAfter), total(fdsBefore), added.keySet(), difference(threadsAfter, threadsBefore));
+      assertEquals(0, processContextMappings(target.pid()), "an OTEL_CTX mapping left");
       assertTrue(target.isAlive(), "the application goes on");
 
       AgentCli.Output again = AgentCli.run(home, null, Fixtures.agentJar(), "attach", pid, "exporter=none");
@@ -210,6 +212,11 @@ class DetachIT extends ReceiverTest {
       out.append('\n').append(f).append(":\n").append(Files.readString(Path.of(f)));
     }
     return out.toString();
+  }
+
+  /** How many mappings of the process are an OTEP 4719 process context. */
+  private static long processContextMappings(long pid) throws IOException {
+    return Files.readAllLines(Path.of("/proc/" + pid + "/maps")).stream().filter(l -> l.contains("OTEL_CTX")).count();
   }
 
   /** Open descriptors by what they point at (counts of each). */

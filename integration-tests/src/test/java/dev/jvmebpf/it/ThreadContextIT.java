@@ -6,6 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.jvmebpf.it.workload.AppSpanClient;
 import dev.jvmebpf.it.workload.HeldSpanApp;
 import dev.jvmebpf.it.workload.ThreadContextClient;
+import io.opentelemetry.proto.common.v1.AnyValue;
+import io.opentelemetry.proto.processcontext.v1development.ProcessContext;
 import io.opentelemetry.proto.trace.v1.Span;
 import java.io.IOException;
 import java.net.InetAddress;
@@ -28,7 +30,8 @@ import org.junit.jupiter.params.provider.ValueSource;
  * written from the OTEP's text) or the application's own OpenTelemetry SDK published are its
  * children; the others are roots. Our writer, read by an independent reader
  * (src/test/c/otel_thread_ctx_reader.c): the record of a thread holding a span current carries
- * that span's ids.
+ * that span's ids; the same reader finds our process context (OTEP 4719) and the generated
+ * protobuf classes decode its payload.
  */
 class ThreadContextIT extends ReceiverTest {
 
@@ -221,6 +224,7 @@ class ThreadContextIT extends ReceiverTest {
     try {
       Path reader = compile("otel_thread_ctx_reader.c", dir.resolve("otel_thread_ctx_reader"), List.of());
       Path release = dir.resolve("release");
+      long startedAt = System.currentTimeMillis() * 1_000_000L;
       TargetJvm.Running app = TargetJvm.on(home).withAgent(receiver.agentArguments("grpc") + ",spans.context=true")
           .extraClassPath(Fixtures.appLibraries(name -> name.startsWith("opentelemetry-")))
           .start(HeldSpanApp.class, release.toString());
@@ -245,6 +249,24 @@ class ThreadContextIT extends ReceiverTest {
               + "writer: " + records));
       assertEquals("valid=1 flags=1 trace=" + ids[1] + " span=" + ids[2], ours.substring(ours.indexOf("valid=")),
           records);
+
+      // The same reader, by OTEP 4719's reading protocol: our process context, its payload decoded
+      // by opentelemetry-proto's generated code.
+      String context = records.lines().filter(l -> l.startsWith("PROCESS_CONTEXT ")).findFirst().orElseThrow();
+      assertTrue(context.startsWith("PROCESS_CONTEXT version=2 "), context);
+      long publishedAt = Long.parseLong(context.replaceAll(".* published_at_ns=(\\d+) .*", "$1"));
+      assertTrue(publishedAt >= startedAt && publishedAt <= System.currentTimeMillis() * 1_000_000L,
+          "published at " + publishedAt + ", the application started at " + startedAt);
+      ProcessContext decoded = ProcessContext.parseFrom(HexFormat.of().parseHex(
+          context.substring(context.indexOf("payload=") + "payload=".length())));
+      java.util.Map<String, AnyValue> resource = new java.util.HashMap<>();
+      decoded.getResource().getAttributesList().forEach(kv -> resource.put(kv.getKey(), kv.getValue()));
+      assertEquals(HeldSpanApp.class.getName(), resource.get("service.name").getStringValue(), resource.toString());
+      assertEquals(app.pid(), resource.get("process.pid").getIntValue(), resource.toString());
+      java.util.Map<String, AnyValue> threadLocal = new java.util.HashMap<>();
+      decoded.getAttributesList().forEach(kv -> threadLocal.put(kv.getKey(), kv.getValue()));
+      assertEquals("tls_v1", threadLocal.get("threadlocal.schema_version").getStringValue(), threadLocal.toString());
+      assertEquals(AnyValue.ValueCase.ARRAY_VALUE, threadLocal.get("threadlocal.attribute_key_map").getValueCase());
     } finally {
       try (var files = Files.list(dir)) {
         for (Path p : (Iterable<Path>) files::iterator) {

@@ -13,6 +13,7 @@ import io.opentelemetry.sdk.autoconfigure.AutoConfiguredOpenTelemetrySdk;
 import io.opentelemetry.sdk.metrics.Aggregation;
 import io.opentelemetry.sdk.metrics.InstrumentSelector;
 import io.opentelemetry.sdk.metrics.View;
+import io.opentelemetry.sdk.resources.Resource;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -27,7 +28,8 @@ import java.util.concurrent.atomic.AtomicReference;
 public final class OpenTelemetrySetup {
 
   /** The running SDK and the health of its exporter. */
-  public record Telemetry(OpenTelemetrySdk sdk, ExportHealth exportHealth, String destination) {}
+  /** @param resource the resource the SDK was given, for the process context */
+  public record Telemetry(OpenTelemetrySdk sdk, ExportHealth exportHealth, String destination, Resource resource) {}
 
   private OpenTelemetrySetup() {}
 
@@ -76,12 +78,17 @@ public final class OpenTelemetrySetup {
   public static Telemetry create(AgentConfig config, KernelMetricProducer producer, AgentLog log, String version) {
     String destination = destination(config);
     AtomicReference<ExportHealth> health = new AtomicReference<>();
+    AtomicReference<Resource> resource = new AtomicReference<>(Resource.getDefault());
     OpenTelemetrySdk sdk = AutoConfiguredOpenTelemetrySdk.builder()
         .disableShutdownHook()
         .setServiceClassLoader(OpenTelemetrySetup.class.getClassLoader())
         .addPropertiesSupplier(() -> defaults(config))
         .addPropertiesCustomizer(properties -> config.openTelemetryOverrides())
-        .addResourceCustomizer((resource, properties) -> AgentResource.customize(resource, version))
+        .addResourceCustomizer((detected, properties) -> {
+          Resource ours = AgentResource.customize(detected, version);
+          resource.set(ours);
+          return ours;
+        })
         // Our metrics come from the producer alone. The SDK's instruments are only its exporters'
         // self-telemetry, which would be noise under a relocated scope name: dropped.
         .addMeterProviderCustomizer((builder, properties) -> builder.registerMetricProducer(producer)
@@ -99,7 +106,7 @@ public final class OpenTelemetrySetup {
       producer.addSource(MetricSource.of("export", Clock.getDefault().now(),
           context -> List.of(ExportMetrics.failures(context, exportHealth.failures()))));
     }
-    return new Telemetry(sdk, exportHealth, destination);
+    return new Telemetry(sdk, exportHealth, destination, resource.get());
   }
 
   /** "otlp grpc http://localhost:4317", "console", ...: for the status line. */

@@ -216,6 +216,27 @@ public final class Libbpf {
     return lib.jeb_loaded_objects();
   }
 
+  /**
+   * Maps a process context (OpenTelemetry's OTEP 4719) holding {@code payload}, published at
+   * {@code publishedAtNanos} (epoch nanoseconds).
+   *
+   * @return the mapping's address and length
+   * @throws BpfException when the kernel refuses the mapping
+   */
+  public long[] publishProcessContext(byte[] payload, long publishedAtNanos) throws BpfException {
+    long[] length = new long[1];
+    long address = lib.jeb_process_context_publish(payload, payload.length, publishedAtNanos, length);
+    if (address < 0 && address > -4096) {
+      throw new BpfException("map the OTEL_CTX process context: " + describe((int) -address), (int) -address);
+    }
+    return new long[] {address, length[0]};
+  }
+
+  /** Unmaps a process context {@link #publishProcessContext} mapped. */
+  public void dropProcessContext(long address, long length) {
+    lib.jeb_process_context_drop(address, length);
+  }
+
   public Path path() {
     return path;
   }

@@ -72,6 +72,12 @@ public interface LibbpfNative {
   /** How many objects the dynamic loader has loaded so far (glibc's dlpi_adds); 0: unknown. */
   long jeb_loaded_objects();
 
+  /** Maps an OTEL_CTX process context holding payload: its address (length in length[0]), or -errno. */
+  long jeb_process_context_publish(@In byte[] payload, int size, long publishedAtNanos, @Out long[] length);
+
+  /** Unmaps what jeb_process_context_publish mapped. */
+  int jeb_process_context_drop(long address, long length);
+
   /** Before load: the map will be the one behind fd (a map of the same type and sizes). */
   int bpf_map__reuse_fd(Pointer map, int fd);
 
