@@ -24,7 +24,8 @@ import java.util.zip.ZipInputStream;
 /**
  * The side-by-side suite of {@code make bench}: real workloads nobody here wrote (the JDK's
  * {@code jwebserver} under {@code wrk}, {@code javac} compiling {@code java.util}) and an idle
- * application's start and exit, each run without an agent, with jvm-ebpf-agent (defaults,
+ * application's start and exit, an application with its own OpenTelemetry SDK changing context
+ * in a tight loop, each run without an agent, with jvm-ebpf-agent (defaults,
  * {@code exporter=none}; and with its spans on), with the OpenTelemetry Java agent (exporters {@code none}) and with JFR
  * ({@code settings=default}), all interleaved round by round (each round starting with the next). Writes {@code RESULTS.md}
  * (medians, spreads, ratios to the run without an agent) and the raw figures as CSV.
@@ -72,6 +73,7 @@ final class Suite {
         webServer(tool, round, site);
         compile(tool, round, sources);
         idleStart(tool, round);
+        contextChanges(tool, round);
       }
     }
   }
@@ -138,6 +140,43 @@ final class Suite {
     t.stdout().lines().filter(l -> l.startsWith("ON_MS ")).findFirst()
         .ifPresent(l -> add("idle app, 3 s", "probes on at JVM uptime ms", tool, round,
             Double.parseDouble(l.split(" ")[1])));
+  }
+
+  /**
+   * An application with its own OpenTelemetry SDK 1.30.1 making a span current and closing the
+   * scope, and creating spans, in tight loops ({@link ContextWorkload}): what each costs it. Our
+   * thread context writer is installed only where its records are read, with the spans of calls
+   * exported (the "spans on" configuration); HotSpot's log of class retransformations says in
+   * which runs the application's context storage was rewritten.
+   */
+  private void contextChanges(Tool tool, int round) throws Exception {
+    Path log = work.resolve("retransformed.log");
+    Files.deleteIfExists(log);
+    List<String> command = new ArrayList<>(List.of(java(), "-Xmx256m"));
+    command.addAll(tool.jvmOptions());
+    command.add("-Xlog:redefine+class+load=info:file=" + log);
+    command.addAll(List.of("-cp", classes() + java.io.File.pathSeparator + appLibraries(),
+        ContextWorkload.class.getName(), "3000", "4000"));
+    Timed t = timed(command);
+    String workload = "application with its own OpenTelemetry SDK";
+    add(workload, "ns per context change pair (make current, close)", tool, round, printed(t, "CONTEXT_NS"));
+    add(workload, "ns per span (start, make current, close, end)", tool, round, printed(t, "SPAN_NS"));
+    boolean rewritten = Files.exists(log)
+        && Files.readString(log).contains("name=io.opentelemetry.context.ThreadLocalContextStorage");
+    add(workload, "context storage retransformed (1: yes)", tool, round, rewritten ? 1 : 0);
+  }
+
+  private static double printed(Timed t, String key) throws IOException {
+    return Double.parseDouble(t.stdout().lines().filter(l -> l.startsWith(key + " ")).findFirst()
+        .orElseThrow(() -> new IOException("no " + key + " in:\n" + t.stdout())).substring(key.length() + 1));
+  }
+
+  /** The jars of ContextWorkload's SDK, copied beside the classes by the build. */
+  private static String appLibraries() throws IOException {
+    Path dir = Path.of(classes()).getParent().resolve("app-libs");
+    try (var jars = Files.list(dir)) {
+      return String.join(java.io.File.pathSeparator, jars.map(Path::toString).sorted().toList());
+    }
   }
 
   private double wrk(String url, int seconds) throws Exception {
@@ -225,10 +264,10 @@ final class Suite {
         List<Double> base = byTool.get("no agent");
         byTool.forEach((tool, values) -> {
           double median = Runner.median(values);
-          String ratio = base == null || tool.equals("no agent") ? "" : String.format(Locale.ROOT, "%.3f",
-              median / Runner.median(base));
-          String verdict = base == null || tool.equals("no agent") ? "" : overlaps(values, base)
-              ? "no measurable difference" : "";
+          // No ratio against a median of 0 (a yes/no figure such as "context storage retransformed").
+          boolean compared = base != null && !tool.equals("no agent") && Runner.median(base) != 0;
+          String ratio = compared ? String.format(Locale.ROOT, "%.3f", median / Runner.median(base)) : "";
+          String verdict = compared && overlaps(values, base) ? "no measurable difference" : "";
           md.append(String.format(Locale.ROOT, "| %s | %s | %s | %s | %s | %s |%n", metric, tool, format(median),
               ratio, values.stream().map(Suite::format).toList(), verdict));
         });
