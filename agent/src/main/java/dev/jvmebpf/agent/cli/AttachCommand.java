@@ -69,7 +69,7 @@ final class AttachCommand {
       Libbpf libbpf = Libbpf.load(privateDir);
       VirtualMachine vm = AttachConnection.open(pid, libbpf);
       try {
-        String status = vm.getSystemProperties().getProperty(STATUS);
+        String status = properties(vm).getProperty(STATUS);
         if (isActive(status)) {
           err.println("jvm-ebpf-agent attach: already attached to " + pid + " (" + status + "); nothing done");
           return CommandLine.ALREADY_ATTACHED;
@@ -108,7 +108,7 @@ final class AttachCommand {
       Libbpf libbpf = Libbpf.load(privateDir);
       VirtualMachine vm = AttachConnection.open(pid, libbpf);
       try {
-        String status = vm.getSystemProperties().getProperty(STATUS);
+        String status = properties(vm).getProperty(STATUS);
         if (!isActive(status)) {
           err.println("jvm-ebpf-agent detach: no agent active in " + pid
               + (status == null ? "" : " (" + status + ")") + "; nothing done");
@@ -148,7 +148,7 @@ final class AttachCommand {
   static Properties awaitReport(VirtualMachine vm, String id) throws IOException {
     long deadline = System.nanoTime() + WAIT_MILLIS * 1_000_000L;
     while (System.nanoTime() < deadline) {
-      Properties p = vm.getSystemProperties();
+      Properties p = properties(vm);
       String status = p.getProperty(STATUS);
       if (id.equals(p.getProperty(ATTACH_ID)) && status != null && !status.equals("starting")) {
         return p;
@@ -161,6 +161,41 @@ final class AttachCommand {
       }
     }
     return null;
+  }
+
+  /** How often a properties request the target failed with its own NullPointerException is repeated. */
+  static final int PROPERTIES_ATTEMPTS = 20;
+
+  /**
+   * The target's system properties. HotSpot copies them key by key from a snapshot of the names
+   * ({@code jdk.internal.vm.VMSupport.onlyStrings}, JDK 17 and 25 alike), so a property cleared in
+   * the target between the two steps makes the request fail there with a NullPointerException,
+   * which the attach listener sends back as its answer. The agent clears properties while it
+   * starts and detaches, just when we poll, and the application may at any time: such an answer
+   * is asked again; any other failure is not.
+   */
+  static Properties properties(VirtualMachine vm) throws IOException {
+    for (int attempt = 1; ; attempt++) {
+      try {
+        return vm.getSystemProperties();
+      } catch (IllegalStateException e) {
+        if (attempt >= PROPERTIES_ATTEMPTS || !isClearedPropertyRace(e)) {
+          throw e;
+        }
+      }
+      try {
+        Thread.sleep(10);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IOException("interrupted while reading the target's properties", e);
+      }
+    }
+  }
+
+  /** Byte Buddy raises the target's error answer as an IllegalStateException carrying its text. */
+  static boolean isClearedPropertyRace(IllegalStateException e) {
+    String message = e.getMessage();
+    return message != null && message.trim().startsWith("java.lang.NullPointerException");
   }
 
   static boolean isActive(String status) {
