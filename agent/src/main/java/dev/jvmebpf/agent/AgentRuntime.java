@@ -1,12 +1,14 @@
 package dev.jvmebpf.agent;
 
 import dev.jvmebpf.agent.context.ThreadContextInstrumentation;
+import dev.jvmebpf.agent.socket.JdkSocketTiming;
 import dev.jvmebpf.agent.otel.OpenTelemetrySetup;
 import dev.jvmebpf.bpf.events.SpanEvents;
 import dev.jvmebpf.bpf.events.ThreadContextWriter;
 import dev.jvmebpf.bpf.hist.HistogramLayout;
 import dev.jvmebpf.bpf.libbpf.Libbpf;
 import dev.jvmebpf.bpf.process.ProcessContextMapping;
+import dev.jvmebpf.bpf.socket.SocketProbes;
 import dev.jvmebpf.otel.GcMetrics;
 import dev.jvmebpf.otel.KernelClock;
 import dev.jvmebpf.otel.KernelMetricProducer;
@@ -155,7 +157,7 @@ final class AgentRuntime {
 
     log.debug("OpenTelemetry SDK set up in " + StartCost.since(before, cpuBefore));
     ProbeLoader.Result probes = ProbeLoader.attach(config, settings, log, privateDir, this::register,
-        (loaded, events) -> beforeFamilies(loaded, events, settings));
+        (loaded, events) -> beforeFamilies(loaded, events, settings), this::jdkSocketTiming);
     libbpf = probes.libbpf();
     boolean spansOn = false;
     if (probes.events() != null) {
@@ -225,6 +227,28 @@ final class AgentRuntime {
    * Before the families attach: where thread contexts are, and our writer of them when the spans
    * of calls are on. Never throws: spans are an addition.
    */
+  /** socket.timing=jdk: the timing point in the JDK's sockets; null (said why) for libc probes. */
+  private SocketProbes.IoSource jdkSocketTiming(HistogramLayout durations, HistogramLayout sizes, int peers) {
+    if (!config.getChoice("socket.timing", "libc", "jdk").equals("jdk")) {
+      return null;
+    }
+    if (instrumentation == null) {
+      log.status("socket.timing=jdk needs the agent loaded as an agent (-javaagent or attach); "
+          + "socket I/O probed in libc instead");
+      return null;
+    }
+    long before = System.nanoTime();
+    long cpuBefore = StartCost.threadCpuNanos();
+    try {
+      JdkSocketTiming timing = JdkSocketTiming.install(instrumentation, durations, sizes, peers);
+      log.debug("JDK socket timing point installed in " + StartCost.since(before, cpuBefore));
+      return timing;
+    } catch (Exception | LinkageError e) {
+      log.status("socket.timing=jdk unavailable (" + e + "); socket I/O probed in libc instead");
+      return null;
+    }
+  }
+
   private void beforeFamilies(Libbpf loaded, SpanEvents events, ProbeLoader.Settings settings) {
     try {
       events.locateThreadContext();

@@ -53,7 +53,19 @@ public final class ProbeFamilies {
    *     those events become spans (0: every one; EventStructs.SPANS_OFF or absent: none)
    */
   public record AttachContext(Libbpf libbpf, JvmProcess jvm, HistogramLayout durations, HistogramLayout sizes,
-      int cardinality, boolean libcAtEntry, SpanEvents events, Map<String, Long> spanThresholds) {
+      int cardinality, boolean libcAtEntry, SpanEvents events, Map<String, Long> spanThresholds,
+      SocketIo socketIo) {
+
+    /** Without a timing point in the JDK's sockets: the socket family probes libc. */
+    public AttachContext(Libbpf libbpf, JvmProcess jvm, HistogramLayout durations, HistogramLayout sizes,
+        int cardinality, boolean libcAtEntry, SpanEvents events, Map<String, Long> spanThresholds) {
+      this(libbpf, jvm, durations, sizes, cardinality, libcAtEntry, events, spanThresholds, null);
+    }
+
+    /** The socket family's receives and transmits from the JDK's sockets, when configured and possible; else null. */
+    public SocketProbes.IoSource jdkSocketIo() {
+      return socketIo == null ? null : socketIo.install(durations, sizes, cardinality);
+    }
 
     /** The threshold of the spans {@code name}; EventStructs.SPANS_OFF when off. */
     public long spanMinNanos(String name) {
@@ -72,6 +84,16 @@ public final class ProbeFamilies {
     public String key() {
       return "spans." + name;
     }
+  }
+
+  /**
+   * Installs the timing point in the JDK's socket implementation (configuration
+   * {@code socket.timing=jdk}); returns null, having said why, when it is not configured or
+   * cannot be installed.
+   */
+  @FunctionalInterface
+  public interface SocketIo {
+    SocketProbes.IoSource install(HistogramLayout durations, HistogramLayout sizes, int peerLimit);
   }
 
   /** Loads and attaches one family. */
@@ -140,7 +162,7 @@ public final class ProbeFamilies {
           "socket I/O and connects: durations, sizes, errors by peer (uprobes in libc; about 1 us per read/write, "
               + "files too)", SocketProbes.NEEDS,
           c -> SocketProbes.attach(c.libbpf(), c.jvm(), c.durations(), c.sizes(), c.cardinality(), c.libcAtEntry(),
-              c.events(), c.spanMinNanos("socket"), c.spanMinNanos("connect")),
+              c.events(), c.spanMinNanos("socket"), c.spanMinNanos("connect"), c.jdkSocketIo()),
           SocketMetrics::of, List.of(new Spans("socket", "100ms", "socket receives and transmits lasting at least this long"),
               new Spans("connect", "100ms", "connects lasting at least this long, and every failed one"))),
       new Family<>("dns", true, "name lookups: getaddrinfo durations by name and result (uprobes in libc)",

@@ -109,6 +109,7 @@ final class ProbeLoader {
     }
     int perSecond = config.getInt("spans.rate", 1, 1_000_000);
     boolean atEntry = config.getChoice("probes.placement", "decoded", "entry").equals("entry");
+    config.getChoice("socket.timing", "libc", "jdk"); // checked here with the rest; read where it applies
     return new Settings(scale, cardinality, atEntry, tracesExported ? Map.copyOf(thresholds) : Map.of(), perSecond);
   }
 
@@ -120,6 +121,13 @@ final class ProbeLoader {
    */
   static Result attach(AgentConfig config, Settings settings, AgentLog log, Path privateDir,
       Predicate<AutoCloseable> keep, BiConsumer<Libbpf, SpanEvents> beforeFamilies) {
+    return attach(config, settings, log, privateDir, keep, beforeFamilies, null);
+  }
+
+  /** The same, with the socket family's timing point in the JDK's sockets when {@code socketIo} gives one. */
+  static Result attach(AgentConfig config, Settings settings, AgentLog log, Path privateDir,
+      Predicate<AutoCloseable> keep, BiConsumer<Libbpf, SpanEvents> beforeFamilies,
+      ProbeFamilies.SocketIo socketIo) {
     Libbpf libbpf = null;
     JvmProcess jvm;
     try {
@@ -156,7 +164,8 @@ final class ProbeLoader {
     }
     ProbeFamilies.AttachContext context = new ProbeFamilies.AttachContext(libbpf, jvm,
         HistogramLayout.nanosecondsAsSeconds(settings.scale()), HistogramLayout.create(settings.scale(), 1),
-        settings.cardinality(), settings.libcAtEntry(), events, events != null ? settings.spanThresholds() : Map.of());
+        settings.cardinality(), settings.libcAtEntry(), events, events != null ? settings.spanThresholds() : Map.of(),
+        socketIo);
     List<String> on = new ArrayList<>();
     List<Start> starts = new ArrayList<>();
     boolean stopped = !attachEach(ProbeFamilies.ALL, config, context, log, starts, keep, on, problems);

@@ -24,6 +24,7 @@ import java.util.UUID;
 import java.util.function.DoubleToLongFunction;
 import java.util.function.Predicate;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
@@ -39,9 +40,14 @@ class SocketIT extends ReceiverTest {
   /** The most a call's kernel duration may fall short of the client's clock (or 20% of it, if more). */
   static final long SLACK_NANOS = 5_000_000;
 
-  @ParameterizedTest(name = "JDK {0}")
-  @ValueSource(ints = {17, 25})
-  void clientsConnectsAndLookupsAsTheJvmSawThem(int jdk) throws Exception {
+  /**
+   * The clients' calls as they counted and timed them, with the socket family timing receives and
+   * transmits in libc (uprobes) or in the JDK's own sockets ({@code socket.timing=jdk}): the
+   * same series, the same counts, the same buckets.
+   */
+  @ParameterizedTest(name = "JDK {0}, socket.timing={1}")
+  @CsvSource({"17, libc", "25, libc", "17, jdk", "25, jdk"})
+  void clientsConnectsAndLookupsAsTheJvmSawThem(int jdk, String timing) throws Exception {
     String tag = UUID.randomUUID().toString().substring(0, 8);
     List<String> names = List.of("localhost", "jeb-" + tag + "-a.invalid", "jeb-" + tag + "-b.invalid");
     try (LoopbackServer socket = new LoopbackServer(LoopbackServer.Protocol.FIXED);
@@ -54,10 +60,14 @@ class SocketIT extends ReceiverTest {
           Integer.toString(channel.port()), Integer.toString(selector.port()), Integer.toString(http.port()),
           Integer.toString(closed), Integer.toString(LOOKUPS)));
       args.addAll(names);
-      TargetJvm.Result run = TargetJvm.on(Fixtures.jdk(jdk)).withAgent(receiver.agentArguments("grpc"))
+      TargetJvm.Result run = TargetJvm.on(Fixtures.jdk(jdk))
+          .withAgent(receiver.agentArguments("grpc") + ",socket.timing=" + timing)
           .run(Duration.ofSeconds(120), NetworkWorkload.class, args.toArray(String[]::new));
       assertEquals(0, run.exitCode(), run.stderr());
       assertTrue(run.value("AGENT").contains("socket") && run.value("AGENT").contains("dns"), run.stdout());
+      boolean inJdk = timing.equals("jdk");
+      assertEquals(inJdk, run.stderr().contains("timed in the JDK's TCP sockets"), "the status says where: "
+          + run.stderr());
       for (LoopbackServer server : List.of(socket, channel, selector, http)) {
         server.awaitQuiet();
       }
@@ -88,8 +98,8 @@ class SocketIT extends ReceiverTest {
         if (kind.equals("http")) {
           assertTrue(receives >= EXCHANGES, jdk + " http receives: " + receives);
           assertWaitsAgree(received, clientNanos, "JDK " + jdk + " http");
-          System.out.printf("JDK %d %-8s %d requests: %d receives (reply waits %.1f ms in all, between the server's"
-              + " delays and the client's clock), %d that would block; bytes as the server counted%n", jdk, kind,
+          System.out.printf("JDK %d %s %-8s %d requests: %d receives (reply waits %.1f ms in all, between the server's"
+              + " delays and the client's clock), %d that would block; bytes as the server counted%n", jdk, timing, kind,
               EXCHANGES, receives, received.getSum() * 1e3, sumOf(io, toServer, "receive", "EAGAIN", false));
           continue;
         }
@@ -98,8 +108,8 @@ class SocketIT extends ReceiverTest {
             + ": reads that found nothing");
         assertEquals(counted[2], sumOf(io, toServer, "transmit", null, false), jdk + " " + kind + ": writes");
         assertBucketsAgree(received, clientNanos, "JDK " + jdk + " " + kind);
-        System.out.printf("JDK %d %-8s %d receives in the buckets of the client's clock (%.1f ms in all), %d writes%n",
-            jdk, kind, receives, received.getSum() * 1e3, counted[2]);
+        System.out.printf("JDK %d %s %-8s %d receives in the buckets of the client's clock (%.1f ms in all), %d writes%n",
+            jdk, timing, kind, receives, received.getSum() * 1e3, counted[2]);
       }
 
       // Connects: the refused ones with their error; the clients' own, once each.
@@ -128,11 +138,16 @@ class SocketIT extends ReceiverTest {
       // Lookups: the JDK's cache answers repeats (30 s found, 10 s not found): one call each.
       assertLookups(run, names, 1);
 
-      // 64 MiB through a file: every read and write of it hit the probes, none counted as socket I/O.
+      // 64 MiB through a file: in libc every read and write of it hit the probes, none counted as
+      // socket I/O; timed in the JDK, no read or write of the process traps at all.
       long fileCalls = Long.parseLong(run.value("FILE_BYTES")) / 4096;
-      assertTrue(probeEvents("uprobe_read") + probeEvents("uprobe_write") >= fileCalls,
-          "the probes saw the file's calls: " + probeEvents("uprobe_read") + " reads, " + probeEvents("uprobe_write")
-          + " writes");
+      if (inJdk) {
+        assertEquals(0, probeEvents("uprobe_read") + probeEvents("uprobe_write"), "no read or write trapped");
+      } else {
+        assertTrue(probeEvents("uprobe_read") + probeEvents("uprobe_write") >= fileCalls,
+            "the probes saw the file's calls: " + probeEvents("uprobe_read") + " reads, "
+            + probeEvents("uprobe_write") + " writes");
+      }
       List<Integer> known = List.of(socket.port(), channel.port(), selector.port(), http.port(), closed,
           receiver.grpcPort());
       for (ExponentialHistogramDataPoint p : io) {

@@ -33,6 +33,25 @@ public record SocketPeer(String address, int port, String transport, boolean oth
         false);
   }
 
+  /**
+   * A peer as the JDK's own socket objects name it (the agent's timing point), in the text form
+   * of {@link #decode}: an IPv4 address as the kernel's IPv4-mapped one. A null address: none.
+   */
+  public static SocketPeer of(java.net.InetAddress address, int port, String transport) {
+    byte[] mapped = new byte[16];
+    if (address != null) {
+      byte[] raw = address.getAddress();
+      if (raw.length == 4) {
+        mapped[10] = (byte) 0xff;
+        mapped[11] = (byte) 0xff;
+        System.arraycopy(raw, 0, mapped, 12, 4);
+      } else {
+        System.arraycopy(raw, 0, mapped, 0, Math.min(16, raw.length));
+      }
+    }
+    return new SocketPeer(format(mapped), port, transport, false);
+  }
+
   /** IPv4 (from IPv4-mapped IPv6) dotted, IPv6 in RFC 5952 form, "" for the all-zero address. */
   static String format(byte[] address) {
     boolean zero = true;

@@ -52,6 +52,31 @@ public final class SocketProbes extends ProbeFamily<SocketSnapshot> {
     return List.copyOf(hooks);
   }
 
+  /**
+   * The hooks without the data functions (read ... sendfile): what stays in libc when another
+   * timing point (the agent's, in the JDK's socket implementation) records receives and transmits.
+   */
+  static final List<LibcHooks.Hook> HOOKS_WITHOUT_IO = HOOKS.stream()
+      .filter(h -> h.cookie() >= SocketStructs.FUNCTIONS.indexOf("connect")).toList();
+
+  /**
+   * Receives and transmits recorded outside the kernel, in the same bucket layouts: the agent's
+   * timing point in the JDK's socket implementation. The family merges its series into each
+   * snapshot and closes it with itself.
+   */
+  public interface IoSource extends AutoCloseable {
+    /** Every series recorded so far (cumulative), histograms in the given layouts. */
+    List<SocketSnapshot.Io> io();
+
+    /** A line for the family's limitations, or null. */
+    default String limitation() {
+      return null;
+    }
+
+    @Override
+    void close();
+  }
+
   /** Errors per peer and direction the duration map has room for, on average. */
   static final int ERRORS_PER_SERIES = 8;
 
@@ -61,9 +86,12 @@ public final class SocketProbes extends ProbeFamily<SocketSnapshot> {
   private final BpfMap ioFailed;
   private final BpfMap connectDuration;
 
+  private final IoSource javaIo;
+
   private SocketProbes(BpfObject object, HistogramLayout durations, HistogramLayout sizes,
-      List<ProbePlacement> placements, List<String> limitations) throws BpfException {
+      List<ProbePlacement> placements, List<String> limitations, IoSource javaIo) throws BpfException {
     super(object, SocketStructs.PROBES, limitations, placements);
+    this.javaIo = javaIo;
     this.durations = durations;
     this.sizes = sizes;
     this.io = object.map("socket_io");
@@ -95,6 +123,32 @@ public final class SocketProbes extends ProbeFamily<SocketSnapshot> {
   public static SocketProbes attach(Libbpf libbpf, JvmProcess jvm, HistogramLayout durations, HistogramLayout sizes,
       int peerLimit, boolean atEntry, SpanEvents events, long ioSpanMinNanos, long connectSpanMinNanos)
       throws BpfException {
+    return attach(libbpf, jvm, durations, sizes, peerLimit, atEntry, events, ioSpanMinNanos, connectSpanMinNanos,
+        null);
+  }
+
+  /**
+   * The same, except that with {@code javaIo} the data functions (read ... sendfile) are not
+   * probed: receives and transmits are {@code javaIo}'s, which this family then owns (closed with
+   * it, also when attaching fails). Connects, listen and the resolver's nesting stay in libc.
+   */
+  public static SocketProbes attach(Libbpf libbpf, JvmProcess jvm, HistogramLayout durations, HistogramLayout sizes,
+      int peerLimit, boolean atEntry, SpanEvents events, long ioSpanMinNanos, long connectSpanMinNanos,
+      IoSource javaIo) throws BpfException {
+    try {
+      return attachProbes(libbpf, jvm, durations, sizes, peerLimit, atEntry, events, ioSpanMinNanos,
+          connectSpanMinNanos, javaIo);
+    } catch (BpfException | RuntimeException | Error e) {
+      if (javaIo != null) {
+        javaIo.close();
+      }
+      throw e;
+    }
+  }
+
+  private static SocketProbes attachProbes(Libbpf libbpf, JvmProcess jvm, HistogramLayout durations,
+      HistogramLayout sizes, int peerLimit, boolean atEntry, SpanEvents events, long ioSpanMinNanos,
+      long connectSpanMinNanos, IoSource javaIo) throws BpfException {
     LibcHooks.requireLibc(jvm, "socket");
     if (events != null) {
       events.decode(EventStructs.SOURCE_SOCKET, SocketProbes::decode); // before the first probe fires
@@ -117,8 +171,12 @@ public final class SocketProbes extends ProbeFamily<SocketSnapshot> {
         .mapSize("socket_io_failed", series * ERRORS_PER_SERIES)
         .mapSize("socket_connect_duration", (peerLimit + 1) * ERRORS_PER_SERIES);
 
+    List<LibcHooks.Hook> hooks = javaIo == null ? HOOKS : HOOKS_WITHOUT_IO;
+    if (javaIo != null && javaIo.limitation() != null) {
+      limitations.add(javaIo.limitation());
+    }
     return open(libbpf, OBJECT, config, object -> {
-      LibcHooks.prepare(object, HOOKS);
+      LibcHooks.prepare(object, hooks);
       object.load();
       // Listeners opened before the probes: their connections are inbound too.
       BpfMap listening = object.map("socket_listening");
@@ -131,12 +189,19 @@ public final class SocketProbes extends ProbeFamily<SocketSnapshot> {
         limitations.add("listening ports unreadable (" + e.getMessage() + "): connections accepted by listeners "
             + "opened before the agent keep the clients' ports");
       }
-      LibcHooks.Attached attached = LibcHooks.attach(object, jvm, HOOKS, atEntry, "socket");
+      LibcHooks.Attached attached = LibcHooks.attach(object, jvm, hooks, atEntry, "socket");
       if (!attached.missing().isEmpty()) {
         limitations.add("this libc has no " + String.join(", ", attached.missing()) + ": not observed");
       }
-      return new SocketProbes(object, durations, sizes, attached.placements(), limitations);
+      return new SocketProbes(object, durations, sizes, attached.placements(), limitations, javaIo);
     });
+  }
+
+  @Override
+  protected void release() {
+    if (javaIo != null) {
+      javaIo.close();
+    }
   }
 
   @Override
@@ -169,6 +234,9 @@ public final class SocketProbes extends ProbeFamily<SocketSnapshot> {
           .getInt(SocketStructs.SOCKET_CONNECT_KEY.offset("error"));
       connects.add(new SocketSnapshot.Connect(SocketPeer.decode(key, SocketStructs.SOCKET_CONNECT_KEY.offset("peer")),
           errorName(error), d));
+    }
+    if (javaIo != null) {
+      series.addAll(javaIo.io());
     }
     return new SocketSnapshot(series, connects, probeStats());
   }

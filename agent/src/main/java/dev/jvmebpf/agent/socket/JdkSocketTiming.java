@@ -1,0 +1,216 @@
+package dev.jvmebpf.agent.socket;
+
+import dev.jvmebpf.bpf.hist.HistogramLayout;
+import dev.jvmebpf.bpf.hist.HistogramSnapshot;
+import dev.jvmebpf.bpf.process.ProcessSockets;
+import dev.jvmebpf.bpf.socket.SocketPeer;
+import dev.jvmebpf.bpf.socket.SocketProbes;
+import dev.jvmebpf.bpf.socket.SocketSnapshot;
+import java.io.IOException;
+import java.io.InputStream;
+import java.lang.instrument.Instrumentation;
+import java.lang.invoke.MethodHandles;
+import java.lang.reflect.Method;
+import java.net.InetAddress;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicLongArray;
+import org.objectweb.asm.ClassReader;
+import org.objectweb.asm.ClassWriter;
+import org.objectweb.asm.commons.ClassRemapper;
+import org.objectweb.asm.commons.SimpleRemapper;
+
+/**
+ * The socket family's receives and transmits, timed in the JDK's own TCP socket implementation
+ * instead of by uprobes on libc's read and write, which every call of the process pays for
+ * (files too; measured: an HTTP server lost about 30% of its throughput to them, and nothing
+ * measurable to this). Configuration {@code socket.timing=jdk}.
+ *
+ * <p>{@link #install} defines {@link SocketTimingPoint} in {@code sun.nio.ch} as
+ * {@code JebSocketTiming} and retransforms the JDK's socket classes once through
+ * {@link SocketTimingTransformer}; {@link #close} switches recording off (the rewritten methods
+ * stay, testing one volatile flag per call: no retransformation at exit or detach).
+ */
+public final class JdkSocketTiming implements SocketProbes.IoSource {
+
+  static final String POINT = "sun/nio/ch/JebSocketTiming";
+  private static final String TEMPLATE = SocketTimingPoint.class.getName().replace('.', '/');
+  private static final String[] DIRECTIONS = {"receive", "transmit"};
+
+  private final Class<?> point;
+  private final HistogramLayout durations;
+  private final HistogramLayout sizes;
+  private final Method count;
+  private final Method address;
+  private final Method port;
+  private final Method unix;
+  private final Method other;
+  private final Method data;
+  private final Method failures;
+  private final Method stride;
+
+  private JdkSocketTiming(Class<?> point, HistogramLayout durations, HistogramLayout sizes)
+      throws ReflectiveOperationException {
+    this.point = point;
+    this.durations = durations;
+    this.sizes = sizes;
+    count = point.getMethod("count");
+    address = point.getMethod("address", int.class);
+    port = point.getMethod("port", int.class);
+    unix = point.getMethod("unix", int.class);
+    other = point.getMethod("other", int.class);
+    data = point.getMethod("data", int.class);
+    failures = point.getMethod("failures");
+    stride = point.getMethod("stride");
+  }
+
+  /**
+   * Puts the timing point into this JVM's socket classes and starts recording. Throws when the
+   * JVM does not let us (no retransformation, an unknown JDK layout); the caller then probes libc.
+   */
+  public static JdkSocketTiming install(Instrumentation instrumentation, HistogramLayout durations,
+      HistogramLayout sizes, int peerLimit) throws Exception {
+    if (!instrumentation.isRetransformClassesSupported()) {
+      throw new IllegalStateException("this JVM cannot retransform classes");
+    }
+    Class<?> channel = Class.forName("sun.nio.ch.SocketChannelImpl", false, null);
+    Module base = Object.class.getModule();
+    Module ours = JdkSocketTiming.class.getModule();
+    instrumentation.redefineModule(base, Set.of(), Map.of("sun.nio.ch", Set.of(ours)),
+        Map.of("sun.nio.ch", Set.of(ours)), Set.of(), Map.of());
+    Class<?> point = define(channel);
+    JdkSocketTiming timing = new JdkSocketTiming(point, durations, sizes);
+    point.getField("on").setBoolean(null, false);
+    point.getMethod("configure", long[].class, long[].class, int.class)
+        .invoke(null, table(durations), table(sizes), peerLimit);
+    Method listening = point.getMethod("listening", int.class);
+    try {
+      for (int p : ProcessSockets.listeningTcpPorts()) {
+        listening.invoke(null, p);
+      }
+    } catch (IOException e) {
+      // Listeners opened before the agent: their connections keep the clients' ports.
+    }
+    List<Class<?>> targets = new ArrayList<>();
+    for (String name : SocketTimingTransformer.CLASSES) {
+      Class<?> c = Class.forName(name.replace('/', '.'), false, null);
+      if (instrumentation.isModifiableClass(c)) {
+        targets.add(c);
+      }
+    }
+    SocketTimingTransformer transformer = new SocketTimingTransformer(POINT);
+    instrumentation.addTransformer(transformer, true);
+    try {
+      instrumentation.retransformClasses(targets.toArray(new Class<?>[0]));
+    } finally {
+      instrumentation.removeTransformer(transformer);
+    }
+    if (!transformer.rewritten.containsAll(SocketTimingTransformer.CLASSES)) {
+      throw new IllegalStateException("the JDK's socket classes were not all rewritten: " + transformer.failures
+          + " (rewritten: " + transformer.rewritten + ")");
+    }
+    point.getField("on").setBoolean(null, true);
+    return timing;
+  }
+
+  /** The template, renamed into sun.nio.ch; the copy an earlier start in this JVM defined, if any. */
+  private static Class<?> define(Class<?> inPackage) throws Exception {
+    try {
+      return Class.forName(POINT.replace('/', '.'), true, null);
+    } catch (ClassNotFoundException notYet) {
+      byte[] template;
+      try (InputStream in = SocketTimingPoint.class.getResourceAsStream("SocketTimingPoint.class")) {
+        if (in == null) {
+          throw new IllegalStateException("the timing point's class file is missing from the agent");
+        }
+        template = in.readAllBytes();
+      }
+      ClassWriter writer = new ClassWriter(0);
+      new ClassReader(template).accept(new ClassRemapper(writer, new SimpleRemapper(TEMPLATE, POINT)), 0);
+      return MethodHandles.privateLookupIn(inPackage, MethodHandles.lookup()).defineClass(writer.toByteArray());
+    }
+  }
+
+  /** The layout's upper bounds, the last one as Long.MAX_VALUE (the point compares signed). */
+  static long[] table(HistogramLayout layout) {
+    long[] upper = new long[layout.bucketCount()];
+    for (int k = 0; k < upper.length; k++) {
+      upper[k] = layout.upper(k) < 0 ? Long.MAX_VALUE : layout.upper(k);
+    }
+    upper[upper.length - 1] = Long.MAX_VALUE;
+    return upper;
+  }
+
+  @Override
+  public String limitation() {
+    return "receives and transmits timed in the JDK's TCP sockets (socket.timing=jdk): "
+        + "native code's and UDP sockets' calls are not counted";
+  }
+
+  @Override
+  public List<SocketSnapshot.Io> io() {
+    try {
+      List<SocketSnapshot.Io> out = new ArrayList<>();
+      int slots = (int) count.invoke(null);
+      int step = (int) stride.invoke(null);
+      SocketPeer[] peers = new SocketPeer[slots];
+      for (int s = 0; s < slots; s++) {
+        peers[s] = (boolean) other.invoke(null, s) ? SocketPeer.OTHER
+            : (boolean) unix.invoke(null, s) ? new SocketPeer("", 0, "unix", false)
+            : SocketPeer.of((InetAddress) address.invoke(null, s), (int) port.invoke(null, s), "tcp");
+        AtomicLongArray d = (AtomicLongArray) data.invoke(null, s);
+        for (int direction = 0; direction < 2; direction++) {
+          HistogramSnapshot took = read(d, (2 * direction) * step, durations);
+          if (took.count() > 0) {
+            out.add(new SocketSnapshot.Io(peers[s], DIRECTIONS[direction], null, took,
+                read(d, (2 * direction + 1) * step, sizes)));
+          }
+          HistogramSnapshot blocked = read(d, (SocketTimingPoint.RECEIVE_EAGAIN + direction) * step, durations);
+          if (blocked.count() > 0) {
+            out.add(new SocketSnapshot.Io(peers[s], DIRECTIONS[direction], "EAGAIN", blocked,
+                HistogramSnapshot.empty(sizes)));
+          }
+        }
+      }
+      @SuppressWarnings("unchecked")
+      Map<String, AtomicLongArray> failed = (Map<String, AtomicLongArray>) failures.invoke(null);
+      for (Map.Entry<String, AtomicLongArray> f : failed.entrySet()) {
+        String[] key = f.getKey().split(" ", 3);
+        int s = Integer.parseInt(key[0]);
+        if (s >= slots) {
+          continue; // its slot appeared after our count: next time
+        }
+        HistogramSnapshot took = read(f.getValue(), 0, durations);
+        if (took.count() > 0) {
+          out.add(new SocketSnapshot.Io(peers[s], DIRECTIONS[Integer.parseInt(key[1])], key[2], took,
+              HistogramSnapshot.empty(sizes)));
+        }
+      }
+      return out;
+    } catch (ReflectiveOperationException e) {
+      throw new IllegalStateException("read the JDK socket timing point: " + e, e);
+    }
+  }
+
+  /** One histogram at {@code base}, as the kernel's struct hist reads (min 0 when zeros were counted). */
+  static HistogramSnapshot read(AtomicLongArray d, int base, HistogramLayout layout) {
+    long[] counts = new long[layout.bucketCount()];
+    for (int k = 0; k < counts.length; k++) {
+      counts[k] = d.get(base + 4 + k);
+    }
+    long zero = d.get(base + 3);
+    long min = zero > 0 ? 0 : d.get(base + 1);
+    return new HistogramSnapshot(layout, zero, counts, d.get(base), min, d.get(base + 2));
+  }
+
+  @Override
+  public void close() {
+    try {
+      point.getField("on").setBoolean(null, false);
+    } catch (ReflectiveOperationException ignored) {
+      // public static
+    }
+  }
+}
