@@ -23,20 +23,28 @@ class ConcurrentCollectorsIT extends ReceiverTest {
   @CsvSource({"17,ZGC", "17,ShenandoahGC", "25,ZGC", "25,ShenandoahGC"})
   void everyBeanIsReportedWithItsExactCount(int jdk, String collector) throws Exception {
     receiver.clear();
-    // GC spans off: the kernel counts until the agent's last export at exit, after the workload's
-    // last reading of the beans, and exporting the pauses' spans there (hundreds, on ZGC) allocates
-    // enough to let ZGC begin a cycle in between (seen once: 237 pauses counted against 236). The
-    // spans themselves are GcSpanIT's.
-    TargetJvm.Result run = TargetJvm.on(Fixtures.jdk(jdk)).withAgent(receiver.agentArguments("grpc") + ",spans.gc=off")
+    // The kernel counts until the agent's last export at exit, after the workload's last reading
+    // of the beans: a collection in between (seen: 237 pauses counted against 236, and a ZGC
+    // cycle's last pause after a quiet half second under load, 513 against 512) is in ours only.
+    // So the beans' window ends at a reading confirmed 3 s later, with an export every second in
+    // between, and the export compared is one collected between the two readings. GC spans off:
+    // they are GcSpanIT's.
+    TargetJvm.Result run = TargetJvm.on(Fixtures.jdk(jdk))
+        .withAgent(receiver.agentArguments("grpc") + ",spans.gc=off,interval=1s")
         .jvmArgs(collector.equals("ZGC") ? new String[] {"-XX:+UseZGC", "-XX:-ZProactive", "-Xmx256m"}
             : new String[] {"-XX:+Use" + collector, "-Xmx256m"})
-        .run(Duration.ofSeconds(120), GcWorkload.class, "3000", "2", "quiesce");
+        .run(Duration.ofSeconds(120), GcWorkload.class, "3000", "2", "quiesce", "3000");
     assertEquals(0, run.exitCode(), run.stderr());
     assertTrue(run.value("AGENT").startsWith("on: gc"), run.value("AGENT"));
 
     Map<String, Long> beans = run.beans();
     Map<String, String> actions = run.table("ACTION");
-    Map<String, ExponentialHistogramDataPoint> ours = receiver.gcDurations();
+    long end = Long.parseLong(run.value("WINDOW_END_EPOCH_NS"));
+    long confirmed = Long.parseLong(run.value("WINDOW_CONFIRMED_EPOCH_NS"));
+    assertTrue(confirmed > end, "two readings agreed: " + run.stdout());
+    // Margins for the collection's own time stamp against its snapshot of the maps.
+    Map<String, ExponentialHistogramDataPoint> ours = receiver.gcDurationsCollectedBetween(end + 50_000_000L,
+        confirmed - 200_000_000L);
     for (ExponentialHistogramDataPoint p : ours.values()) {
       Map<String, String> attributes = Otlp.attributes(p.getAttributesList());
       String name = attributes.get("jvm.gc.name");

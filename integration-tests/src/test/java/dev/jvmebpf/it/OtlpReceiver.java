@@ -181,6 +181,28 @@ final class OtlpReceiver implements AutoCloseable {
 
   record ResourceMetric(ResourceMetrics resource, Metric metric) {}
 
+  /**
+   * The jvm.gc.duration points by jvm.gc.name of the last export collected strictly between the
+   * two instants (epoch ns); fails when none was.
+   */
+  Map<String, ExponentialHistogramDataPoint> gcDurationsCollectedBetween(long fromEpochNanos, long toEpochNanos) {
+    List<ResourceMetric> all = metrics("jvm.gc.duration");
+    for (int i = all.size() - 1; i >= 0; i--) {
+      List<ExponentialHistogramDataPoint> points = all.get(i).metric().getExponentialHistogram().getDataPointsList();
+      if (!points.isEmpty() && points.get(0).getTimeUnixNano() > fromEpochNanos
+          && points.get(0).getTimeUnixNano() < toEpochNanos) {
+        Map<String, ExponentialHistogramDataPoint> out = new HashMap<>();
+        for (ExponentialHistogramDataPoint p : points) {
+          out.put(Otlp.attributes(p.getAttributesList()).get("jvm.gc.name"), p);
+        }
+        return out;
+      }
+    }
+    throw new AssertionError("no jvm.gc.duration collected between " + fromEpochNanos + " and " + toEpochNanos
+        + " ns; collected at " + all.stream().map(m -> m.metric().getExponentialHistogram().getDataPointsList())
+        .filter(p -> !p.isEmpty()).map(p -> p.get(0).getTimeUnixNano()).toList());
+  }
+
   /** The latest jvm.gc.duration points by jvm.gc.name; fails when none was received. */
   Map<String, ExponentialHistogramDataPoint> gcDurations() {
     Metric metric = latest("jvm.gc.duration")

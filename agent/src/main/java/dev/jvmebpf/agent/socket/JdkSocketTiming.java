@@ -146,7 +146,7 @@ public final class JdkSocketTiming implements SocketProbes.IoSource {
   @Override
   public String limitation() {
     return "receives and transmits timed in the JDK's TCP sockets (socket.timing=jdk): "
-        + "native code's and UDP sockets' calls are not counted";
+        + "UDP and native code's sockets are not counted, slow ones do not become spans";
   }
 
   @Override

@@ -27,7 +27,9 @@ import javax.management.openmbean.CompositeData;
  * </pre>
  *
  * The window begins with the MXBeans' counts at the instant the agent's GC counts began, which
- * it publishes before it says it is on. args: millis [systemGcCalls [quiesce]]. With "quiesce",
+ * it publishes before it says it is on. args: millis [systemGcCalls [quiesce [confirmMillis]]]. With
+ * confirmMillis, the end's reading is repeated that much later until two agree, and the instants
+ * of the two go out as WINDOW_END_EPOCH_NS and WINDOW_CONFIRMED_EPOCH_NS. With "quiesce",
  * the allocating part begins and the window ends only once no collection has happened for half a
  * second: concurrent collectors (ZGC, Shenandoah) start cycles on their own, which must not fall
  * between a count and the agent's. (Beginning the window after that first quiet half second
@@ -42,6 +44,7 @@ public final class GcWorkload {
     long millis = Long.parseLong(args[0]);
     int systemGcs = args.length > 1 ? Integer.parseInt(args[1]) : 2;
     boolean quiesce = args.length > 2 && args[2].equals("quiesce");
+    long confirmMillis = args.length > 3 ? Long.parseLong(args[3]) : 0;
     // Listening first: registering allocates (the first use of JMX notifications), which must not
     // happen inside the window, where it could set off a collection between the agent's counts'
     // start and ours (seen: one young collection more in the kernel than in the beans).
@@ -90,6 +93,28 @@ public final class GcWorkload {
     Thread.sleep(300); // GC notifications are delivered asynchronously
     Map<String, Long> after = quiesce ? stableCounts() : counts();
     long windowEndMillis = ManagementFactory.getRuntimeMXBean().getUptime();
+    if (confirmMillis > 0) {
+      // The window ends at a reading that a later one confirms, with the agent's periodic exports
+      // in between: the test compares the beans with one of those, not with the export at exit,
+      // which counts whatever begins after our last reading (a ZGC cycle in flight through a
+      // quiet half second under load: its last pause counted by the kernel, not in the window).
+      long endEpochNanos = epochNanos();
+      long confirmedEpochNanos = 0;
+      for (int attempt = 0; attempt < 10 && confirmedEpochNanos == 0; attempt++) {
+        Thread.sleep(confirmMillis);
+        Map<String, Long> again = counts();
+        long at = epochNanos();
+        if (again.equals(after)) {
+          confirmedEpochNanos = at;
+        } else {
+          after = again;
+          endEpochNanos = at;
+          windowEndMillis = ManagementFactory.getRuntimeMXBean().getUptime();
+        }
+      }
+      System.out.println("WINDOW_END_EPOCH_NS " + endEpochNanos);
+      System.out.println("WINDOW_CONFIRMED_EPOCH_NS " + confirmedEpochNanos);
+    }
     // A GcInfo's id is its collector's count at that collection: those after "before" up to
     // "after" are the window's. Their notifications come asynchronously: wait for all (at most 10 s).
     final Map<String, Long> from = before;
@@ -156,6 +181,11 @@ public final class GcWorkload {
       }
     }
     return last;
+  }
+
+  static long epochNanos() {
+    java.time.Instant now = java.time.Instant.now();
+    return now.getEpochSecond() * 1_000_000_000L + now.getNano();
   }
 
   static Map<String, Long> counts() {
