@@ -52,6 +52,8 @@ final class AgentRuntime {
   private SpanReader spans; // guarded by this
   private final Instrumentation instrumentation;
   private ThreadContextInstrumentation contextWriter; // set before the span reader starts
+  /** What contextWriter publishes into: the parents of spans timed in Java; null when it is off. */
+  private volatile ThreadContextWriter publishedContexts;
 
   private AgentRuntime(AgentConfig config, AgentLog log, Path privateDir, String version,
       Instrumentation instrumentation) {
@@ -240,7 +242,9 @@ final class AgentRuntime {
     long before = System.nanoTime();
     long cpuBefore = StartCost.threadCpuNanos();
     try {
-      JdkSocketTiming timing = JdkSocketTiming.install(instrumentation, durations, sizes, peers);
+      ThreadContextWriter writer = publishedContexts;
+      JdkSocketTiming timing = JdkSocketTiming.install(instrumentation, durations, sizes, peers,
+          writer == null ? () -> null : writer::current);
       log.debug("JDK socket timing point installed in " + StartCost.since(before, cpuBefore));
       return timing;
     } catch (Exception | LinkageError e) {
@@ -274,6 +278,7 @@ final class AgentRuntime {
     }
     try {
       contextWriter = ThreadContextInstrumentation.install(instrumentation, writer, events);
+      publishedContexts = writer;
       register(contextWriter);
       log.debug("thread context writer on" + (events.foreignWriter() ? " but silent: another writer publishes" : ""));
     } catch (Exception | LinkageError e) {

@@ -1,8 +1,11 @@
 package dev.jvmebpf.agent.socket;
 
+import dev.jvmebpf.bpf.events.SpanEvents;
+import dev.jvmebpf.bpf.events.SpanParent;
 import dev.jvmebpf.bpf.hist.HistogramLayout;
 import dev.jvmebpf.bpf.hist.HistogramSnapshot;
 import dev.jvmebpf.bpf.process.ProcessSockets;
+import dev.jvmebpf.bpf.socket.SocketEvent;
 import dev.jvmebpf.bpf.socket.SocketPeer;
 import dev.jvmebpf.bpf.socket.SocketProbes;
 import dev.jvmebpf.bpf.socket.SocketSnapshot;
@@ -17,6 +20,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicLongArray;
+import java.util.function.Consumer;
+import java.util.function.Supplier;
 import org.objectweb.asm.ClassReader;
 import org.objectweb.asm.ClassWriter;
 import org.objectweb.asm.commons.ClassRemapper;
@@ -51,9 +56,12 @@ public final class JdkSocketTiming implements SocketProbes.IoSource {
   private final Method failures;
   private final Method stride;
 
-  private JdkSocketTiming(Class<?> point, HistogramLayout durations, HistogramLayout sizes)
-      throws ReflectiveOperationException {
+  private final Supplier<SpanParent> parents;
+
+  private JdkSocketTiming(Class<?> point, HistogramLayout durations, HistogramLayout sizes,
+      Supplier<SpanParent> parents) throws ReflectiveOperationException {
     this.point = point;
+    this.parents = parents;
     this.durations = durations;
     this.sizes = sizes;
     count = point.getMethod("count");
@@ -72,6 +80,15 @@ public final class JdkSocketTiming implements SocketProbes.IoSource {
    */
   public static JdkSocketTiming install(Instrumentation instrumentation, HistogramLayout durations,
       HistogramLayout sizes, int peerLimit) throws Exception {
+    return install(instrumentation, durations, sizes, peerLimit, () -> null);
+  }
+
+  /**
+   * The same; {@code parents} gives the calling thread's current application span for the spans
+   * of slow calls (our thread context writer's, read on that thread), null for none.
+   */
+  public static JdkSocketTiming install(Instrumentation instrumentation, HistogramLayout durations,
+      HistogramLayout sizes, int peerLimit, Supplier<SpanParent> parents) throws Exception {
     if (!instrumentation.isRetransformClassesSupported()) {
       throw new IllegalStateException("this JVM cannot retransform classes");
     }
@@ -81,8 +98,10 @@ public final class JdkSocketTiming implements SocketProbes.IoSource {
     instrumentation.redefineModule(base, Set.of(), Map.of("sun.nio.ch", Set.of(ours)),
         Map.of("sun.nio.ch", Set.of(ours)), Set.of(), Map.of());
     Class<?> point = define(channel);
-    JdkSocketTiming timing = new JdkSocketTiming(point, durations, sizes);
+    JdkSocketTiming timing = new JdkSocketTiming(point, durations, sizes, parents);
     point.getField("on").setBoolean(null, false);
+    point.getField("slow").set(null, null);
+    point.getField("slowNanos").setLong(null, Long.MAX_VALUE);
     point.getMethod("configure", long[].class, long[].class, int.class)
         .invoke(null, table(durations), table(sizes), peerLimit);
     Method listening = point.getMethod("listening", int.class);
@@ -146,7 +165,24 @@ public final class JdkSocketTiming implements SocketProbes.IoSource {
   @Override
   public String limitation() {
     return "receives and transmits timed in the JDK's TCP sockets (socket.timing=jdk): "
-        + "UDP and native code's sockets are not counted, slow ones do not become spans";
+        + "UDP and native code's sockets are not counted";
+  }
+
+  @Override
+  public void spans(SpanEvents events, long minNanos) {
+    Consumer<Object[]> slow = call -> {
+      InetAddress address = (InetAddress) call[0];
+      int port = (Integer) call[1];
+      SocketPeer peer = (Boolean) call[2] ? new SocketPeer("", 0, "unix", false) : SocketPeer.of(address, port, "tcp");
+      events.offer(new SocketEvent(peer, DIRECTIONS[(Integer) call[3]], (String) call[7], (Long) call[6],
+          (Long) call[4], (Long) call[5], 0, parents.get()));
+    };
+    try {
+      point.getField("slow").set(null, slow);
+      point.getField("slowNanos").setLong(null, Math.max(0, minNanos));
+    } catch (ReflectiveOperationException e) {
+      throw new IllegalStateException("the JDK socket timing point has no span hook: " + e, e);
+    }
   }
 
   @Override
@@ -209,6 +245,8 @@ public final class JdkSocketTiming implements SocketProbes.IoSource {
   public void close() {
     try {
       point.getField("on").setBoolean(null, false);
+      point.getField("slowNanos").setLong(null, Long.MAX_VALUE);
+      point.getField("slow").set(null, null);
     } catch (ReflectiveOperationException ignored) {
       // public static
     }

@@ -40,6 +40,14 @@ public final class SocketTimingPoint {
   /** Set last by the agent, after the tables; cleared at close (the rewritten code stays, idle). */
   public static volatile boolean on;
 
+  /**
+   * Calls lasting at least slowNanos go to {@code slow} as {address (InetAddress or null), port,
+   * unix (Boolean), direction, start, end, bytes (Long), error class (String or null)}, on the
+   * calling thread (which is why the agent reads the thread's context there). Long.MAX_VALUE: none.
+   */
+  public static volatile long slowNanos = Long.MAX_VALUE;
+  public static volatile java.util.function.Consumer<Object[]> slow;
+
   // The configuration, written once before `on`.
   static long[] durationUpper;
   static long[] sizeUpper;
@@ -131,8 +139,30 @@ public final class SocketTimingPoint {
         took = waited(channel, direction, end, took);
       }
       record(slot, direction, took, result, nonBlocking && result == 0);
+      if (took >= slowNanos && !(nonBlocking && result == 0)) {
+        slowChannel(remote, local, direction, end - took, end, Math.max(0, result), null);
+      }
     } catch (RuntimeException ignored) {
       // Never the application's problem.
+    }
+  }
+
+  private static void slowChannel(Object remote, Object local, int direction, long start, long end, long bytes,
+      String error) {
+    if (remote instanceof InetSocketAddress) {
+      InetSocketAddress r = (InetSocketAddress) remote;
+      int localPort = local instanceof InetSocketAddress ? ((InetSocketAddress) local).getPort() : 0;
+      slowCall(r.getAddress(), isListening(localPort) ? 0 : r.getPort(), false, direction, start, end, bytes, error);
+    } else {
+      slowCall(null, 0, remote != null, direction, start, end, bytes, error);
+    }
+  }
+
+  private static void slowCall(InetAddress address, int port, boolean unixSocket, int direction, long start,
+      long end, long bytes, String error) {
+    java.util.function.Consumer<Object[]> to = slow;
+    if (to != null) {
+      to.accept(new Object[] {address, port, unixSocket, direction, start, end, bytes, error});
     }
   }
 
@@ -141,9 +171,13 @@ public final class SocketTimingPoint {
     if (!on) {
       return;
     }
-    long took = System.nanoTime() - start;
+    long end = System.nanoTime();
+    long took = end - start;
     try {
       failed(channelSlot(remote, local), direction, took, error);
+      if (took >= slowNanos) {
+        slowChannel(remote, local, direction, start, end, 0, error.getClass().getName());
+      }
     } catch (RuntimeException ignored) {
       // Never the application's problem.
     }
@@ -154,9 +188,13 @@ public final class SocketTimingPoint {
     if (!on) {
       return;
     }
-    long took = System.nanoTime() - start;
+    long end = System.nanoTime();
+    long took = end - start;
     try {
       record(slot(address, isListening(localPort) ? 0 : port, false), direction, took, result, false);
+      if (took >= slowNanos) {
+        slowCall(address, isListening(localPort) ? 0 : port, false, direction, start, end, Math.max(0, result), null);
+      }
     } catch (RuntimeException ignored) {
       // Never the application's problem.
     }
@@ -168,9 +206,14 @@ public final class SocketTimingPoint {
     if (!on) {
       return;
     }
-    long took = System.nanoTime() - start;
+    long end = System.nanoTime();
+    long took = end - start;
     try {
       failed(slot(address, isListening(localPort) ? 0 : port, false), direction, took, error);
+      if (took >= slowNanos) {
+        slowCall(address, isListening(localPort) ? 0 : port, false, direction, start, end, 0,
+            error.getClass().getName());
+      }
     } catch (RuntimeException ignored) {
       // Never the application's problem.
     }

@@ -46,7 +46,13 @@ public final class SpanEvents implements AutoCloseable {
     KernelEvent decode(Header header, ByteBuffer record);
   }
 
+  /** Events timed in Java (the agent's JDK socket timing point) waiting for the reader, at most this many. */
+  public static final int JAVA_EVENTS = 4096;
+
   private final RingBuffer ring;
+  private final java.util.concurrent.BlockingQueue<KernelEvent> javaEvents =
+      new java.util.concurrent.ArrayBlockingQueue<>(JAVA_EVENTS);
+  private final java.util.concurrent.atomic.AtomicLong javaDropped = new java.util.concurrent.atomic.AtomicLong();
   private final BpfMap threadContext;
   private final ThreadContextLocator locator;
   private final Map<Integer, Decoder> decoders = new ConcurrentHashMap<>();
@@ -148,8 +154,35 @@ public final class SpanEvents implements AutoCloseable {
     ring.wake();
   }
 
-  /** Decodes every record there now into {@code sink}; the number of records read. */
+  /**
+   * An event timed outside the kernel (the agent's timing point in the JDK's sockets), read with
+   * the ring's next records; never blocks: false, and counted in {@link #javaDropped}, when
+   * {@link #JAVA_EVENTS} are already waiting.
+   */
+  public boolean offer(KernelEvent event) {
+    if (javaEvents.offer(event)) {
+      return true;
+    }
+    javaDropped.incrementAndGet();
+    return false;
+  }
+
+  /** Events {@link #offer} found no room for. */
+  public long javaDropped() {
+    return javaDropped.get();
+  }
+
+  /** Decodes every record there now into {@code sink}, then the events offered; the number read. */
   public int read(Consumer<KernelEvent> sink) throws BpfException {
+    int read = readRing(sink);
+    for (KernelEvent e = javaEvents.poll(); e != null; e = javaEvents.poll()) {
+      sink.accept(e);
+      read++;
+    }
+    return read;
+  }
+
+  private int readRing(Consumer<KernelEvent> sink) throws BpfException {
     return ring.consume(record -> {
       KernelEvent event = null;
       if (record.remaining() >= EventStructs.EVENT_HEADER.size()) {

@@ -73,6 +73,12 @@ public final class SocketProbes extends ProbeFamily<SocketSnapshot> {
       return null;
     }
 
+    /**
+     * Receives and transmits lasting at least {@code minNanos} become {@link SocketEvent}s offered
+     * to {@code events} (SpanEvents.offer), as the kernel's would be.
+     */
+    void spans(SpanEvents events, long minNanos);
+
     @Override
     void close();
   }
@@ -174,6 +180,9 @@ public final class SocketProbes extends ProbeFamily<SocketSnapshot> {
     List<LibcHooks.Hook> hooks = javaIo == null ? HOOKS : HOOKS_WITHOUT_IO;
     if (javaIo != null && javaIo.limitation() != null) {
       limitations.add(javaIo.limitation());
+    }
+    if (javaIo != null && events != null && ioSpanMinNanos != EventStructs.SPANS_OFF) {
+      javaIo.spans(events, ioSpanMinNanos);
     }
     return open(libbpf, OBJECT, config, object -> {
       LibcHooks.prepare(object, hooks);

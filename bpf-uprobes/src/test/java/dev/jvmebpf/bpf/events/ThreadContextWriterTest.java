@@ -52,12 +52,19 @@ class ThreadContextWriterTest {
             writer.publish(TRACE, SPAN, 1);
             assertNotEquals(0, libbpf.boundThreadContext(), "the pointer is bound to the record");
           }
+          if (i == 2) {
+            // What Java reads back for this thread (the JDK socket timing point's parents) is
+            // what the kernel reads from the record: checked against the event below.
+            assertEquals(new SpanParent(TRACE, SPAN, 1), writer.current());
+          }
           if (i == 8) {
             writer.close();
+            assertNull(writer.current(), "closed: every record invalid");
           }
           exchange(s);
           if (i == 2) {
             writer.clear();
+            assertNull(writer.current(), "cleared");
           }
         }
       }
@@ -71,10 +78,15 @@ class ThreadContextWriterTest {
 
       // Another thread that never published: its pointer is NULL.
       long[] other = {-1};
-      Thread t = new Thread(() -> other[0] = libbpf.boundThreadContext());
+      SpanParent[] otherParent = {new SpanParent(TRACE, SPAN, 1)};
+      Thread t = new Thread(() -> {
+        other[0] = libbpf.boundThreadContext();
+        otherParent[0] = writer.current();
+      });
       t.start();
       t.join();
       assertEquals(0, other[0]);
+      assertNull(otherParent[0], "a thread that never published has no context");
       assertTrue(seen.stream().allMatch(e -> e.parent() == null || e == receives.get(0)), seen.toString());
     }
   }
