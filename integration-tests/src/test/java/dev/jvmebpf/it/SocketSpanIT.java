@@ -56,10 +56,17 @@ class SocketSpanIT extends ReceiverTest {
           .filter(s -> Integer.toString(server.getLocalPort())
               .equals(Otlp.attributes(s.getAttributesList()).get("network.peer.port")))
           .sorted((a, b) -> Long.compare(a.getStartTimeUnixNano(), b.getStartTimeUnixNano())).toList();
-      // The exchanges' first reads wait for the reply: the even ones about 200 ms.
-      List<long[]> slowReads = reads.stream().filter(r -> r[1] >= SLOW_MILLIS * 1_000_000 - SLACK_NANOS).toList();
-      assertEquals(EXCHANGES / 2, slowReads.size(), "slow reads of " + reads.size());
+      // The exchanges' first reads wait for the reply: the even ones 200 ms after the server read
+      // the request. (By index, not by the client's clock: a client switched out between its
+      // write and its clock's start under load measures less than the delay; seen, 2 of 3.)
+      List<long[]> slowReads = new ArrayList<>();
+      for (int exchange = 0; exchange < EXCHANGES; exchange += 2) {
+        long e = exchange;
+        slowReads.add(reads.stream().filter(r -> r[0] == e).findFirst()
+            .orElseThrow(() -> new AssertionError("no read of exchange " + e + ": " + run.stdout())));
+      }
       assertEquals(slowReads.size(), receives.size(), "one span per slow reply: " + receives);
+      long widest = 0;
       for (int i = 0; i < receives.size(); i++) {
         Span span = receives.get(i);
         Map<String, String> a = Otlp.attributes(span.getAttributesList());
@@ -71,7 +78,10 @@ class SocketSpanIT extends ReceiverTest {
         long client = slowReads.get(i)[1];
         assertTrue(nanos <= client && client - nanos <= SLACK_NANOS,
             "span of " + nanos + " ns against the client's " + client + " ns");
+        widest = Math.max(widest, client - nanos);
       }
+      System.out.printf("JDK %d %s socket.timing=%s: %d receive spans, at most %.3f ms shorter than the client's"
+          + " clock%n", jdk, protocol, timing, receives.size(), widest / 1e6);
     }
   }
 
