@@ -90,6 +90,36 @@ class DetachIT extends ReceiverTest {
     }
   }
 
+  /**
+   * With socket.timing=jdk, detach leaves the JDK's rewritten socket classes idle and the next
+   * attach puts its timing point back (the class it defined in sun.nio.ch is reused, its state
+   * reset): each attach's status line says the sockets are timed in the JDK, none that it fell
+   * back to libc.
+   */
+  @Test
+  void theJdkSocketTimingPointComesBackAfterDetach() throws Exception {
+    Path home = Fixtures.jdk(25);
+    TargetJvm.Running target = TargetJvm.on(home).jvmArgs("-Xmx128m").start(LongRunningApp.class);
+    try {
+      awaitReady(target);
+      String pid = Long.toString(target.pid());
+      for (int cycle = 1; cycle <= 2; cycle++) {
+        AgentCli.Output attach = AgentCli.run(home, null, Fixtures.agentJar(), "attach", pid,
+            "exporter=none,socket.timing=jdk");
+        assertEquals(0, attach.exitCode(), "cycle " + cycle + ": " + attach);
+        String stderr = target.stderrSoFar();
+        assertEquals(cycle, stderr.split("timed in the JDK's TCP sockets", -1).length - 1,
+            "cycle " + cycle + ": one status line per attach with the JDK timing point: " + stderr);
+        assertTrue(!stderr.contains("socket.timing=jdk unavailable"), stderr);
+        AgentCli.Output detach = AgentCli.run(home, null, Fixtures.agentJar(), "detach", pid);
+        assertEquals(0, detach.exitCode(), "cycle " + cycle + ": " + detach);
+      }
+      assertTrue(target.isAlive(), "the application goes on");
+    } finally {
+      target.kill();
+    }
+  }
+
   @Test
   void twentyCyclesLeakNothing() throws Exception {
     Path home = Fixtures.jdk(17);

@@ -168,6 +168,11 @@ final class TargetJvm {
       return read(out);
     }
 
+    /** What the JVM printed on stderr so far (the agent's status lines). */
+    String stderrSoFar() throws IOException {
+      return read(err);
+    }
+
     Result await(Duration timeout) throws Exception {
       try {
         if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
