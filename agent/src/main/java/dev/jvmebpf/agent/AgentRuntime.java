@@ -225,10 +225,6 @@ final class AgentRuntime {
     }
   }
 
-  /**
-   * Before the families attach: where thread contexts are, and our writer of them when the spans
-   * of calls are on. Never throws: spans are an addition.
-   */
   /** socket.timing=jdk: the timing point in the JDK's sockets; null (said why) for libc probes. */
   private SocketProbes.IoSource jdkSocketTiming(HistogramLayout durations, HistogramLayout sizes, int peers) {
     if (!config.getChoice("socket.timing", "libc", "jdk").equals("jdk")) {
@@ -253,6 +249,10 @@ final class AgentRuntime {
     }
   }
 
+  /**
+   * Before the families attach: where thread contexts are, and our writer of them when the spans
+   * of calls are on. Never throws: spans are an addition.
+   */
   private void beforeFamilies(Libbpf loaded, SpanEvents events, ProbeLoader.Settings settings) {
     try {
       events.locateThreadContext();

@@ -160,7 +160,7 @@ public final class ProbeFamilies {
               NativeAllocationProbes.DEFAULT_LIVE_BLOCKS, c.libcAtEntry()), NativeAllocationMetrics::of),
       new Family<>("socket", true,
           "socket I/O and connects: durations, sizes, errors by peer (uprobes in libc; about 1 us per read/write, "
-              + "files too)", SocketProbes.NEEDS,
+              + "files too, unless socket.timing=jdk)", SocketProbes.NEEDS,
           c -> SocketProbes.attach(c.libbpf(), c.jvm(), c.durations(), c.sizes(), c.cardinality(), c.libcAtEntry(),
               c.events(), c.spanMinNanos("socket"), c.spanMinNanos("connect"), c.jdkSocketIo()),
           SocketMetrics::of, List.of(new Spans("socket", "100ms", "socket receives and transmits lasting at least this long"),
