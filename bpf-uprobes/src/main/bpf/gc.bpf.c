@@ -103,15 +103,17 @@ static __always_inline void record_duration(__u32 manager, __u16 kind, __u64 sta
 	span_submit(e, stats);
 }
 
-/* Whether this program may count: our process, and the gate open. */
-static __always_inline bool counting(void)
+/*
+ * Whether an end may count: the gate open. Begins and ends are tracked from the moment the
+ * probes attach, gate or not, so that a collection already running when the gate opens (a
+ * concurrent ZGC or Shenandoah cycle: Java runs meanwhile) is counted at its end, as its
+ * MXBean counts it; before the gate, an end only clears what its begin left.
+ */
+static __always_inline bool gate_open(void)
 {
 	__u32 zero = 0;
-	__u32 *open;
+	__u32 *open = bpf_map_lookup_elem(&gc_gate, &zero);
 
-	if (!is_our_process(&config.process))
-		return false;
-	open = bpf_map_lookup_elem(&gc_gate, &zero);
 	return open && *open;
 }
 
@@ -161,7 +163,7 @@ int BPF_USDT(usdt_gc_begin, long full)
 	struct gc_pause pause = {};
 	__u32 tid;
 
-	if (!counting())
+	if (!is_our_process(&config.process))
 		return 0;
 	stats = counted(&gc_stats, GC_PROBE_GC_BEGIN);
 	tid = (__u32)bpf_get_current_pid_tgid();
@@ -180,7 +182,7 @@ int BPF_USDT(usdt_gc_end)
 	struct gc_pause *pause;
 	__u32 tid, manager;
 
-	if (!counting())
+	if (!is_our_process(&config.process))
 		return 0;
 	stats = counted(&gc_stats, GC_PROBE_GC_END);
 	tid = (__u32)bpf_get_current_pid_tgid();
@@ -188,7 +190,7 @@ int BPF_USDT(usdt_gc_end)
 	if (!pause)
 		return 0;
 	manager = config.pause_manager[pause->minor ? 1 : 0];
-	if (pause->collections == 0 && manager != 0)
+	if (pause->collections == 0 && manager != 0 && gate_open())
 		record_duration(manager, GC_EVENT_PAUSE, pause->start_ns, now, stats);
 	bpf_map_delete_elem(&gc_pauses, &tid);
 	return 0;
@@ -204,7 +206,7 @@ int BPF_USDT(usdt_mem_pool_gc_begin, const char *manager_name, long manager_len,
 	struct gc_pause *pause;
 	long manager;
 
-	if (!counting())
+	if (!is_our_process(&config.process))
 		return 0;
 	stats = counted(&gc_stats, GC_PROBE_POOL_BEGIN);
 	manager = name_id((__u64)manager_name, manager_len, stats);
@@ -249,8 +251,9 @@ int BPF_USDT(usdt_mem_pool_gc_end, const char *manager_name, long manager_len,
 	struct probe_stats *stats;
 	struct gc_active *active;
 	long manager, pool;
+	bool counts;
 
-	if (!counting())
+	if (!is_our_process(&config.process))
 		return 0;
 	stats = counted(&gc_stats, GC_PROBE_POOL_END);
 	manager = name_id((__u64)manager_name, manager_len, stats);
@@ -260,10 +263,13 @@ int BPF_USDT(usdt_mem_pool_gc_end, const char *manager_name, long manager_len,
 		return 0;
 	}
 
+	counts = gate_open();
 	pool_key.manager = manager;
 	pool_key.pool = pool;
-	usage = bpf_map_lookup_elem(&gc_pool_usage, &pool_key);
-	if (usage) {
+	usage = counts ? bpf_map_lookup_elem(&gc_pool_usage, &pool_key) : NULL;
+	if (!counts) {
+		/* Before the gate: nothing counted, the collection's state kept in step. */
+	} else if (usage) {
 		usage->used_bytes = used;
 		usage->committed_bytes = committed;
 		usage->time_ns = now;
@@ -286,7 +292,8 @@ int BPF_USDT(usdt_mem_pool_gc_end, const char *manager_name, long manager_len,
 		minor_active = 0;
 	if (active->ends < active->begins)
 		return 0;
-	record_duration(manager, GC_EVENT_COLLECTION, active->start_ns, now, stats);
+	if (counts)
+		record_duration(manager, GC_EVENT_COLLECTION, active->start_ns, now, stats);
 	bpf_map_delete_elem(&gc_active, &key);
 	return 0;
 }

@@ -46,8 +46,6 @@ public final class GcProbes extends ProbeFamily<GcSnapshot> {
   private final BpfMap durations;
   private final BpfMap poolUsage;
   private final BpfMap gate;
-  private final BpfMap active;
-  private final BpfMap pauses;
   /** How often {@link #openGate} looks for an instant without a collection. */
   static final int GATE_ATTEMPTS = 20;
   private boolean gateOpen; // guarded by this (ProbeFamily.startCounting)
@@ -63,8 +61,6 @@ public final class GcProbes extends ProbeFamily<GcSnapshot> {
     this.durations = object.map("gc_duration");
     this.poolUsage = object.map("gc_pool_usage");
     this.gate = object.map("gc_gate");
-    this.active = object.map("gc_active");
-    this.pauses = object.map("gc_pauses");
   }
 
   /**
@@ -154,9 +150,11 @@ public final class GcProbes extends ProbeFamily<GcSnapshot> {
    * and just after the gate's write, they are equal, so no collection ended in between and the
    * kernel counts exactly the collections the MXBeans count after {@link #countedAfter()}. (A
    * Java thread reads them outside any pause, while the gate's write, a system call, may fall
-   * inside one.) When a collection did end in between, the gate is closed again, what it let
-   * count is cleared, and the next attempt begins; after {@value #GATE_ATTEMPTS} the gate stays
-   * open, those counts unknown.
+   * inside one.) A collection running while the gate opens (a concurrent cycle) counts at its
+   * end, as its MXBean counts it: the programs track begins and ends whatever the gate, and only
+   * count ends while it is open. When a collection did end in between, the gate is closed again,
+   * what it let count is cleared, and the next attempt begins; after {@value #GATE_ATTEMPTS} the
+   * gate stays open, those counts unknown.
    */
   @Override
   protected void openGate() throws BpfException {
@@ -202,16 +200,17 @@ public final class GcProbes extends ProbeFamily<GcSnapshot> {
     }
   }
 
-  /** Forgets what the programs counted; with the gate closed, none writes meanwhile. */
+  /**
+   * Forgets what the programs counted; with the gate closed, none counts meanwhile. The
+   * collections in flight (gc_active, gc_pauses) stay: they count at their ends, once it opens.
+   */
   private void clearCounts() throws BpfException {
     byte[] empty = durations.newValue();
     for (int i = 0; i < durations.maxEntries(); i++) {
       durations.update(HistogramMaps.key(i), empty, 0);
     }
-    for (BpfMap hash : List.of(poolUsage, active, pauses)) {
-      for (byte[] key : hash.keys()) {
-        hash.delete(key);
-      }
+    for (byte[] key : poolUsage.keys()) {
+      poolUsage.delete(key);
     }
   }
 
