@@ -304,8 +304,7 @@ public final class SocketTimingPoint {
   /** The series of a peer: found without allocating; created under the class lock; beyond the limit, "other". */
   static int slot(InetAddress address, int port, boolean unixSocket) {
     int mask = table.length() - 1;
-    int h = (address == null ? 0 : address.hashCode()) * 31 + port + (unixSocket ? 7 : 0);
-    h ^= h >>> 16;
+    int h = hash(address, port, unixSocket);
     for (int i = h & mask, probes = 0; probes <= mask; i = (i + 1) & mask, probes++) {
       int s = table.get(i) - 1;
       if (s < 0) {
@@ -319,10 +318,14 @@ public final class SocketTimingPoint {
     return create(address, port, unixSocket);
   }
 
+  private static int hash(InetAddress address, int port, boolean unixSocket) {
+    int h = (address == null ? 0 : address.hashCode()) * 31 + port + (unixSocket ? 7 : 0);
+    return h ^ h >>> 16;
+  }
+
   private static synchronized int create(InetAddress address, int port, boolean unixSocket) {
     int mask = table.length() - 1;
-    int h = (address == null ? 0 : address.hashCode()) * 31 + port + (unixSocket ? 7 : 0);
-    h ^= h >>> 16;
+    int h = hash(address, port, unixSocket);
     int free = -1;
     for (int i = h & mask, probes = 0; probes <= mask; i = (i + 1) & mask, probes++) {
       int s = table.get(i) - 1;

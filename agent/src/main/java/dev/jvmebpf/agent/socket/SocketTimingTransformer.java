@@ -59,17 +59,9 @@ final class SocketTimingTransformer implements ClassFileTransformer {
 
   byte[] rewrite(String name, byte[] bytes) {
     ClassReader reader = new ClassReader(bytes);
+    // Frames are computed again (the added handler merges Throwable into the method's own): the
+    // classes ASM then looks up are the JDK's, already loaded.
     ClassWriter writer = new ClassWriter(reader, ClassWriter.COMPUTE_MAXS | ClassWriter.COMPUTE_FRAMES) {
-      @Override
-      protected String getCommonSuperClass(String a, String b) {
-        // Frames of the added handler only merge Throwable with the method's own types; loading
-        // classes while the JDK's are retransformed is what we avoid.
-        if (a.equals(b)) {
-          return a;
-        }
-        return super.getCommonSuperClass(a, b);
-      }
-
       @Override
       protected ClassLoader getClassLoader() {
         return ClassLoader.getPlatformClassLoader();

@@ -37,16 +37,20 @@ public record SpanParent(String traceId, String spanId, int traceFlags) {
     /** The member's bytes as hex; null when they are all zero. */
     String hex(String member) {
       int at = offset + EventStructs.SPAN_PARENT.offset(member);
-      int length = EventStructs.SPAN_PARENT.member(member).size();
-      char[] out = new char[2 * length];
-      boolean any = false;
-      for (int i = 0; i < length; i++) {
-        int b = Byte.toUnsignedInt(record.get(at + i));
-        any |= b != 0;
-        out[2 * i] = HEX[b >> 4];
-        out[2 * i + 1] = HEX[b & 0xf];
-      }
-      return any ? new String(out) : null;
+      return SpanParent.hex(record, at, EventStructs.SPAN_PARENT.member(member).size());
     }
+  }
+
+  /** {@code length} bytes at {@code at} as lower-case hex; null when they are all zero (the OTEP's none). */
+  static String hex(ByteBuffer record, int at, int length) {
+    char[] out = new char[2 * length];
+    boolean any = false;
+    for (int i = 0; i < length; i++) {
+      int b = Byte.toUnsignedInt(record.get(at + i));
+      any |= b != 0;
+      out[2 * i] = HEX[b >> 4];
+      out[2 * i + 1] = HEX[b & 0xf];
+    }
+    return any ? new String(out) : null;
   }
 }

@@ -82,20 +82,9 @@ public final class ThreadContextWriter {
     if (record == null || record.get(VALID) != 1) {
       return null;
     }
-    String trace = hex(record, TRACE_ID, 16);
-    String span = hex(record, SPAN_ID, 8);
+    String trace = SpanParent.hex(record, TRACE_ID, 16);
+    String span = SpanParent.hex(record, SPAN_ID, 8);
     return trace == null || span == null ? null : new SpanParent(trace, span, Byte.toUnsignedInt(record.get(TRACE_FLAGS)));
-  }
-
-  private static String hex(ByteBuffer record, int at, int bytes) {
-    StringBuilder out = new StringBuilder(2 * bytes);
-    boolean zero = true;
-    for (int i = 0; i < bytes; i++) {
-      int b = Byte.toUnsignedInt(record.get(at + i));
-      zero &= b == 0;
-      out.append(Character.forDigit(b >>> 4, 16)).append(Character.forDigit(b & 15, 16));
-    }
-    return zero ? null : out.toString();
   }
 
   /** The calling thread has no current span. */
