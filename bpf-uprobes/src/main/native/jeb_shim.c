@@ -1,9 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
-// The C surface between the Java binding (jnr-ffi) and libbpf, linked into libbpf-bundled.so.
-//
-// It exists only for what Java cannot express safely: libbpf's printf-style log callback
-// (va_list) and libbpf's option structs, whose layouts we must not write by hand from Java.
-// Every function returns 0 or a negative errno captured right after the failing call.
+// The C surface between the JNI binding (jeb_jni.c) and libbpf, linked into libbpf-bundled.so:
+// libbpf's printf-style log callback (va_list), libbpf's option structs, and the few system
+// calls Java has no way to make. Every function returns 0 or a negative errno captured right
+// after the failing call.
 #define _GNU_SOURCE /* dlinfo, RTLD_DI_TLS_MODID */
 #include <dlfcn.h>
 #include <errno.h>
@@ -24,7 +23,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
-typedef void (*jeb_log_fn)(int level, const char *message);
+#include "jeb_shim.h"
 
 static jeb_log_fn log_fn;
 
@@ -349,8 +348,8 @@ long jeb_tls_objects(char *out, size_t size)
 
 /*
  * Our writer of OpenTelemetry Thread Context (OTEP 4947) lives in libjeb-threadctx.so (see
- * jeb_threadctx.c), loaded here RTLD_LOCAL: jnr-ffi loads this library RTLD_GLOBAL, and a
- * pointer defined here would capture the references of any other writer loaded later. Java
+ * jeb_threadctx.c), loaded here RTLD_LOCAL: a pointer defined in a library loaded RTLD_GLOBAL
+ * would capture the references of any other writer loaded later. Java
  * points each publishing thread at a record of its own once (jeb_thread_ctx_bind), then writes
  * that record in place, clearing its `valid` byte around each change: no call into C per change.
  */
@@ -390,13 +389,6 @@ int jeb_thread_ctx_bind(void *record)
 void *jeb_thread_ctx_current(void)
 {
 	return thread_ctx_current ? thread_ctx_current() : NULL;
-}
-
-/* A reader of the ring behind map_fd that hands each record to fn, in the thread that consumes. */
-int jeb_ring_open(int map_fd, ring_buffer_sample_fn fn, struct ring_buffer **out)
-{
-	*out = ring_buffer__new(map_fd, fn, NULL, NULL);
-	return *out ? 0 : -(errno ? errno : EINVAL);
 }
 
 /* An eventfd (non-blocking) that wakes jeb_ring_wait; the descriptor or the negative errno. */

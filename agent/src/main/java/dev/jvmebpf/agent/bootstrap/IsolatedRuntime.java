@@ -29,13 +29,13 @@ import java.util.stream.Stream;
 
 /**
  * Builds the agent's own class loaders from the jars nested in jvm-ebpf-agent.jar, so that the
- * application's libraries (other OpenTelemetry, jnr-ffi or ASM versions) and ours never meet:
+ * application's libraries (other OpenTelemetry or ASM versions) and ours never meet:
  *
  * <ol>
- *   <li>{@code inst/layer/*.jar} (bpf-uprobes, jnr-ffi, jffi, ASM) become modules of a private
+ *   <li>{@code inst/layer/*.jar} (bpf-uprobes, ASM) become modules of a private
  *       {@link ModuleLayer} over the platform class loader. With the Instrumentation we open
  *       {@code java.lang} to our bpf-uprobes module only, which grants native access to each
- *       module of the layer: JDK 24+ then prints no warning about jffi's native code.</li>
+ *       module of the layer: JDK 24+ then prints no warning when it loads our JNI library.</li>
  *   <li>{@code inst/agent-impl.jar} (the agent, otel-bridge and a relocated OpenTelemetry SDK) is
  *       loaded by a class loader whose parent is that layer's.</li>
  * </ol>

@@ -17,7 +17,7 @@ import java.util.Set;
 import java.util.stream.Stream;
 
 /**
- * The agent's layer modules (automatic modules such as jnr-ffi) read through {@link
+ * The agent's layer modules (automatic modules such as ASM's) read through {@link
  * ReopenableJar}s instead of the JDK's jar readers, which hold their file open for as long as
  * the layer lives. Descriptors (names, packages) are the ones the JDK derives from the jars.
  */

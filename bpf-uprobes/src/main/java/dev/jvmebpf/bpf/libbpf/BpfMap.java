@@ -38,7 +38,7 @@ public final class BpfMap {
    * (before they load); {@link #closeCreated} it when they are closed.
    */
   public static BpfMap createArray(Libbpf libbpf, String name, int valueSize, int entries) throws BpfException {
-    int fd = libbpf.lib.jeb_array_create(name, valueSize, entries);
+    int fd = LibbpfNative.arrayCreate(name, valueSize, entries);
     if (fd < 0) {
       throw libbpf.error("create map " + name, fd);
     }
@@ -47,7 +47,7 @@ public final class BpfMap {
 
   /** Closes the descriptor of a map from {@link #createArray} (an object's own maps close with it). */
   public void closeCreated() {
-    libbpf.lib.jeb_close(fd);
+    LibbpfNative.close(fd);
   }
 
   public String name() {
@@ -93,7 +93,7 @@ public final class BpfMap {
   /** The value of a key into {@code value}; false when the key is absent. */
   public boolean lookup(byte[] key, byte[] value) throws BpfException {
     check(key, value);
-    int rc = libbpf.lib.bpf_map_lookup_elem(fd, key, value);
+    int rc = LibbpfNative.mapLookup(fd, key, value);
     if (rc == -Errno.ENOENT) {
       return false;
     }
@@ -106,7 +106,7 @@ public final class BpfMap {
   /** Writes a value; {@code flags} BPF_ANY (0), BPF_NOEXIST (1) or BPF_EXIST (2). */
   public void update(byte[] key, byte[] value, long flags) throws BpfException {
     check(key, value);
-    int rc = libbpf.lib.bpf_map_update_elem(fd, key, value, flags);
+    int rc = LibbpfNative.mapUpdate(fd, key, value, flags);
     if (rc != 0) {
       throw libbpf.error("update map " + name, rc);
     }
@@ -117,7 +117,7 @@ public final class BpfMap {
     if (key.length != keySize) {
       throw new IllegalArgumentException(name + ": key is " + keySize + " bytes, got " + key.length);
     }
-    int rc = libbpf.lib.bpf_map_delete_elem(fd, key);
+    int rc = LibbpfNative.mapDelete(fd, key);
     if (rc == -Errno.ENOENT) {
       return false;
     }
@@ -133,7 +133,7 @@ public final class BpfMap {
     byte[] previous = null;
     for (int i = 0; i <= maxEntries; i++) {
       byte[] next = new byte[keySize];
-      int rc = libbpf.lib.bpf_map_get_next_key(fd, previous, next);
+      int rc = LibbpfNative.mapNextKey(fd, previous, next);
       if (rc == -Errno.ENOENT) {
         break;
       }

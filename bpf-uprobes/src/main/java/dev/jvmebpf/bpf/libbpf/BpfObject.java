@@ -4,9 +4,6 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import jnr.ffi.Pointer;
-import jnr.ffi.byref.IntByReference;
-import jnr.ffi.byref.PointerByReference;
 
 /**
  * A live BPF object with the links it attached. The lifecycle is libbpf's:
@@ -19,13 +16,13 @@ public final class BpfObject implements AutoCloseable {
 
   private final Libbpf libbpf;
   private final BpfObjectSpec spec;
-  private final List<Pointer> links = new ArrayList<>();
+  private final List<Long> links = new ArrayList<>();
   private final List<String> attached = new ArrayList<>();
   private final java.util.Set<String> multi = new java.util.HashSet<>();
-  private Pointer object;
+  private long object; // 0 once closed
   private boolean loaded;
 
-  private BpfObject(Libbpf libbpf, BpfObjectSpec spec, Pointer object) {
+  private BpfObject(Libbpf libbpf, BpfObjectSpec spec, long object) {
     this.libbpf = libbpf;
     this.spec = spec;
     this.object = object;
@@ -43,14 +40,13 @@ public final class BpfObject implements AutoCloseable {
   }
 
   public static BpfObject open(Libbpf libbpf, BpfObjectSpec spec) throws BpfException {
-    PointerByReference out = new PointerByReference();
     libbpf.beginCapture();
-    int rc = libbpf.lib.jeb_open(spec.bytes(), spec.bytes().length, spec.name(), out);
+    long object = LibbpfNative.open(spec.bytes(), spec.name());
     String log = libbpf.endCapture();
-    if (rc != 0) {
-      throw libbpf.error("open BPF object " + spec.name(), rc, log);
+    if (object <= 0) {
+      throw libbpf.error("open BPF object " + spec.name(), (int) (object == 0 ? -Errno.EINVAL : object), log);
     }
-    return new BpfObject(libbpf, spec, out.getValue());
+    return new BpfObject(libbpf, spec, object);
   }
 
   public String name() {
@@ -66,7 +62,7 @@ public final class BpfObject implements AutoCloseable {
     } catch (IOException e) {
       throw new BpfException("configure " + spec.name() + ": " + e.getMessage(), e);
     }
-    int rc = libbpf.lib.jeb_set_rodata(object, image, image.length);
+    int rc = LibbpfNative.setRodata(object, image);
     if (rc != 0) {
       throw libbpf.error("configure " + spec.name() + " (.rodata, " + image.length + " bytes)", rc);
     }
@@ -75,7 +71,7 @@ public final class BpfObject implements AutoCloseable {
   /** Resizes a map; before load. */
   public synchronized void setMaxEntries(String mapName, int maxEntries) throws BpfException {
     requireOpen(false);
-    int rc = libbpf.lib.bpf_map__set_max_entries(mapPointer(mapName), maxEntries);
+    int rc = LibbpfNative.mapSetMaxEntries(mapPointer(mapName), maxEntries);
     if (rc != 0) {
       throw libbpf.error("size map " + mapName + " to " + maxEntries, rc);
     }
@@ -84,7 +80,7 @@ public final class BpfObject implements AutoCloseable {
   /** Makes the map {@code mapName} the existing map behind {@code fd} (same type and sizes); before load. */
   public synchronized void reuseMap(String mapName, int fd) throws BpfException {
     requireOpen(false);
-    int rc = libbpf.lib.bpf_map__reuse_fd(mapPointer(mapName), fd);
+    int rc = LibbpfNative.mapReuseFd(mapPointer(mapName), fd);
     if (rc != 0) {
       throw libbpf.error("share map " + mapName + " (fd " + fd + ")", rc);
     }
@@ -92,14 +88,14 @@ public final class BpfObject implements AutoCloseable {
 
   /** Whether the object defines the map {@code mapName}. */
   public synchronized boolean hasMap(String mapName) {
-    return object != null && libbpf.lib.bpf_object__find_map_by_name(object, mapName) != null;
+    return object != 0 && LibbpfNative.findMap(object, mapName) != 0;
   }
 
   /** Loads every program into the kernel (the verifier runs here) and creates the maps. */
   public synchronized void load() throws BpfException {
     requireOpen(false);
     libbpf.beginCapture();
-    int rc = libbpf.lib.bpf_object__load(object);
+    int rc = LibbpfNative.objectLoad(object);
     String log = libbpf.endCapture();
     if (rc != 0) {
       throw libbpf.error("load BPF object " + spec.name(), rc, log);
@@ -115,8 +111,7 @@ public final class BpfObject implements AutoCloseable {
       throws BpfException {
     requireOpen(true);
     String what = "attach usdt " + provider + ":" + probe + " in " + binary + " (pid " + pid + ")";
-    link(program, what, (prog, out) -> libbpf.lib.jeb_attach_usdt(prog, pid, binary.toString(), provider,
-        probe, out));
+    link(program, what, prog -> LibbpfNative.attachUsdt(prog, pid, binary.toString(), provider, probe));
   }
 
   /**
@@ -133,8 +128,8 @@ public final class BpfObject implements AutoCloseable {
     requireOpen(true);
     String what = "attach " + (returnProbe ? "uretprobe " : "uprobe ") + function + " (multi) in " + binary
         + " (pid " + pid + ")";
-    link(program, what, (prog, out) -> libbpf.lib.jeb_attach_uprobe_multi(prog, pid, binary.toString(),
-        function, new long[0], new long[0], 0, returnProbe ? 1 : 0, out));
+    link(program, what, prog -> LibbpfNative.attachUprobeMulti(prog, pid, binary.toString(), function,
+        new long[0], new long[0], returnProbe));
   }
 
   private void attachUprobe(String program, int pid, Path binary, String function, long offset,
@@ -142,8 +137,8 @@ public final class BpfObject implements AutoCloseable {
     requireOpen(true);
     String what = "attach " + (returnProbe ? "uretprobe " : "uprobe ") + (function == null ? "at file offset "
         + offset : function + (offset != 0 ? "+" + offset : "")) + " in " + binary + " (pid " + pid + ")";
-    link(program, what, (prog, out) -> libbpf.lib.jeb_attach_uprobe(prog, pid, binary.toString(),
-        function, offset, returnProbe ? 1 : 0, cookie, out));
+    link(program, what, prog -> LibbpfNative.attachUprobe(prog, pid, binary.toString(), function, offset,
+        returnProbe, cookie));
   }
 
   /**
@@ -157,7 +152,7 @@ public final class BpfObject implements AutoCloseable {
     if (!libbpf.hasUprobeMulti()) {
       return false;
     }
-    int rc = libbpf.lib.jeb_use_uprobe_multi(programPointer(program));
+    int rc = LibbpfNative.useUprobeMulti(programPointer(program));
     if (rc != 0) {
       throw libbpf.error("set up " + program + " for uprobe_multi", rc);
     }
@@ -186,26 +181,25 @@ public final class BpfObject implements AutoCloseable {
     }
     String what = "attach " + (returnProbe ? "uretprobe" : "uprobe") + " multi (" + fileOffsets.length
         + " places) in " + binary + " (pid " + pid + ")";
-    link(program, what, (prog, out) -> libbpf.lib.jeb_attach_uprobe_multi(prog, pid, binary.toString(),
-        null, fileOffsets, cookies, fileOffsets.length, returnProbe ? 1 : 0, out));
+    link(program, what, prog -> LibbpfNative.attachUprobeMulti(prog, pid, binary.toString(), null,
+        fileOffsets, cookies, returnProbe));
   }
 
-  /** One of libbpf's attach calls: 0 and the link in {@code out}, or a negative errno. */
+  /** One of libbpf's attach calls: the link, or a negative errno. */
   private interface AttachCall {
-    int attach(Pointer program, PointerByReference out);
+    long attach(long program);
   }
 
   /** Makes one link of {@code program} with {@code call} (libbpf's log captured for the error), and keeps it. */
   private void link(String program, String what, AttachCall call) throws BpfException {
-    Pointer prog = programPointer(program);
-    PointerByReference out = new PointerByReference();
+    long prog = programPointer(program);
     libbpf.beginCapture();
-    int rc = call.attach(prog, out);
+    long link = call.attach(prog);
     String log = libbpf.endCapture();
-    if (rc != 0) {
-      throw attachError(what, rc, log);
+    if (link <= 0) {
+      throw attachError(what, (int) (link == 0 ? -Errno.EINVAL : link), log);
     }
-    links.add(out.getValue());
+    links.add(link);
     attached.add(program);
   }
 
@@ -217,21 +211,21 @@ public final class BpfObject implements AutoCloseable {
   /** Runs a program that supports BPF_PROG_TEST_RUN once; returns the program's return value. */
   public synchronized int testRun(String program, byte[] context) throws BpfException {
     requireOpen(true);
-    int fd = libbpf.lib.bpf_program__fd(programPointer(program));
-    IntByReference result = new IntByReference();
-    int rc = libbpf.lib.jeb_prog_test_run(fd, context, context.length, result);
+    int fd = LibbpfNative.programFd(programPointer(program));
+    int[] result = new int[1];
+    int rc = LibbpfNative.testRun(fd, context, result);
     if (rc != 0) {
       throw libbpf.error("test-run " + program, rc);
     }
-    return result.getValue();
+    return result[0];
   }
 
   public synchronized BpfMap map(String mapName) throws BpfException {
     requireOpen(true);
-    Pointer map = mapPointer(mapName);
-    return new BpfMap(libbpf, mapName, libbpf.lib.bpf_map__fd(map), libbpf.lib.bpf_map__type(map),
-        libbpf.lib.bpf_map__key_size(map), libbpf.lib.bpf_map__value_size(map),
-        libbpf.lib.bpf_map__max_entries(map));
+    long map = mapPointer(mapName);
+    return new BpfMap(libbpf, mapName, LibbpfNative.mapInfo(map, LibbpfNative.MAP_FD),
+        LibbpfNative.mapInfo(map, LibbpfNative.MAP_TYPE), LibbpfNative.mapInfo(map, LibbpfNative.MAP_KEY_SIZE),
+        LibbpfNative.mapInfo(map, LibbpfNative.MAP_VALUE_SIZE), LibbpfNative.mapInfo(map, LibbpfNative.MAP_MAX_ENTRIES));
   }
 
   /** Names of the programs attached so far, one entry per link. */
@@ -242,14 +236,14 @@ public final class BpfObject implements AutoCloseable {
   /** Destroys the links, then the object. Idempotent. */
   @Override
   public synchronized void close() {
-    if (object == null) {
+    if (object == 0) {
       return;
     }
     destroyAll(links);
     links.clear();
     attached.clear();
-    libbpf.lib.bpf_object__close(object);
-    object = null;
+    LibbpfNative.objectClose(object);
+    object = 0;
   }
 
   /**
@@ -257,14 +251,14 @@ public final class BpfObject implements AutoCloseable {
    * serializes much of it: measured here, 30 links took 3.3 s one after the other and 2.6 s side
    * by side.
    */
-  private void destroyAll(List<Pointer> toDestroy) {
+  private void destroyAll(List<Long> toDestroy) {
     if (toDestroy.size() <= 1) {
-      toDestroy.forEach(libbpf.lib::bpf_link__destroy);
+      toDestroy.forEach(LibbpfNative::linkDestroy);
       return;
     }
     List<Thread> threads = new ArrayList<>(toDestroy.size());
-    for (Pointer link : toDestroy) {
-      Thread t = new Thread(() -> libbpf.lib.bpf_link__destroy(link), "jvm-ebpf-agent-detach");
+    for (long link : toDestroy) {
+      Thread t = new Thread(() -> LibbpfNative.linkDestroy(link), "jvm-ebpf-agent-detach");
       t.setDaemon(true);
       threads.add(t);
       t.start();
@@ -295,24 +289,24 @@ public final class BpfObject implements AutoCloseable {
     return libbpf.error(what, rc, log);
   }
 
-  private Pointer programPointer(String program) throws BpfException {
-    Pointer p = libbpf.lib.bpf_object__find_program_by_name(object, program);
-    if (p == null) {
+  private long programPointer(String program) throws BpfException {
+    long p = LibbpfNative.findProgram(object, program);
+    if (p == 0) {
       throw new BpfException(spec.name() + " has no program " + program, 0);
     }
     return p;
   }
 
-  private Pointer mapPointer(String mapName) throws BpfException {
-    Pointer p = libbpf.lib.bpf_object__find_map_by_name(object, mapName);
-    if (p == null) {
+  private long mapPointer(String mapName) throws BpfException {
+    long p = LibbpfNative.findMap(object, mapName);
+    if (p == 0) {
       throw new BpfException(spec.name() + " has no map " + mapName, 0);
     }
     return p;
   }
 
   private void requireOpen(boolean mustBeLoaded) throws BpfException {
-    if (object == null) {
+    if (object == 0) {
       throw new BpfException(spec.name() + " is closed", 0);
     }
     if (mustBeLoaded != loaded) {

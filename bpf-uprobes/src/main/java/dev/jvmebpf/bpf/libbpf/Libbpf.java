@@ -2,20 +2,16 @@ package dev.jvmebpf.bpf.libbpf;
 
 import java.io.IOException;
 import java.io.InputStream;
-import java.net.URISyntaxException;
-import java.net.URL;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.PosixFilePermissions;
-import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
 import java.util.function.BiConsumer;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
-import java.util.LinkedHashMap;
-import jnr.ffi.LibraryLoader;
 
 /**
  * The bundled libbpf (libbpf + libelf + zlib + our shim, depending on glibc only), loaded once
@@ -37,24 +33,18 @@ public final class Libbpf {
 
   private static Libbpf instance;
 
-  final LibbpfNative lib;
   private final Path threadContextLibrary;
   private final int possibleCpus;
   private final Path path;
-  // Held for as long as libbpf may call it (STYLE.md, trap 6): i.e. forever.
-  private final LibbpfNative.LogCallback callback;
   private final ThreadLocal<StringBuilder> capture = new ThreadLocal<>();
   private volatile BiConsumer<Integer, String> listener;
 
-  private Libbpf(LibbpfNative lib, Path path) throws BpfException {
-    this.lib = lib;
+  private Libbpf(Path path) throws BpfException {
     this.path = path;
     Path threadContext = path.resolveSibling(THREAD_CTX_LIBRARY);
     this.threadContextLibrary = Files.isRegularFile(threadContext)
-        && lib.jeb_thread_ctx_open(threadContext.toString()) == 0 ? threadContext : null;
-    this.callback = this::onLog;
-    lib.jeb_set_log(callback);
-    int cpus = lib.libbpf_num_possible_cpus();
+        && LibbpfNative.threadContextOpen(threadContext.toString()) == 0 ? threadContext : null;
+    int cpus = LibbpfNative.possibleCpus();
     if (cpus <= 0) {
       throw error("count possible CPUs", cpus);
     }
@@ -83,34 +73,19 @@ public final class Libbpf {
     } catch (IOException e) {
       throw new BpfException("extract libbpf-bundled.so: " + e.getMessage(), e);
     }
-    LibbpfNative lib;
-    // jffi reads these once, when it first loads: its own stub goes into our private directory
-    // and it uses its native memory path instead of sun.misc.Unsafe (which JDK 24+ warns about).
-    Map<String, String> jffi = new HashMap<>();
-    jffi.put("jffi.unsafe.disabled", "true");
-    if (override == null || override.isBlank()) {
-      jffi.put("jffi.extract.dir", library.getParent().toString());
-    }
-    // When the agent has extracted jffi's stub already (its layer reads modules from files), jffi
-    // loads it from there instead of copying it out under a File.createTempFile name, whose
-    // SecureRandom would leave /dev/random and /dev/urandom open in the application's JVM.
-    URL stub = Libbpf.class.getClassLoader() == null ? null : Libbpf.class.getClassLoader().getResource(JFFI_STUB);
-    if (stub != null && stub.getProtocol().equals("file")) {
-      try {
-        jffi.put("jffi.boot.library.path", Path.of(stub.toURI()).getParent().toString());
-      } catch (URISyntaxException | RuntimeException ignored) {
-        // jffi extracts its stub itself.
-      }
-    }
-    Map<String, String> previous = setProperties(jffi);
+    Libbpf[] created = new Libbpf[1];
     try {
-      lib = LibraryLoader.create(LibbpfNative.class).failImmediately().load(library.toString());
+      LibbpfNative.load(library.toAbsolutePath().toString(), (level, message) -> {
+        Libbpf l = created[0];
+        if (l != null) {
+          l.onLog(level, message);
+        }
+      });
     } catch (LinkageError | RuntimeException e) {
       throw new BpfException("load " + library + ": " + e.getMessage(), e);
-    } finally {
-      setProperties(previous);
     }
-    instance = new Libbpf(lib, library);
+    created[0] = new Libbpf(library);
+    instance = created[0];
     return instance;
   }
 
@@ -121,19 +96,6 @@ public final class Libbpf {
     }
     return instance;
   }
-
-  /** Sets each property (null value: clears it); returns the previous values. */
-  private static Map<String, String> setProperties(Map<String, String> values) {
-    Map<String, String> previous = new HashMap<>();
-    for (Map.Entry<String, String> e : values.entrySet()) {
-      previous.put(e.getKey(), e.getValue() == null ? System.clearProperty(e.getKey())
-          : System.setProperty(e.getKey(), e.getValue()));
-    }
-    return previous;
-  }
-
-  /** jffi's JNI stub for this platform, as jffi-native packages it. */
-  private static final String JFFI_STUB = "jni/x86_64-Linux/libjffi-1.2.so";
 
   private static Path extract(Path privateDir) throws IOException {
     Path dir = privateDir;
@@ -165,11 +127,8 @@ public final class Libbpf {
    * each thread's dynamic thread vector), from the dynamic loader's own list.
    */
   public Map<Long, String> tlsObjects() {
-    byte[] out = new byte[16 * 1024]; // about 100 paths
-    long used = lib.jeb_tls_objects(out, out.length);
     Map<Long, String> objects = new LinkedHashMap<>();
-    for (String line : new String(out, 0, (int) Math.max(0, used), StandardCharsets.UTF_8)
-        .split("\n")) {
+    for (String line : new String(LibbpfNative.tlsObjects(), StandardCharsets.UTF_8).split("\n")) {
       int tab = line.indexOf('\t');
       if (tab > 0) {
         objects.put(Long.parseLong(line.substring(0, tab)), line.substring(tab + 1));
@@ -184,7 +143,7 @@ public final class Libbpf {
    * 0 when unknown. The same in every thread when the library's TLS is static.
    */
   public long tlsThreadPointerOffset(String path, String symbol) {
-    return lib.jeb_tls_tp_offset(path, symbol);
+    return LibbpfNative.tlsThreadPointerOffset(path, symbol);
   }
 
   /** Our thread context writer's library (it exports {@code otel_thread_ctx_v1}); null when it did not load. */
@@ -201,19 +160,17 @@ public final class Libbpf {
     if (record != null && !record.isDirect()) {
       throw new IllegalArgumentException("a thread context record lives in native memory");
     }
-    return threadContextLibrary != null && lib.jeb_thread_ctx_bind(record == null ? null
-        : jnr.ffi.Runtime.getRuntime(lib).getMemoryManager().newPointer(record)) == 0;
+    return threadContextLibrary != null && LibbpfNative.threadContextBind(record) == 0;
   }
 
   /** The address the calling thread's {@code otel_thread_ctx_v1} holds; 0: none. */
   public long boundThreadContext() {
-    jnr.ffi.Pointer p = lib.jeb_thread_ctx_current();
-    return p == null ? 0 : p.address();
+    return LibbpfNative.threadContextCurrent();
   }
 
   /** How many objects the dynamic loader has loaded into this process so far; 0: unknown. */
   public long loadedObjects() {
-    return lib.jeb_loaded_objects();
+    return LibbpfNative.loadedObjects();
   }
 
   /**
@@ -225,7 +182,7 @@ public final class Libbpf {
    */
   public long[] publishProcessContext(byte[] payload, long publishedAtNanos) throws BpfException {
     long[] length = new long[1];
-    long address = lib.jeb_process_context_publish(payload, payload.length, publishedAtNanos, length);
+    long address = LibbpfNative.processContextPublish(payload, publishedAtNanos, length);
     if (address < 0 && address > -4096) {
       throw new BpfException("map the OTEL_CTX process context: " + describe((int) -address), (int) -address);
     }
@@ -234,7 +191,7 @@ public final class Libbpf {
 
   /** Unmaps a process context {@link #publishProcessContext} mapped. */
   public void dropProcessContext(long address, long length) {
-    lib.jeb_process_context_drop(address, length);
+    LibbpfNative.processContextDrop(address, length);
   }
 
   public Path path() {
@@ -256,7 +213,7 @@ public final class Libbpf {
    * the negative errno (-EPERM without privileges, -EINVAL when the kernel lacks the type).
    */
   public int probeUprobePrograms() {
-    return lib.jeb_probe_prog_load(2 /* BPF_PROG_TYPE_KPROBE */);
+    return LibbpfNative.probeProgLoad(2 /* BPF_PROG_TYPE_KPROBE */);
   }
 
   private volatile Boolean uprobeMulti;
@@ -268,7 +225,7 @@ public final class Libbpf {
   public boolean hasUprobeMulti() {
     Boolean known = uprobeMulti;
     if (known == null) {
-      known = lib.jeb_probe_uprobe_multi() == 1;
+      known = LibbpfNative.probeUprobeMulti() == 1;
       uprobeMulti = known;
     }
     return known && !uprobeMultiOff;
@@ -286,7 +243,7 @@ public final class Libbpf {
    * static TLS block, at the same offset in every thread. Empty when it cannot be told.
    */
   public java.util.OptionalLong errnoThreadPointerOffset() {
-    long offset = lib.jeb_errno_tp_offset();
+    long offset = LibbpfNative.errnoThreadPointerOffset();
     return offset == 0 ? java.util.OptionalLong.empty() : java.util.OptionalLong.of(offset);
   }
 
@@ -343,20 +300,12 @@ public final class Libbpf {
    * has no way to send a signal of its own. Returns 0 or the errno.
    */
   public int signal(long pid, int signal) {
-    return -lib.jeb_kill((int) pid, signal);
+    return -LibbpfNative.kill((int) pid, signal);
   }
 
   /** "EPERM (Operation not permitted)", the text from libbpf_strerror. */
   public String describe(int errno) {
-    byte[] text = new byte[256];
-    String description = "";
-    if (lib.jeb_strerror(errno, text, text.length) == 0) {
-      int end = 0;
-      while (end < text.length && text[end] != 0) {
-        end++;
-      }
-      description = new String(text, 0, end, StandardCharsets.UTF_8);
-    }
+    String description = new String(LibbpfNative.strerror(errno), StandardCharsets.UTF_8);
     return description.isEmpty() ? Errno.name(errno) : Errno.name(errno) + " (" + description + ")";
   }
 

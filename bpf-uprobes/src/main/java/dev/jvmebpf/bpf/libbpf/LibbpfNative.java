@@ -1,159 +1,184 @@
 package dev.jvmebpf.bpf.libbpf;
 
-import jnr.ffi.Pointer;
-import jnr.ffi.annotations.Delegate;
-import jnr.ffi.annotations.In;
-import jnr.ffi.annotations.Out;
-import jnr.ffi.byref.IntByReference;
-import jnr.ffi.byref.PointerByReference;
-import jnr.ffi.types.size_t;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.function.BiConsumer;
 
 /**
- * The native surface of libbpf-bundled.so: libbpf's own calls that take only handles, file
- * descriptors and buffers, plus the shim's {@code jeb_*} calls for everything that involves a
- * libbpf option struct or a va_list. Calls return 0 or a negative errno unless noted.
- * Used only through {@link Libbpf}, {@link BpfObject} and {@link BpfMap}.
+ * The native surface of libbpf-bundled.so, bound through JNI (src/main/native/jeb_jni.c):
+ * libbpf's own calls on handles, file descriptors and buffers, and the shim's calls for whatever
+ * involves a libbpf option struct, a va_list or a system call Java cannot make. Handles of libbpf
+ * objects (a BPF object, program, map, link, ring reader) are their addresses as longs; calls
+ * that create one return it, or the negative errno. Other calls return 0 or a negative errno
+ * unless noted. Used only through {@link Libbpf}, {@link BpfObject}, {@link BpfMap} and
+ * {@link RingBuffer}.
  */
-public interface LibbpfNative {
+final class LibbpfNative {
 
-  /** Receives libbpf's messages; level is enum libbpf_print_level (0 warn, 1 info, 2 debug). */
-  interface LogCallback {
-    @Delegate
-    void log(int level, String message);
+  private LibbpfNative() {}
+
+  /** Receives libbpf's messages (level: 0 warn, 1 info, 2 debug), on the thread whose call logged. */
+  private static volatile BiConsumer<Integer, String> logListener;
+
+  /** Loads the library from {@code path} and routes libbpf's messages to {@code listener}. */
+  static void load(String path, BiConsumer<Integer, String> listener) {
+    System.load(path);
+    logListener = listener;
+    int rc = init();
+    if (rc != 0) {
+      throw new UnsatisfiedLinkError("initialize " + path + ": error " + rc);
+    }
   }
 
-  void jeb_set_log(LogCallback callback);
-
-  /** Receives one ring-buffer record (libbpf's ring_buffer_sample_fn); a negative return stops the read. */
-  interface SampleCallback {
-    @Delegate
-    int sample(Pointer context, Pointer data, @size_t long size);
+  /** Called by the library for each libbpf message; never throws. */
+  @SuppressWarnings("unused")
+  private static void onLog(int level, byte[] message) {
+    BiConsumer<Integer, String> l = logListener;
+    if (l != null) {
+      try {
+        l.accept(level, new String(message, StandardCharsets.UTF_8));
+      } catch (RuntimeException ignored) {
+        // A listener must never break a libbpf call.
+      }
+    }
   }
+
+  private static native int init();
+
+  // Ring buffer (the span ring).
 
   /** A BPF_MAP_TYPE_RINGBUF of {@code bytes}: its descriptor, or the negative errno. */
-  int jeb_ring_create(int bytes);
+  static native int ringCreate(int bytes);
 
-  /** A reader of the ring behind mapFd, calling callback for each record it consumes. */
-  int jeb_ring_open(int mapFd, SampleCallback callback, PointerByReference ring);
+  /** A reader of the ring behind mapFd that calls {@code reader.deliver(byte[])} for each record it consumes. */
+  static native long ringOpen(int mapFd, RingBuffer reader);
 
   /** Records consumed, or a negative errno. */
-  int ring_buffer__consume(Pointer ring);
-
-  void ring_buffer__free(Pointer ring);
+  static native int ringConsume(long ring);
 
   /** 1 ring readable, 2 woken, 3 both, 0 timeout, or the negative errno. */
-  int jeb_ring_wait(Pointer ring, int wakeFd, int timeoutMillis);
+  static native int ringWait(long ring, int wakeFd, int timeoutMillis);
+
+  static native void ringFree(long ring);
 
   /** An eventfd: its descriptor or the negative errno. */
-  int jeb_eventfd();
+  static native int eventfd();
 
-  int jeb_eventfd_signal(int fd);
+  static native int eventfdSignal(int fd);
 
-  int jeb_close(int fd);
+  static native int close(int fd);
+
+  // Maps made by Java.
 
   /** A BPF_MAP_TYPE_ARRAY of {@code entries} values (u32 keys): its descriptor, or the negative errno. */
-  int jeb_array_create(String name, int valueSize, int entries);
+  static native int arrayCreate(String name, int valueSize, int entries);
 
-  /** Loaded libraries with TLS, as lines "module id TAB path", into out; the bytes written. */
-  long jeb_tls_objects(@Out byte[] out, @size_t long size);
+  // Thread-local storage, our thread context writer, the process context.
+
+  /** Loaded libraries with TLS, as lines "module id TAB path". */
+  static native byte[] tlsObjects();
 
   /** The thread pointer minus the calling thread's address of TLS variable {@code symbol} of {@code path}; 0: unknown. */
-  long jeb_tls_tp_offset(String path, String symbol);
+  static native long tlsThreadPointerOffset(String path, String symbol);
 
   /** Loads our thread context writer's library (libjeb-threadctx.so); 0 or a negative errno. */
-  int jeb_thread_ctx_open(String path);
+  static native int threadContextOpen(String path);
 
-  /** Points the calling thread's otel_thread_ctx_v1 at {@code record} (null: none); 0 or -ENOENT. */
-  int jeb_thread_ctx_bind(Pointer record);
+  /** Points the calling thread's otel_thread_ctx_v1 at the direct buffer {@code record} (null: none); 0 or -ENOENT. */
+  static native int threadContextBind(ByteBuffer record);
 
-  /** The calling thread's otel_thread_ctx_v1. */
-  Pointer jeb_thread_ctx_current();
+  /** The calling thread's otel_thread_ctx_v1 (an address; 0: none). */
+  static native long threadContextCurrent();
 
   /** How many objects the dynamic loader has loaded so far (glibc's dlpi_adds); 0: unknown. */
-  long jeb_loaded_objects();
+  static native long loadedObjects();
 
   /** Maps an OTEL_CTX process context holding payload: its address (length in length[0]), or -errno. */
-  long jeb_process_context_publish(@In byte[] payload, int size, long publishedAtNanos, @Out long[] length);
+  static native long processContextPublish(byte[] payload, long publishedAtNanos, long[] length);
 
-  /** Unmaps what jeb_process_context_publish mapped. */
-  int jeb_process_context_drop(long address, long length);
+  /** Unmaps what processContextPublish mapped. */
+  static native int processContextDrop(long address, long length);
 
-  /** Before load: the map will be the one behind fd (a map of the same type and sizes). */
-  int bpf_map__reuse_fd(Pointer map, int fd);
+  // BPF objects, programs, maps, links.
 
-  int jeb_open(@In byte[] buffer, @size_t long size, String name, PointerByReference object);
+  /** Opens an object from its ELF bytes: the object, or the negative errno. */
+  static native long open(byte[] object, String name);
 
-  long jeb_rodata_size(Pointer object);
+  static native long rodataSize(long object);
 
-  int jeb_set_rodata(Pointer object, @In byte[] data, @size_t long size);
+  static native int setRodata(long object, byte[] image);
 
-  int jeb_attach_usdt(Pointer program, int pid, String binary, String provider, String name,
-      PointerByReference link);
+  static native int objectLoad(long object);
 
-  int jeb_attach_uprobe(Pointer program, int pid, String binary, String function,
-      @size_t long offset, int retprobe, long cookie, PointerByReference link);
+  static native void objectClose(long object);
 
-  /** 1 when the kernel has uprobe_multi links, 0 when not, else the negative errno. */
-  int jeb_probe_uprobe_multi();
+  /** 0 when absent. */
+  static native long findProgram(long object, String name);
+
+  /** 0 when absent. */
+  static native long findMap(long object, String name);
+
+  static native int programFd(long program);
 
   /** Before load: the program will be attached through uprobe_multi links. */
-  int jeb_use_uprobe_multi(Pointer program);
+  static native int useUprobeMulti(long program);
 
-  /** At fileOffsets with their cookies, or (count 0) at the entry of the function named exactly func. */
-  int jeb_attach_uprobe_multi(Pointer program, int pid, String binary, String func, @In long[] fileOffsets,
-      @In long[] cookies,
-      @size_t long count, int retprobe, PointerByReference link);
+  static final int MAP_FD = 0;
+  static final int MAP_TYPE = 1;
+  static final int MAP_KEY_SIZE = 2;
+  static final int MAP_VALUE_SIZE = 3;
+  static final int MAP_MAX_ENTRIES = 4;
 
-  int jeb_prog_test_run(int programFd, @In byte[] context, int contextSize, IntByReference returnValue);
+  /** One of the map's MAP_* properties. */
+  static native int mapInfo(long map, int what);
 
-  /** kill(2): 0 or the negative errno. */
-  int jeb_kill(int pid, int signal);
+  static native int mapSetMaxEntries(long map, int maxEntries);
 
-  int jeb_strerror(int error, @Out byte[] buffer, @size_t long size);
+  /** Before load: the map will be the one behind fd (a map of the same type and sizes). */
+  static native int mapReuseFd(long map, int fd);
 
-  int bpf_object__load(Pointer object);
+  /** The link, or the negative errno. */
+  static native long attachUsdt(long program, int pid, String binary, String provider, String name);
 
-  void bpf_object__close(Pointer object);
+  /** The link, or the negative errno; {@code function} null: {@code offset} is a file offset. */
+  static native long attachUprobe(long program, int pid, String binary, String function, long offset,
+      boolean retprobe, long cookie);
 
-  /** NULL when absent. */
-  Pointer bpf_object__find_program_by_name(Pointer object, String name);
+  /** At fileOffsets with their cookies, or (none given) at the entry of the function named exactly func. */
+  static native long attachUprobeMulti(long program, int pid, String binary, String func, long[] fileOffsets,
+      long[] cookies, boolean retprobe);
 
-  /** NULL when absent. */
-  Pointer bpf_object__find_map_by_name(Pointer object, String name);
+  static native int linkDestroy(long link);
 
-  int bpf_program__fd(Pointer program);
+  /** The program's return value in result[0]. */
+  static native int testRun(int programFd, byte[] context, int[] result);
 
-  int bpf_program__set_autoload(Pointer program, boolean autoload);
+  static native int mapLookup(int fd, byte[] key, byte[] value);
 
-  int bpf_map__fd(Pointer map);
+  static native int mapUpdate(int fd, byte[] key, byte[] value, long flags);
 
-  int bpf_map__set_max_entries(Pointer map, int maxEntries);
+  static native int mapDelete(int fd, byte[] key);
 
-  int bpf_map__max_entries(Pointer map);
+  /** key null gives the first key. */
+  static native int mapNextKey(int fd, byte[] key, byte[] nextKey);
 
-  int bpf_map__key_size(Pointer map);
-
-  int bpf_map__value_size(Pointer map);
-
-  int bpf_map__type(Pointer map);
-
-  int bpf_map_lookup_elem(int fd, @In byte[] key, @Out byte[] value);
-
-  int bpf_map_update_elem(int fd, @In byte[] key, @In byte[] value, long flags);
-
-  int bpf_map_delete_elem(int fd, @In byte[] key);
-
-  /** key NULL gives the first key. */
-  int bpf_map_get_next_key(int fd, @In byte[] key, @Out byte[] nextKey);
-
-  int bpf_link__destroy(Pointer link);
+  // The kernel and the process.
 
   /** Number of possible CPUs (per-CPU map values hold this many copies), or a negative errno. */
-  int libbpf_num_possible_cpus();
+  static native int possibleCpus();
 
   /** 1 when the kernel loads a trivial program of the type, else the negative errno. */
-  int jeb_probe_prog_load(int programType);
+  static native int probeProgLoad(int programType);
+
+  /** 1 when the kernel has uprobe_multi links, 0 when not, else the negative errno. */
+  static native int probeUprobeMulti();
+
+  /** kill(2): 0 or the negative errno. */
+  static native int kill(int pid, int signal);
+
+  /** libbpf_strerror's text (UTF-8), empty when it has none. */
+  static native byte[] strerror(int error);
 
   /** &errno minus the thread pointer (the same in every thread), or 0 when unknown. */
-  long jeb_errno_tp_offset();
+  static native long errnoThreadPointerOffset();
 }

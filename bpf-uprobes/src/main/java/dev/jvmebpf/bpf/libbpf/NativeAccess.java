@@ -4,8 +4,8 @@ import java.lang.reflect.Method;
 import java.util.Set;
 
 /**
- * Grants native access to the modules that load and call our native code (jffi, jnr-ffi, this
- * one), so that JDK 24 and later print no "restricted method" warning on the host's stderr.
+ * Grants native access to the module that loads our JNI library (this one), so that JDK 24 and
+ * later print no "restricted method" warning on the host's stderr for its {@code System.load}.
  *
  * <p>Works only after the agent opened java.lang to this module with its Instrumentation
  * (redefineModule); then Module's JDK-internal {@code implAddEnableNativeAccess} is callable

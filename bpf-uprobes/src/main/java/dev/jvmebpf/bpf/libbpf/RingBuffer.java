@@ -3,8 +3,6 @@ package dev.jvmebpf.bpf.libbpf;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.function.Consumer;
-import jnr.ffi.Pointer;
-import jnr.ffi.byref.PointerByReference;
 
 /**
  * A BPF ring buffer (BPF_MAP_TYPE_RINGBUF) created by Java, which BPF objects share through
@@ -19,21 +17,16 @@ public final class RingBuffer implements AutoCloseable {
   private final int bytes;
   private final int mapFd;
   private final int wakeFd;
-  private final Pointer reader;
-  // Held for as long as libbpf may call it (STYLE.md, trap 6): as long as the reader lives.
-  private final LibbpfNative.SampleCallback callback;
+  private long reader; // set once, right after the native reader is made
   private Consumer<ByteBuffer> consumer;
   private boolean closed;
   private long failed;
 
-  private RingBuffer(Libbpf libbpf, int bytes, int mapFd, int wakeFd, LibbpfNative.SampleCallback callback,
-      Pointer reader) {
+  private RingBuffer(Libbpf libbpf, int bytes, int mapFd, int wakeFd) {
     this.libbpf = libbpf;
     this.bytes = bytes;
     this.mapFd = mapFd;
     this.wakeFd = wakeFd;
-    this.callback = callback;
-    this.reader = reader;
   }
 
   /** A new ring of {@code bytes} (a power of two, at least 4096). */
@@ -41,26 +34,24 @@ public final class RingBuffer implements AutoCloseable {
     if (bytes < 4096 || Integer.bitCount(bytes) != 1) {
       throw new IllegalArgumentException("a ring buffer's size is a power of two of at least 4096 bytes: " + bytes);
     }
-    int fd = libbpf.lib.jeb_ring_create(bytes);
+    int fd = LibbpfNative.ringCreate(bytes);
     if (fd < 0) {
       throw libbpf.error("create the span ring buffer (" + bytes + " bytes)", fd);
     }
-    int wake = libbpf.lib.jeb_eventfd();
+    int wake = LibbpfNative.eventfd();
     if (wake < 0) {
-      libbpf.lib.jeb_close(fd);
+      LibbpfNative.close(fd);
       throw libbpf.error("create an eventfd", wake);
     }
-    RingBuffer[] self = new RingBuffer[1];
-    LibbpfNative.SampleCallback callback = (context, data, size) -> self[0].deliver(data, size);
-    PointerByReference out = new PointerByReference();
-    int rc = libbpf.lib.jeb_ring_open(fd, callback, out);
-    if (rc != 0) {
-      libbpf.lib.jeb_close(wake);
-      libbpf.lib.jeb_close(fd);
-      throw libbpf.error("read the span ring buffer", rc);
+    RingBuffer ring = new RingBuffer(libbpf, bytes, fd, wake);
+    long reader = LibbpfNative.ringOpen(fd, ring);
+    if (reader <= 0) {
+      LibbpfNative.close(wake);
+      LibbpfNative.close(fd);
+      throw libbpf.error("read the span ring buffer", (int) (reader == 0 ? -Errno.EINVAL : reader));
     }
-    self[0] = new RingBuffer(libbpf, bytes, fd, wake, callback, out.getValue());
-    return self[0];
+    ring.reader = reader;
+    return ring;
   }
 
   /** The map's descriptor, for {@link BpfObject#reuseMap}. */
@@ -77,7 +68,7 @@ public final class RingBuffer implements AutoCloseable {
    * true when records are there.
    */
   public boolean await(int timeoutMillis) throws BpfException {
-    int rc = libbpf.lib.jeb_ring_wait(reader, wakeFd, timeoutMillis);
+    int rc = LibbpfNative.ringWait(reader, wakeFd, timeoutMillis);
     if (rc < 0) {
       throw libbpf.error("wait for the span ring buffer", rc);
     }
@@ -86,7 +77,7 @@ public final class RingBuffer implements AutoCloseable {
 
   /** Ends the reader's current or next {@link #await}; any thread. */
   public void wake() {
-    libbpf.lib.jeb_eventfd_signal(wakeFd);
+    LibbpfNative.eventfdSignal(wakeFd);
   }
 
   /** Hands every record there now to {@code to}, in order; the number of records. */
@@ -96,7 +87,7 @@ public final class RingBuffer implements AutoCloseable {
     }
     consumer = to;
     try {
-      int rc = libbpf.lib.ring_buffer__consume(reader);
+      int rc = LibbpfNative.ringConsume(reader);
       if (rc < 0) {
         throw libbpf.error("read the span ring buffer", rc);
       }
@@ -111,10 +102,10 @@ public final class RingBuffer implements AutoCloseable {
     return failed;
   }
 
-  private int deliver(Pointer data, long size) {
+  /** Called by the native reader, inside {@link #consume}, with a copy of one record. */
+  @SuppressWarnings("unused")
+  private int deliver(byte[] record) {
     try {
-      byte[] record = new byte[(int) size];
-      data.get(0, record, 0, record.length);
       consumer.accept(ByteBuffer.wrap(record).order(ByteOrder.LITTLE_ENDIAN));
     } catch (Throwable e) {
       failed++;
@@ -128,8 +119,8 @@ public final class RingBuffer implements AutoCloseable {
       return;
     }
     closed = true;
-    libbpf.lib.ring_buffer__free(reader);
-    libbpf.lib.jeb_close(wakeFd);
-    libbpf.lib.jeb_close(mapFd);
+    LibbpfNative.ringFree(reader);
+    LibbpfNative.close(wakeFd);
+    LibbpfNative.close(mapFd);
   }
 }

@@ -10,7 +10,6 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import jnr.ffi.LibraryLoader;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -20,10 +19,11 @@ import org.junit.jupiter.api.Test;
 class ThreadContextLocatorTest {
 
   private static final String WRITER = """
+      #include <jni.h>
       __attribute__((visibility("default"))) __thread char other_tls[40] = "a variable before it";
       __attribute__((visibility("default"))) __thread void *otel_thread_ctx_v1;
       /* The thread pointer minus this thread's otel_thread_ctx_v1, through the compiler's own access. */
-      long jeb_test_tp_offset(void) {
+      JNIEXPORT jlong JNICALL Java_dev_jvmebpf_bpf_events_ThreadContextLocatorTest_tpOffset(JNIEnv *env, jclass c) {
         unsigned long tp;
         __asm__("mov %%fs:0, %0" : "=r"(tp));
         other_tls[0]++;
@@ -31,10 +31,8 @@ class ThreadContextLocatorTest {
       }
       """;
 
-  /** The test library, through jnr-ffi. */
-  public interface Writer {
-    long jeb_test_tp_offset();
-  }
+  /** The test library's function, through JNI. */
+  private static native long tpOffset();
 
   @Test
   void findsTheExportingLibraryOnceItIsLoaded() throws Exception {
@@ -43,15 +41,16 @@ class ThreadContextLocatorTest {
     try {
       Path source = Files.writeString(dir.resolve("writer.c"), WRITER);
       Path library = dir.resolve("libwriter.so");
-      BpfTestSupport.toolOutput("cc", "-shared", "-fPIC", "-O2", "-mtls-dialect=gnu2", "-o", library.toString(),
-          source.toString());
+      Path jdk = Path.of(System.getProperty("java.home"));
+      BpfTestSupport.toolOutput("cc", "-shared", "-fPIC", "-O2", "-mtls-dialect=gnu2", "-I" + jdk.resolve("include"),
+          "-I" + jdk.resolve("include").resolve("linux"), "-o", library.toString(), source.toString());
       ThreadContextLocator locator = ThreadContextLocator.of(libbpf);
       List<ThreadContextLocator.Location> before = locator.findNew();
       assertTrue(before.stream().noneMatch(l -> l.library().equals(library)), "not loaded yet: " + before);
       assertTrue(before.stream().anyMatch(l -> l.library().getFileName().toString().equals("libjeb-threadctx.so")),
           "our writer's library exports it: " + before);
 
-      Writer writer = LibraryLoader.create(Writer.class).load(library.toString());
+      System.load(library.toString());
       List<ThreadContextLocator.Location> loaded = locator.findNew();
       assertEquals(1, loaded.size(), "the new library only: " + loaded);
       ThreadContextLocator.Location found = loaded.get(0);
@@ -65,9 +64,9 @@ class ThreadContextLocatorTest {
       assertTrue(locator.findNew().isEmpty(), "a library is examined once");
       // Static TLS (the same distance below the thread pointer in two threads, as the library's
       // own code computes it): the locator found that distance; dynamic: it says 0.
-      long here = writer.jeb_test_tp_offset();
+      long here = tpOffset();
       long[] there = new long[1];
-      Thread other = new Thread(() -> there[0] = writer.jeb_test_tp_offset());
+      Thread other = new Thread(() -> there[0] = tpOffset());
       other.start();
       other.join();
       assertEquals(here == there[0] ? here : 0, found.threadPointerOffset(), "here " + here + ", there " + there[0]);
