@@ -12,6 +12,8 @@
 // (runtime code generation, its own native stub); this file costs nothing measurable.
 #include <jni.h>
 #include <errno.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -360,13 +362,25 @@ JNIEXPORT jlong JNICALL JNI_FN(rodataSize)(JNIEnv *env, jclass cls, jlong object
 	return jeb_rodata_size((struct bpf_object *)(uintptr_t)object);
 }
 
+/*
+ * The verifier gives up with EAGAIN whenever a signal is pending for the loading thread, and
+ * libbpf retries only a few times: in a process whose threads get frequent signals (a sampling
+ * profiler's SIGPROF every millisecond, seen with async-profiler) no program of ours could load.
+ * The signals the loading thread may block stay pending until the load is done; the others
+ * reach it as usual.
+ */
 JNIEXPORT jint JNICALL JNI_FN(objectLoad)(JNIEnv *env, jclass cls, jlong object)
 {
-	int rc;
+	sigset_t all, before;
+	int rc, blocked;
 
 	(void)env;
 	(void)cls;
+	sigfillset(&all);
+	blocked = pthread_sigmask(SIG_BLOCK, &all, &before) == 0;
 	rc = bpf_object__load((struct bpf_object *)(uintptr_t)object);
+	if (blocked)
+		pthread_sigmask(SIG_SETMASK, &before, NULL);
 	return rc < 0 ? rc : (rc > 0 ? -rc : 0);
 }
 
