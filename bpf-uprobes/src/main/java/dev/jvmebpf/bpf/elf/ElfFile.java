@@ -8,7 +8,10 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 
 /**
@@ -118,46 +121,80 @@ public final class ElfFile {
     return java.util.OptionalLong.empty();
   }
 
-  /** The symbol named exactly {@code name}, from .symtab first, then .dynsym. */
+  /**
+   * The symbol named exactly {@code name}: a definition that .dynsym exports, else the entry of
+   * .symtab, else an entry of .dynsym (an import).
+   */
   public Optional<Symbol> symbol(String name) throws IOException {
-    byte[] wanted = name.getBytes(StandardCharsets.UTF_8);
-    for (int type : new int[] {SHT_SYMTAB, SHT_DYNSYM}) {
-      for (Section table : sections) {
-        if (table.type() != type) {
-          continue;
-        }
-        Optional<Symbol> found = findSymbol(table, wanted);
-        if (found.isPresent()) {
-          return found;
-        }
-      }
+    return Optional.ofNullable(symbols(List.of(name)).get(name));
+  }
+
+  /**
+   * {@link #symbol} of each of {@code names} (those found), reading each table once however many
+   * names are asked for. A large .symtab (libjvm's has about 70,000 entries) is what start-up pays
+   * for: exports are looked up first in the much smaller .dynsym, and the names left are found in
+   * one pass over .symtab.
+   */
+  public Map<String, Symbol> symbols(Collection<String> names) throws IOException {
+    Map<String, Symbol> found = new HashMap<>();
+    List<byte[]> left = new ArrayList<>();
+    for (String name : names) {
+      left.add(name.getBytes(StandardCharsets.UTF_8));
     }
-    return Optional.empty();
+    // Definitions in .dynsym, then .symtab, then whatever .dynsym has (undefined: imports).
+    findSymbols(SHT_DYNSYM, true, left, found);
+    findSymbols(SHT_SYMTAB, false, left, found);
+    findSymbols(SHT_DYNSYM, false, left, found);
+    return found;
   }
 
   /** The symbol named exactly {@code name} in .dynsym only: what the file exports or imports. */
   public Optional<Symbol> dynamicSymbol(String name) throws IOException {
-    for (Section table : sections) {
-      if (table.type() == SHT_DYNSYM) {
-        return findSymbol(table, name.getBytes(StandardCharsets.UTF_8));
-      }
-    }
-    return Optional.empty();
+    Map<String, Symbol> found = new HashMap<>();
+    findSymbols(SHT_DYNSYM, false, new ArrayList<>(List.of(name.getBytes(StandardCharsets.UTF_8))), found);
+    return Optional.ofNullable(found.get(name));
   }
 
-  private Optional<Symbol> findSymbol(Section table, byte[] wanted) throws IOException {
-    ByteBuffer symbols = contents(table);
-    ByteBuffer strings = contents(sections.get(table.link()));
-    for (int at = 0; at + 24 <= symbols.limit(); at += 24) {
-      int nameOffset = symbols.getInt(at);
-      if (nameOffset == 0 || !matches(strings, nameOffset, wanted)) {
+  /** Moves each name of {@code left} found in the tables of {@code type} to {@code found}. */
+  private void findSymbols(int type, boolean definedOnly, List<byte[]> left, Map<String, Symbol> found)
+      throws IOException {
+    for (Section table : sections) {
+      if (left.isEmpty()) {
+        return;
+      }
+      if (table.type() != type) {
         continue;
       }
-      int info = Byte.toUnsignedInt(symbols.get(at + 4));
-      return Optional.of(new Symbol(new String(wanted, StandardCharsets.UTF_8), symbols.getLong(at + 8),
-          symbols.getLong(at + 16), info & 0xf, info >> 4, Short.toUnsignedInt(symbols.getShort(at + 6))));
+      ByteBuffer symbols = contents(table);
+      ByteBuffer strings = contents(sections.get(table.link()));
+      boolean[] firstBytes = new boolean[256]; // a name's first byte rules out most entries cheaply
+      for (byte[] wanted : left) {
+        if (wanted.length > 0) {
+          firstBytes[wanted[0] & 0xff] = true;
+        }
+      }
+      for (int at = 0; at + 24 <= symbols.limit() && !left.isEmpty(); at += 24) {
+        int nameOffset = symbols.getInt(at);
+        if (nameOffset <= 0 || nameOffset >= strings.limit() || !firstBytes[strings.get(nameOffset) & 0xff]) {
+          continue;
+        }
+        int section = Short.toUnsignedInt(symbols.getShort(at + 6));
+        if (definedOnly && section == 0) {
+          continue;
+        }
+        for (int i = 0; i < left.size(); i++) {
+          byte[] wanted = left.get(i);
+          if (matches(strings, nameOffset, wanted)) {
+            int info = Byte.toUnsignedInt(symbols.get(at + 4));
+            String name = new String(wanted, StandardCharsets.UTF_8);
+            found.put(name, new Symbol(name, symbols.getLong(at + 8), symbols.getLong(at + 16), info & 0xf,
+                info >> 4, section));
+            left.remove(i);
+            break;
+          }
+        }
+      }
     }
-    return Optional.empty();
   }
 
   private static boolean matches(ByteBuffer strings, int offset, byte[] wanted) {

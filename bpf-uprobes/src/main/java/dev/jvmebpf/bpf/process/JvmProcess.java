@@ -6,6 +6,10 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 
 /**
@@ -83,15 +87,24 @@ public final class JvmProcess {
    * value and where libjvm is loaded; empty when the symbol is absent.
    */
   public Optional<Long> libjvmAddress(String symbol) throws IOException {
-    ElfFile elf = libjvmElf();
-    Optional<ElfFile.Symbol> found = elf.symbol(symbol);
-    if (found.isEmpty()) {
-      return Optional.empty();
+    return Optional.ofNullable(libjvmAddresses(List.of(symbol)).get(symbol));
+  }
+
+  /** {@link #libjvmAddress} of each of {@code symbols} (those present), in one read of the symbol tables. */
+  public Map<String, Long> libjvmAddresses(Collection<String> symbols) throws IOException {
+    Map<String, Long> addresses = new HashMap<>();
+    for (ElfFile.Symbol found : libjvmElf().symbols(symbols).values()) {
+      addresses.put(found.name(), libjvmAddress(found));
     }
+    return addresses;
+  }
+
+  /** Run-time address of a symbol of libjvm's symbol tables. */
+  public long libjvmAddress(ElfFile.Symbol symbol) throws IOException {
     // A shared object's first PT_LOAD (file offset 0) maps at base + its p_vaddr.
-    long firstVaddr = elf.loadSegments().stream().filter(s -> s.offset() == 0)
+    long firstVaddr = libjvmElf().loadSegments().stream().filter(s -> s.offset() == 0)
         .mapToLong(ElfFile.Segment::virtualAddress).findFirst().orElse(0);
-    return Optional.of(libjvmBase - firstVaddr + found.get().value());
+    return libjvmBase - firstVaddr + symbol.value();
   }
 
   /** Writes this process as a {@code struct process_filter} at the buffer's position. */

@@ -2,7 +2,9 @@ package dev.jvmebpf.bpf.process;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 
@@ -28,16 +30,24 @@ public final class VmStructs {
 
   /** Reads the table of the JVM we run in. */
   public static VmStructs of(JvmProcess jvm) throws IOException {
-    long table = jvm.libjvmAddress("gHotSpotVMStructs")
-        .orElseThrow(() -> new IOException(jvm.libjvm() + " exports no gHotSpotVMStructs"));
+    List<String> columns = List.of("TypeName", "FieldName", "TypeString", "IsStatic", "Offset", "Address");
+    List<String> symbols = new ArrayList<>(List.of(TABLE, STRIDE));
+    columns.forEach(what -> symbols.add(entryOffsetSymbol(what)));
+    Map<String, Long> addresses = jvm.libjvmAddresses(symbols);
+    for (String symbol : symbols) {
+      if (!addresses.containsKey(symbol)) {
+        throw new IOException(jvm.libjvm() + " exports no " + symbol);
+      }
+    }
+    long table = addresses.get(TABLE);
     try (ProcessMemory memory = ProcessMemory.self()) {
-      long typeNameAt = entryOffset(jvm, memory, "TypeName");
-      long fieldNameAt = entryOffset(jvm, memory, "FieldName");
-      long typeStringAt = entryOffset(jvm, memory, "TypeString");
-      long isStaticAt = entryOffset(jvm, memory, "IsStatic");
-      long offsetAt = entryOffset(jvm, memory, "Offset");
-      long addressAt = entryOffset(jvm, memory, "Address");
-      long stride = variable(jvm, memory, "gHotSpotVMStructEntryArrayStride");
+      long typeNameAt = memory.readLong(addresses.get(entryOffsetSymbol("TypeName")));
+      long fieldNameAt = memory.readLong(addresses.get(entryOffsetSymbol("FieldName")));
+      long typeStringAt = memory.readLong(addresses.get(entryOffsetSymbol("TypeString")));
+      long isStaticAt = memory.readLong(addresses.get(entryOffsetSymbol("IsStatic")));
+      long offsetAt = memory.readLong(addresses.get(entryOffsetSymbol("Offset")));
+      long addressAt = memory.readLong(addresses.get(entryOffsetSymbol("Address")));
+      long stride = memory.readLong(addresses.get(STRIDE));
       if (stride <= 0 || stride > 256) {
         throw new IOException("implausible VMStructs entry stride " + stride);
       }
@@ -62,14 +72,11 @@ public final class VmStructs {
     }
   }
 
-  private static long entryOffset(JvmProcess jvm, ProcessMemory memory, String what) throws IOException {
-    return variable(jvm, memory, "gHotSpotVMStructEntry" + what + "Offset");
-  }
+  private static final String TABLE = "gHotSpotVMStructs";
+  private static final String STRIDE = "gHotSpotVMStructEntryArrayStride";
 
-  private static long variable(JvmProcess jvm, ProcessMemory memory, String symbol) throws IOException {
-    long address = jvm.libjvmAddress(symbol)
-        .orElseThrow(() -> new IOException(jvm.libjvm() + " exports no " + symbol));
-    return memory.readLong(address);
+  private static String entryOffsetSymbol(String what) {
+    return "gHotSpotVMStructEntry" + what + "Offset";
   }
 
   /** The entry for {@code type::field}, e.g. {@code Klass::_name}. */

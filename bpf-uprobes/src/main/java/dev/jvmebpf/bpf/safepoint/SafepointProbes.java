@@ -1,6 +1,7 @@
 package dev.jvmebpf.bpf.safepoint;
 
 import dev.jvmebpf.bpf.FamilyConfig;
+import dev.jvmebpf.bpf.elf.ElfFile;
 import dev.jvmebpf.bpf.events.EventStructs;
 import dev.jvmebpf.bpf.events.SpanEvents;
 import dev.jvmebpf.bpf.ProbeFamily;
@@ -19,6 +20,7 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 
 /**
@@ -78,10 +80,13 @@ public final class SafepointProbes extends ProbeFamily<SafepointSnapshot> {
     Optional<Long> syncTime;
     List<String> names;
     try {
-      currentType = jvm.libjvmAddress(CURRENT_TYPE);
-      beginTime = jvm.libjvmAddress(BEGIN_TIME);
-      syncTime = jvm.libjvmAddress(SYNC_TIME);
-      names = currentType.isPresent() ? operationNames(jvm) : List.of();
+      Map<String, ElfFile.Symbol> symbols = jvm.libjvmElf().symbols(List.of(CURRENT_TYPE, BEGIN_TIME, SYNC_TIME,
+          OPERATION_NAMES));
+      currentType = address(jvm, symbols.get(CURRENT_TYPE));
+      beginTime = address(jvm, symbols.get(BEGIN_TIME));
+      syncTime = address(jvm, symbols.get(SYNC_TIME));
+      names = currentType.isPresent() && symbols.containsKey(OPERATION_NAMES)
+          ? operationNames(jvm, symbols.get(OPERATION_NAMES)) : List.of();
     } catch (IOException e) {
       throw new BpfException("read libjvm symbols for safepoints: " + e.getMessage(), e);
     }
@@ -118,16 +123,20 @@ public final class SafepointProbes extends ProbeFamily<SafepointSnapshot> {
     });
   }
 
+  private static Optional<Long> address(JvmProcess jvm, ElfFile.Symbol symbol) throws IOException {
+    return symbol == null ? Optional.empty() : Optional.of(jvm.libjvmAddress(symbol));
+  }
+
   /** HotSpot's VM operation names, VM_Operation::_names, indexed by VMOp_Type. */
   static List<String> operationNames(JvmProcess jvm) throws IOException {
-    Optional<Long> table = jvm.libjvmAddress(OPERATION_NAMES);
-    if (table.isEmpty()) {
-      return List.of();
-    }
-    long size = jvm.libjvmElf().symbol(OPERATION_NAMES).orElseThrow().size();
+    Optional<ElfFile.Symbol> symbol = jvm.libjvmElf().symbol(OPERATION_NAMES);
+    return symbol.isEmpty() ? List.of() : operationNames(jvm, symbol.get());
+  }
+
+  private static List<String> operationNames(JvmProcess jvm, ElfFile.Symbol table) throws IOException {
     List<String> names = new ArrayList<>();
     try (ProcessMemory memory = ProcessMemory.self()) {
-      ByteBuffer pointers = memory.read(table.get(), (int) size);
+      ByteBuffer pointers = memory.read(jvm.libjvmAddress(table), (int) table.size());
       while (pointers.remaining() >= 8) {
         long p = pointers.getLong();
         names.add(p == 0 ? "" : memory.readString(p, 128));

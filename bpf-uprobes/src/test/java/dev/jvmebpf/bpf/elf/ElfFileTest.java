@@ -84,5 +84,11 @@ class ElfFileTest {
       ElfFile.Symbol symbol = elf.symbol(name).orElseThrow(() -> new AssertionError("we find " + name));
       assertEquals(firstValue.get(name), symbol.value(), name + " value");
     }
+    // All of them in one read of the tables, as the families ask for theirs.
+    java.util.Map<String, ElfFile.Symbol> all = elf.symbols(sample);
+    assertEquals(new java.util.HashSet<>(sample), all.keySet());
+    for (String name : sample) {
+      assertEquals(firstValue.get(name), all.get(name).value(), name + " value, looked up with the others");
+    }
   }
 }
