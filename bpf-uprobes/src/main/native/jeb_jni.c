@@ -292,6 +292,26 @@ JNIEXPORT jlong JNICALL JNI_FN(threadContextCurrent)(JNIEnv *env, jclass cls)
 	return (jlong)(uintptr_t)jeb_thread_ctx_current();
 }
 
+/* out: the record's first out.length bytes; 0 copied, 1 no record, -ENOENT no such library or symbol. */
+JNIEXPORT jint JNICALL JNI_FN(threadContextRead)(JNIEnv *env, jclass cls, jstring library, jbyteArray out)
+{
+	const char *p = chars_of(env, library);
+	jsize n = (*env)->GetArrayLength(env, out);
+	char record[64];
+	int rc;
+
+	(void)cls;
+	if (!p || n <= 0 || (size_t)n > sizeof(record)) {
+		release_string(env, library, p);
+		return -EINVAL;
+	}
+	rc = jeb_thread_ctx_read(p, record, (size_t)n);
+	release_string(env, library, p);
+	if (rc == 0)
+		(*env)->SetByteArrayRegion(env, out, 0, n, (const jbyte *)record);
+	return rc;
+}
+
 JNIEXPORT jlong JNICALL JNI_FN(loadedObjects)(JNIEnv *env, jclass cls)
 {
 	(void)env;

@@ -391,6 +391,32 @@ void *jeb_thread_ctx_current(void)
 	return thread_ctx_current ? thread_ctx_current() : NULL;
 }
 
+/*
+ * Copies `size` bytes of the record the calling thread's otel_thread_ctx_v1 of the library loaded
+ * from path points at (another writer's: dlsym gives this thread's instance of a TLS variable):
+ * 0 copied, 1 the pointer is NULL (no record), -ENOENT no such library or symbol. A thread
+ * writes only its own record, and this reads it on that thread: no update can be half seen.
+ */
+int jeb_thread_ctx_read(const char *path, void *out, size_t size)
+{
+	void *handle = dlopen(path, RTLD_LAZY | RTLD_NOLOAD);
+	void **slot;
+	void *record;
+
+	if (!handle)
+		return -ENOENT;
+	slot = dlsym(handle, "otel_thread_ctx_v1");
+	dlclose(handle);
+	if (!slot)
+		return -ENOENT;
+	record = *(void *volatile *)slot;
+	if (!record)
+		return 1;
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	memcpy(out, record, size);
+	return 0;
+}
+
 /* An eventfd (non-blocking) that wakes jeb_ring_wait; the descriptor or the negative errno. */
 int jeb_eventfd(void)
 {

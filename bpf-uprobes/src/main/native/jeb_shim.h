@@ -34,6 +34,7 @@ long jeb_tls_objects(char *out, size_t size);
 int jeb_thread_ctx_open(const char *path);
 int jeb_thread_ctx_bind(void *record);
 void *jeb_thread_ctx_current(void);
+int jeb_thread_ctx_read(const char *path, void *out, size_t size);
 int jeb_eventfd(void);
 int jeb_eventfd_signal(int fd);
 int jeb_close(int fd);

@@ -88,9 +88,10 @@ public final class AgentConfig {
         + "context (OTEP 4947), so that socket and lookup spans become its children"});
     k.put("process.context", new String[] {"true", "publish the OpenTelemetry process context (OTEP 4719): "
         + "a mapping named OTEL_CTX with the agent's resource, for readers outside the process"});
-    k.put("socket.timing", new String[] {"libc", "where the socket family times receives and transmits: "
-        + "libc (uprobes on read, write, ...: every socket and native caller, but every call of the process "
-        + "pays, files too) or jdk (the JDK's own TCP sockets, timed in Java: no measurable cost)"});
+    k.put("socket.timing", new String[] {"jdk", "where the socket family times TCP receives and transmits: "
+        + "jdk (the JDK's own TCP sockets, timed in Java: no measurable cost; native code's read/write on "
+        + "sockets is not seen) or libc (uprobes on read, readv, write, writev too: native callers seen, but "
+        + "every such call of the process pays, files too)"});
     k.put("probes.placement", new String[] {"decoded",
         "decoded: libc probes on the first emulated instruction found by decoding libc; entry: at offset 0"});
     k.put("exit.timeout", new String[] {"5s",

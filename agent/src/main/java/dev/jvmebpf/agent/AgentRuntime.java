@@ -54,6 +54,8 @@ final class AgentRuntime {
   private ThreadContextInstrumentation contextWriter; // set before the span reader starts
   /** What contextWriter publishes into: the parents of spans timed in Java; null when it is off. */
   private volatile ThreadContextWriter publishedContexts;
+  /** The span ring, which knows whose thread context the probes read; null when spans are off. */
+  private volatile SpanEvents spanEvents;
 
   private AgentRuntime(AgentConfig config, AgentLog log, Path privateDir, String version,
       Instrumentation instrumentation) {
@@ -225,7 +227,7 @@ final class AgentRuntime {
     }
   }
 
-  /** socket.timing=jdk: the timing point in the JDK's sockets; null (said why) for libc probes. */
+  /** socket.timing=jdk (the default): the timing point in the JDK's sockets; null (said why) for libc probes. */
   private SocketProbes.IoSource jdkSocketTiming(HistogramLayout durations, HistogramLayout sizes, int peers) {
     if (!config.getChoice("socket.timing", "libc", "jdk").equals("jdk")) {
       return null;
@@ -238,9 +240,12 @@ final class AgentRuntime {
     long before = System.nanoTime();
     long cpuBefore = StartCost.threadCpuNanos();
     try {
-      ThreadContextWriter writer = publishedContexts;
-      JdkSocketTiming timing = JdkSocketTiming.install(instrumentation, durations, sizes, peers,
-          writer == null ? () -> null : writer::current);
+      // The parent of a slow call's span: the thread's context as the probes read it (another
+      // writer's record, else the one ours published), read on the calling thread.
+      JdkSocketTiming timing = JdkSocketTiming.install(instrumentation, durations, sizes, peers, () -> {
+        SpanEvents events = spanEvents;
+        return events == null ? null : events.callingThreadParent(publishedContexts);
+      });
       log.debug("JDK socket timing point installed in " + StartCost.since(before, cpuBefore));
       return timing;
     } catch (Exception | LinkageError e) {
@@ -254,6 +259,7 @@ final class AgentRuntime {
    * of calls are on. Never throws: spans are an addition.
    */
   private void beforeFamilies(Libbpf loaded, SpanEvents events, ProbeLoader.Settings settings) {
+    spanEvents = events;
     try {
       events.locateThreadContext();
       if (settings.spanThresholds().keySet().stream().anyMatch(PARENTED_SPANS::contains)) {

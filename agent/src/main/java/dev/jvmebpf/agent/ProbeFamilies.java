@@ -159,8 +159,8 @@ public final class ProbeFamilies {
           NativeAllocationProbes.NEEDS, c -> NativeAllocationProbes.attach(c.libbpf(), c.jvm(), c.sizes(),
               NativeAllocationProbes.DEFAULT_LIVE_BLOCKS, c.libcAtEntry()), NativeAllocationMetrics::of),
       new Family<>("socket", true,
-          "socket I/O and connects: durations, sizes, errors by peer (uprobes in libc; about 1 us per read/write, "
-              + "files too, unless socket.timing=jdk)", SocketProbes.NEEDS,
+          "socket I/O and connects: durations, sizes, errors by peer (TCP timed in the JDK's sockets, UDP and "
+              + "connects by uprobes in libc; see socket.timing)", SocketProbes.NEEDS,
           c -> SocketProbes.attach(c.libbpf(), c.jvm(), c.durations(), c.sizes(), c.cardinality(), c.libcAtEntry(),
               c.events(), c.spanMinNanos("socket"), c.spanMinNanos("connect"), c.jdkSocketIo()),
           SocketMetrics::of, List.of(new Spans("socket", "100ms", "socket receives and transmits lasting at least this long"),

@@ -56,9 +56,9 @@ final class Suite {
         // The same with the span path on: spans written as OTLP JSON lines to the discarded stdout.
         new Tool("jvm-ebpf-agent, spans on", List.of("-javaagent:" + agent
             + "=exporter=none,otel.traces.exporter=logging-otlp")),
-        // Socket receives and transmits timed in the JDK's sockets instead of by libc uprobes.
-        new Tool("jvm-ebpf-agent, socket.timing=jdk", List.of("-javaagent:" + agent
-            + "=exporter=none,socket.timing=jdk")),
+        // TCP receives and transmits timed by libc uprobes on read/write instead of in the JDK's sockets.
+        new Tool("jvm-ebpf-agent, socket.timing=libc", List.of("-javaagent:" + agent
+            + "=exporter=none,socket.timing=libc")),
         new Tool("OpenTelemetry Java agent", List.of("-javaagent:" + otelAgent, "-Dotel.traces.exporter=none",
             "-Dotel.metrics.exporter=none", "-Dotel.logs.exporter=none")),
         new Tool("JFR", List.of("-XX:StartFlightRecording=settings=default,filename=" + work.resolve("bench.jfr"))));
@@ -250,8 +250,8 @@ final class Suite {
     md.append("- rounds: ").append(rounds).append(", the ").append(tools.size()).append(" configurations interleaved in each, each round ")
         .append("starting with the next one\n");
     md.append("- tools: jvm-ebpf-agent with its defaults and `exporter=none` (no spans), and the same with ")
-        .append("spans on (`otel.traces.exporter=logging-otlp`, to the discarded stdout), and with socket I/O timed in ")
-        .append("the JDK's sockets instead of libc (`socket.timing=jdk`); the OpenTelemetry Java agent ")
+        .append("spans on (`otel.traces.exporter=logging-otlp`, to the discarded stdout), and with TCP socket I/O timed ")
+        .append("by libc uprobes on read/write instead of in the JDK's sockets (`socket.timing=libc`); the OpenTelemetry Java agent ")
         .append("with `otel.{traces,metrics,logs}.exporter=none`; JFR `settings=default`\n\n");
     md.append("A ratio is the tool's median over the median without an agent. Where a tool's range of runs ")
         .append("overlaps the range without an agent, the table says so instead of ranking them.\n");

@@ -44,8 +44,7 @@ class SocketSpanIT extends ReceiverTest {
           .run(Duration.ofSeconds(60), SlowReplyClient.class, Integer.toString(server.getLocalPort()),
               Integer.toString(EXCHANGES));
       assertEquals(0, run.exitCode(), run.stderr());
-      // Timed in the JDK, the family says what it leaves out (UDP, native sockets): "partial".
-      assertTrue(run.value("AGENT").startsWith(timing.equals("jdk") ? "partial: " : "on: "), run.value("AGENT"));
+      assertTrue(run.value("AGENT").startsWith("on: "), run.value("AGENT"));
 
       List<long[]> reads = new ArrayList<>(); // exchange, nanos, bytes
       for (String line : run.values("READ")) {

@@ -163,12 +163,6 @@ public final class JdkSocketTiming implements SocketProbes.IoSource {
   }
 
   @Override
-  public String limitation() {
-    return "receives and transmits timed in the JDK's TCP sockets (socket.timing=jdk): "
-        + "UDP and native code's sockets are not counted";
-  }
-
-  @Override
   public void spans(SpanEvents events, long minNanos) {
     Consumer<Object[]> slow = call -> events.offer(event(call));
     // Once here, so that the application's first slow call does not load our classes on its

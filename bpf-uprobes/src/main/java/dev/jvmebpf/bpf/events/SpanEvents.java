@@ -57,11 +57,14 @@ public final class SpanEvents implements AutoCloseable {
   private final ThreadContextLocator locator;
   private final Map<Integer, Decoder> decoders = new ConcurrentHashMap<>();
   private final Path ourLibrary;
+  private final Libbpf libbpf;
   private long undecodable; // guarded by the reading thread
   private ThreadContextLocator.Location location; // guarded by this
   private volatile boolean foreignWriter; // written under this
 
-  private SpanEvents(RingBuffer ring, BpfMap threadContext, ThreadContextLocator locator, Path ourLibrary) {
+  private SpanEvents(Libbpf libbpf, RingBuffer ring, BpfMap threadContext, ThreadContextLocator locator,
+      Path ourLibrary) {
+    this.libbpf = libbpf;
     this.ring = ring;
     this.ourLibrary = ourLibrary;
     this.threadContext = threadContext;
@@ -71,7 +74,7 @@ public final class SpanEvents implements AutoCloseable {
   public static SpanEvents create(Libbpf libbpf, int bytes) throws BpfException {
     BpfMap threadContext = BpfMap.createArray(libbpf, "jeb_thread_ctx", EventStructs.THREAD_CTX_LOCATION.size(), 1);
     try {
-      return new SpanEvents(RingBuffer.create(libbpf, bytes), threadContext,
+      return new SpanEvents(libbpf, RingBuffer.create(libbpf, bytes), threadContext,
           ThreadContextLocator.of(libbpf), libbpf.threadContextLibrary());
     } catch (BpfException | RuntimeException e) {
       threadContext.closeCreated();
@@ -115,6 +118,24 @@ public final class SpanEvents implements AutoCloseable {
     threadContext.update(new byte[Integer.BYTES], value.array(), 0);
     location = found;
     foreignWriter = foreign;
+  }
+
+  /**
+   * The calling thread's current application span as the probes would read it now: from the
+   * other writer's record when the process has one, else from {@code ours} (null: none). For
+   * events timed in Java, on the thread that made the call; a native call when another writer
+   * publishes (spans are rare: slow calls only).
+   */
+  public SpanParent callingThreadParent(ThreadContextWriter ours) {
+    ThreadContextLocator.Location other;
+    synchronized (this) {
+      other = foreignWriter ? location : null;
+    }
+    if (other == null) {
+      return ours == null ? null : ours.current();
+    }
+    byte[] record = libbpf.threadContextRecord(other.library(), ThreadContextWriter.RECORD_HEADER_BYTES);
+    return record == null ? null : ThreadContextWriter.parent(ByteBuffer.wrap(record));
   }
 
   /** Whether the programs read another writer's thread context (then ours must not write); cheap. */

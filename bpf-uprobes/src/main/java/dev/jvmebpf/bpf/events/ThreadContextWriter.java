@@ -37,6 +37,8 @@ public final class ThreadContextWriter {
   static final int VALID = 24;
   static final int TRACE_FLAGS = 25;
   static final int ATTRS_DATA_SIZE = 26;
+  /** The record's fixed part: ids, valid, flags, attributes' size. */
+  static final int RECORD_HEADER_BYTES = 28;
 
   private static final MethodHandle IS_VIRTUAL = isVirtualHandle();
 
@@ -79,7 +81,15 @@ public final class ThreadContextWriter {
    */
   public SpanParent current() {
     ByteBuffer record = records.get();
-    if (record == null || record.get(VALID) != 1) {
+    return record == null ? null : parent(record);
+  }
+
+  /**
+   * The span an OTEP 4947 record (ours or another writer's, its first {@link #RECORD_HEADER_BYTES}
+   * at least) holds; null when it holds none (not valid, or zero ids).
+   */
+  static SpanParent parent(ByteBuffer record) {
+    if (record.get(VALID) != 1) {
       return null;
     }
     String trace = SpanParent.hex(record, TRACE_ID, 16);

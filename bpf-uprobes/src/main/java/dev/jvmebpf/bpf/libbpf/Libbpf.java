@@ -168,6 +168,16 @@ public final class Libbpf {
     return LibbpfNative.threadContextCurrent();
   }
 
+  /**
+   * The start of the record that the calling thread's {@code otel_thread_ctx_v1} of the library
+   * loaded from {@code library} (another writer's) points at, {@code bytes} long (at most 64);
+   * null when the thread has no record or the library exports no such pointer.
+   */
+  public byte[] threadContextRecord(Path library, int bytes) {
+    byte[] out = new byte[bytes];
+    return LibbpfNative.threadContextRead(library.toString(), out) == 0 ? out : null;
+  }
+
   /** How many objects the dynamic loader has loaded into this process so far; 0: unknown. */
   public long loadedObjects() {
     return LibbpfNative.loadedObjects();

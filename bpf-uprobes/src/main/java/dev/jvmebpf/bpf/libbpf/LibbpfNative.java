@@ -90,6 +90,12 @@ final class LibbpfNative {
   /** The calling thread's otel_thread_ctx_v1 (an address; 0: none). */
   static native long threadContextCurrent();
 
+  /**
+   * The first out.length bytes (at most 64) of the record the calling thread's otel_thread_ctx_v1
+   * of {@code library} points at: 0 copied, 1 no record, -ENOENT no such library or symbol.
+   */
+  static native int threadContextRead(String library, byte[] out);
+
   /** How many objects the dynamic loader has loaded so far (glibc's dlpi_adds); 0: unknown. */
   static native long loadedObjects();
 

@@ -53,11 +53,19 @@ public final class SocketProbes extends ProbeFamily<SocketSnapshot> {
   }
 
   /**
-   * The hooks without the data functions (read ... sendfile): what stays in libc when another
-   * timing point (the agent's, in the JDK's socket implementation) records receives and transmits.
+   * The functions the JDK's TCP sockets move their data with (and every file's I/O too, which is
+   * why probing them costs a server dearly): left to another timing point (the agent's, in the
+   * JDK's socket implementation) when there is one.
    */
-  static final List<LibcHooks.Hook> HOOKS_WITHOUT_IO = HOOKS.stream()
-      .filter(h -> h.cookie() >= SocketStructs.FUNCTIONS.indexOf("connect")).toList();
+  public static final List<String> JDK_TCP_FUNCTIONS = List.of("read", "readv", "write", "writev");
+
+  /**
+   * The hooks without {@link #JDK_TCP_FUNCTIONS}: what stays in libc when another timing point
+   * records the JDK's TCP receives and transmits. recv, send and the rest are called on sockets
+   * only (the JDK's UDP uses them), so they trap no file I/O.
+   */
+  static final List<LibcHooks.Hook> HOOKS_WITHOUT_JDK_TCP = HOOKS.stream()
+      .filter(h -> !JDK_TCP_FUNCTIONS.contains(h.function())).toList();
 
   /**
    * Receives and transmits recorded outside the kernel, in the same bucket layouts: the agent's
@@ -134,9 +142,10 @@ public final class SocketProbes extends ProbeFamily<SocketSnapshot> {
   }
 
   /**
-   * The same, except that with {@code javaIo} the data functions (read ... sendfile) are not
-   * probed: receives and transmits are {@code javaIo}'s, which this family then owns (closed with
-   * it, also when attaching fails). Connects, listen and the resolver's nesting stay in libc.
+   * The same, except that with {@code javaIo} {@link #JDK_TCP_FUNCTIONS} are not probed: those
+   * receives and transmits are {@code javaIo}'s, which this family then owns (closed with it, also
+   * when attaching fails). The other data functions (UDP's), connects, listen and the resolver's
+   * nesting stay in libc.
    */
   public static SocketProbes attach(Libbpf libbpf, JvmProcess jvm, HistogramLayout durations, HistogramLayout sizes,
       int peerLimit, boolean atEntry, SpanEvents events, long ioSpanMinNanos, long connectSpanMinNanos,
@@ -177,7 +186,7 @@ public final class SocketProbes extends ProbeFamily<SocketSnapshot> {
         .mapSize("socket_io_failed", series * ERRORS_PER_SERIES)
         .mapSize("socket_connect_duration", (peerLimit + 1) * ERRORS_PER_SERIES);
 
-    List<LibcHooks.Hook> hooks = javaIo == null ? HOOKS : HOOKS_WITHOUT_IO;
+    List<LibcHooks.Hook> hooks = javaIo == null ? HOOKS : HOOKS_WITHOUT_JDK_TCP;
     if (javaIo != null && javaIo.limitation() != null) {
       limitations.add(javaIo.limitation());
     }
