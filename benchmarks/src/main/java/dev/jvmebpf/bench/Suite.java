@@ -77,8 +77,139 @@ final class Suite {
         compile(tool, round, sources);
         idleStart(tool, round);
         contextChanges(tool, round);
+        microBenchmarks(tool, round);
+      }
+      exportCost(round);
+    }
+  }
+
+  /**
+   * The existing micro-benchmarks, in fresh JVMs with the tool's options: a loopback TCP
+   * ping-pong, UDP sends and small allocations ({@link SocketWorkload}, {@link AllocationWorkload}:
+   * 3 s warm-up, 6 s measured).
+   */
+  private void microBenchmarks(Tool tool, int round) throws Exception {
+    String workload = "micro-benchmarks (operations/s)";
+    add(workload, "TCP ping-pong round trips/s (2 threads, 4 socket calls each)", tool, round,
+        result(tool, SocketWorkload.class, "pingpong"));
+    add(workload, "UDP sends/s (1 thread, connected DatagramChannel)", tool, round,
+        result(tool, SocketWorkload.class, "udp"));
+    add(workload, "small allocations/s (2 threads)", tool, round, result(tool, AllocationWorkload.class, "heap"));
+  }
+
+  private double result(Tool tool, Class<?> workload, String... args) throws Exception {
+    List<String> command = new ArrayList<>(List.of(java(), "-Xmx1g", "-Xms1g"));
+    command.addAll(tool.jvmOptions());
+    command.addAll(List.of("-cp", classes(), workload.getName()));
+    command.addAll(List.of(args));
+    return printed(timed(command), "RESULT");
+  }
+
+  /** Events per second the export cost is measured at. */
+  static final long[] EVENT_RATES = {1_000, 10_000, 100_000};
+  static final int EXPORT_SECONDS = 20;
+
+  /**
+   * The agent's own user-space CPU per export (interval 1 s, spans and metrics written as OTLP
+   * JSON to the discarded stdout) while its probes see 1k, 10k and 100k events per second
+   * ({@link EventRateWorkload}): it must not grow with the rate, since the kernel aggregates.
+   * In the first run of a round, also the kernel memory of the agent's maps as bpftool reports
+   * it for this process, and the bound for a 64-CPU host computed from each map's type and sizes.
+   */
+  private void exportCost(int round) throws Exception {
+    Tool agent = tools.stream().filter(t -> t.name().equals("jvm-ebpf-agent")).findFirst().orElseThrow();
+    String options = agent.jvmOptions().get(0).replace("exporter=none", "exporter=logging-otlp,interval=1s");
+    for (long rate : EVENT_RATES) {
+      List<String> command = new ArrayList<>(List.of(java(), "-Xmx256m", options, "-cp", classes(),
+          EventRateWorkload.class.getName(), Long.toString(rate), Integer.toString(EXPORT_SECONDS)));
+      Process p = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.DISCARD).start();
+      double cpuMs = -1;
+      long events = 0;
+      try (var lines = new java.io.BufferedReader(new java.io.InputStreamReader(p.getInputStream(),
+          StandardCharsets.UTF_8))) {
+        for (String line; (line = lines.readLine()) != null; ) {
+          if (line.startsWith("READY ") && rate == EVENT_RATES[0]) {
+            mapMemory(agent, round, Long.parseLong(line.substring(6).trim()));
+          } else if (line.startsWith("AGENT_CPU_MS ")) {
+            cpuMs = Double.parseDouble(line.split(" ")[1]);
+          } else if (line.startsWith("EVENTS ")) {
+            events = Long.parseLong(line.substring(7).trim());
+          }
+        }
+      }
+      if (!p.waitFor(120, TimeUnit.SECONDS) || p.exitValue() != 0 || cpuMs < 0) {
+        p.destroyForcibly();
+        throw new IOException("the event-rate workload at " + rate + "/s failed (status "
+            + (p.isAlive() ? "running" : p.exitValue()) + ")");
+      }
+      add("agent's own CPU per export (interval 1 s)", String.format(Locale.ROOT, "ms per export at %,d events/s",
+          rate), agent, round, cpuMs / EXPORT_SECONDS);
+      add("agent's own CPU per export (interval 1 s)", String.format(Locale.ROOT, "events/s reached at %,d asked",
+          rate), agent, round, events / (double) EXPORT_SECONDS);
+    }
+  }
+
+  private static final Pattern MAP_FIELD = Pattern.compile("\"(type|bytes_key|bytes_value|max_entries|bytes_memlock)\":"
+      + "\"?([a-z_0-9]+)\"?");
+
+  /**
+   * bpftool map show: the memory of the maps process {@code pid} holds (their ids from the
+   * process's own descriptors, /proc/pid/fdinfo), here and bounded for 64 CPUs.
+   */
+  private void mapMemory(Tool tool, int round, long pid) throws Exception {
+    java.util.Set<String> ids = new java.util.HashSet<>();
+    try (var fds = Files.list(Path.of("/proc/" + pid + "/fdinfo"))) {
+      for (Path fd : fds.toList()) {
+        try {
+          Files.readAllLines(fd).stream().filter(l -> l.startsWith("map_id:"))
+              .forEach(l -> ids.add(l.substring(7).trim()));
+        } catch (IOException closedMeanwhile) {
+          // not a map then
+        }
       }
     }
+    Process p = new ProcessBuilder("bpftool", "map", "show", "-j").redirectErrorStream(true).start();
+    String json = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    p.waitFor();
+    int cpus = possibleCpus();
+    double here = 0;
+    double bound = 0;
+    for (String map : json.split("\\{\"id\":")) {
+      int comma = map.indexOf(',');
+      if (comma < 0 || !ids.contains(map.substring(0, comma).trim())) {
+        continue;
+      }
+      Map<String, String> f = new LinkedHashMap<>();
+      Matcher m = MAP_FIELD.matcher(map);
+      while (m.find()) {
+        f.putIfAbsent(m.group(1), m.group(2));
+      }
+      double memlock = Double.parseDouble(f.getOrDefault("bytes_memlock", "0"));
+      long key = Long.parseLong(f.getOrDefault("bytes_key", "0"));
+      long value = Long.parseLong(f.getOrDefault("bytes_value", "0"));
+      String type = f.getOrDefault("type", "");
+      here += memlock;
+      if (type.startsWith("percpu") || type.startsWith("lru_percpu")) {
+        bound += memlock * 64 / cpus; // one copy of every value per possible CPU
+      } else if (type.equals("hash") || type.equals("lru_hash")) {
+        // A preallocated hash map holds one spare element per possible CPU (the kernel's htab).
+        bound += memlock + (64L - cpus) * (48 + ((key + 7) & ~7L) + ((value + 7) & ~7L));
+      } else {
+        bound += memlock; // arrays, the ring buffer: whatever the CPUs
+      }
+    }
+    String workload = "kernel memory of the agent's maps (defaults, spans on)";
+    add(workload, "MiB on this machine (" + cpus + " possible CPUs), bpftool", tool, round, here / 1048576);
+    add(workload, "MiB bound for 64 possible CPUs", tool, round, bound / 1048576);
+  }
+
+  private static int possibleCpus() throws IOException {
+    int count = 0;
+    for (String range : Files.readString(Path.of("/sys/devices/system/cpu/possible")).trim().split(",")) {
+      String[] ends = range.split("-");
+      count += ends.length == 1 ? 1 : Integer.parseInt(ends[1]) - Integer.parseInt(ends[0]) + 1;
+    }
+    return count;
   }
 
   /**
@@ -95,8 +226,11 @@ final class Suite {
     Process server = new ProcessBuilder(command).redirectOutput(ProcessBuilder.Redirect.DISCARD)
         .redirectError(ProcessBuilder.Redirect.DISCARD).start();
     try {
+      long started = System.nanoTime();
       awaitPort(port, server);
       String url = "http://127.0.0.1:" + port + "/file.txt";
+      awaitResponse(url);
+      add("jwebserver", "ms from start to first response", tool, round, (System.nanoTime() - started) / 1e6);
       add("jwebserver", "requests/s from start", tool, round, wrk(url, 10));
       wrk(url, 10);
       add("jwebserver", "requests/s steady", tool, round, wrk(url, 10));
@@ -333,6 +467,29 @@ final class Suite {
       }
     }
     throw new IOException("the server did not accept connections on port " + port + " within 60 s");
+  }
+
+  /** Until a GET of {@code url} is answered 200. */
+  private static void awaitResponse(String url) throws Exception {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+    while (true) {
+      try {
+        java.net.HttpURLConnection c = (java.net.HttpURLConnection) java.net.URI.create(url).toURL().openConnection();
+        c.setConnectTimeout(1000);
+        c.setReadTimeout(5000);
+        try (InputStream in = c.getInputStream()) {
+          in.readAllBytes();
+        }
+        if (c.getResponseCode() == 200) {
+          return;
+        }
+      } catch (IOException notYet) {
+        if (System.nanoTime() > deadline) {
+          throw notYet;
+        }
+      }
+      Thread.sleep(5);
+    }
   }
 
   static void deleteTree(Path dir) throws IOException {
