@@ -312,6 +312,23 @@ JNIEXPORT jint JNICALL JNI_FN(threadContextRead)(JNIEnv *env, jclass cls, jstrin
 	return rc;
 }
 
+/* Up to out.length ports into out; the count, or the negative errno. */
+JNIEXPORT jint JNICALL JNI_FN(listeningTcpPorts)(JNIEnv *env, jclass cls, jintArray out)
+{
+	jsize n = (*env)->GetArrayLength(env, out);
+	jint *ports = malloc((n > 0 ? (size_t)n : 1) * sizeof(*ports));
+	int count;
+
+	(void)cls;
+	if (!ports)
+		return -ENOMEM;
+	count = jeb_listening_tcp_ports((int *)ports, n);
+	if (count > 0)
+		(*env)->SetIntArrayRegion(env, out, 0, count, ports);
+	free(ports);
+	return count;
+}
+
 JNIEXPORT jlong JNICALL JNI_FN(loadedObjects)(JNIEnv *env, jclass cls)
 {
 	(void)env;

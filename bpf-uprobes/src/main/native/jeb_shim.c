@@ -4,6 +4,7 @@
 // calls Java has no way to make. Every function returns 0 or a negative errno captured right
 // after the failing call.
 #define _GNU_SOURCE /* dlinfo, RTLD_DI_TLS_MODID */
+#include <dirent.h>
 #include <dlfcn.h>
 #include <errno.h>
 #include <link.h>
@@ -16,7 +17,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
@@ -187,6 +192,54 @@ long jeb_errno_tp_offset(void)
 #else
 	return 0;
 #endif
+}
+
+/*
+ * The local ports of this process's listening TCP sockets (IPv4 and IPv6), found among its own
+ * descriptors: at most max of them into ports; the count, or the negative errno. Asks each
+ * socket itself (SO_ACCEPTCONN, SO_PROTOCOL, getsockname) instead of reading /proc/net/tcp*, which
+ * lists every socket of the network namespace: thousands of lines on a busy host, all parsed at
+ * each start. A descriptor closed or reused meanwhile fails a check and is skipped.
+ */
+int jeb_listening_tcp_ports(int *ports, int max)
+{
+	DIR *dir = opendir("/proc/self/fd");
+	struct dirent *entry;
+	int count = 0, own;
+
+	if (!dir)
+		return -errno;
+	own = dirfd(dir);
+	while ((entry = readdir(dir)) != NULL) {
+		struct sockaddr_storage address;
+		socklen_t length;
+		struct stat st;
+		char *end;
+		long fd = strtol(entry->d_name, &end, 10);
+		int listening = 0, protocol = 0, port = 0;
+
+		if (entry->d_name[0] < '0' || entry->d_name[0] > '9' || *end || fd == own)
+			continue;
+		if (fstat((int)fd, &st) != 0 || !S_ISSOCK(st.st_mode))
+			continue;
+		length = sizeof(listening);
+		if (getsockopt((int)fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &length) != 0 || !listening)
+			continue;
+		length = sizeof(protocol);
+		if (getsockopt((int)fd, SOL_SOCKET, SO_PROTOCOL, &protocol, &length) != 0 || protocol != IPPROTO_TCP)
+			continue;
+		length = sizeof(address);
+		if (getsockname((int)fd, (struct sockaddr *)&address, &length) != 0)
+			continue;
+		if (address.ss_family == AF_INET)
+			port = ntohs(((struct sockaddr_in *)&address)->sin_port);
+		else if (address.ss_family == AF_INET6)
+			port = ntohs(((struct sockaddr_in6 *)&address)->sin6_port);
+		if (port > 0 && count < max)
+			ports[count++] = port;
+	}
+	closedir(dir);
+	return count;
 }
 
 /*

@@ -30,6 +30,7 @@ int jeb_ring_create(unsigned int bytes);
 int jeb_array_create(const char *name, unsigned int value_size, unsigned int entries);
 long jeb_tls_tp_offset(const char *path, const char *symbol);
 long jeb_loaded_objects(void);
+int jeb_listening_tcp_ports(int *ports, int max);
 long jeb_tls_objects(char *out, size_t size);
 int jeb_thread_ctx_open(const char *path);
 int jeb_thread_ctx_bind(void *record);

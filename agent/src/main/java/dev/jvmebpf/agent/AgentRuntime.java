@@ -228,7 +228,8 @@ final class AgentRuntime {
   }
 
   /** socket.timing=jdk (the default): the timing point in the JDK's sockets; null (said why) for libc probes. */
-  private SocketProbes.IoSource jdkSocketTiming(HistogramLayout durations, HistogramLayout sizes, int peers) {
+  private SocketProbes.IoSource jdkSocketTiming(Libbpf loaded, HistogramLayout durations, HistogramLayout sizes,
+      int peers) {
     if (!config.getChoice("socket.timing", "libc", "jdk").equals("jdk")) {
       return null;
     }
@@ -242,7 +243,13 @@ final class AgentRuntime {
     try {
       // The parent of a slow call's span: the thread's context as the probes read it (another
       // writer's record, else the one ours published), read on the calling thread.
-      JdkSocketTiming timing = JdkSocketTiming.install(instrumentation, durations, sizes, peers, () -> {
+      java.util.Set<Integer> listening;
+      try {
+        listening = loaded.listeningTcpPorts();
+      } catch (dev.jvmebpf.bpf.libbpf.BpfException e) {
+        listening = Set.of(); // listeners opened before the agent: their connections keep the clients' ports
+      }
+      JdkSocketTiming timing = JdkSocketTiming.install(instrumentation, listening, durations, sizes, peers, () -> {
         SpanEvents events = spanEvents;
         return events == null ? null : events.callingThreadParent(publishedContexts);
       });

@@ -64,7 +64,7 @@ public final class ProbeFamilies {
 
     /** The socket family's receives and transmits from the JDK's sockets, when configured and possible; else null. */
     public SocketProbes.IoSource jdkSocketIo() {
-      return socketIo == null ? null : socketIo.install(durations, sizes, cardinality);
+      return socketIo == null ? null : socketIo.install(libbpf, durations, sizes, cardinality);
     }
 
     /** The threshold of the spans {@code name}; EventStructs.SPANS_OFF when off. */
@@ -93,7 +93,7 @@ public final class ProbeFamilies {
    */
   @FunctionalInterface
   public interface SocketIo {
-    SocketProbes.IoSource install(HistogramLayout durations, HistogramLayout sizes, int peerLimit);
+    SocketProbes.IoSource install(Libbpf libbpf, HistogramLayout durations, HistogramLayout sizes, int peerLimit);
   }
 
   /** Loads and attaches one family. */

@@ -32,11 +32,11 @@ import java.util.stream.Stream;
  * application's libraries (other OpenTelemetry or ASM versions) and ours never meet:
  *
  * <ol>
- *   <li>{@code inst/layer/*.jar} (bpf-uprobes, ASM) become modules of a private
+ *   <li>{@code inst/layer/*.jar} (bpf-uprobes) become modules of a private
  *       {@link ModuleLayer} over the platform class loader. With the Instrumentation we open
  *       {@code java.lang} to our bpf-uprobes module only, which grants native access to each
  *       module of the layer: JDK 24+ then prints no warning when it loads our JNI library.</li>
- *   <li>{@code inst/agent-impl.jar} (the agent, otel-bridge and a relocated OpenTelemetry SDK) is
+ *   <li>{@code inst/agent-impl.jar} (the agent, otel-bridge, a relocated OpenTelemetry SDK and ASM) is
  *       loaded by a class loader whose parent is that layer's.</li>
  * </ol>
  *

@@ -4,7 +4,6 @@ import dev.jvmebpf.bpf.events.SpanEvents;
 import dev.jvmebpf.bpf.events.SpanParent;
 import dev.jvmebpf.bpf.hist.HistogramLayout;
 import dev.jvmebpf.bpf.hist.HistogramSnapshot;
-import dev.jvmebpf.bpf.process.ProcessSockets;
 import dev.jvmebpf.bpf.socket.SocketEvent;
 import dev.jvmebpf.bpf.socket.SocketPeer;
 import dev.jvmebpf.bpf.socket.SocketProbes;
@@ -78,17 +77,18 @@ public final class JdkSocketTiming implements SocketProbes.IoSource {
    * Puts the timing point into this JVM's socket classes and starts recording. Throws when the
    * JVM does not let us (no retransformation, an unknown JDK layout); the caller then probes libc.
    */
-  public static JdkSocketTiming install(Instrumentation instrumentation, HistogramLayout durations,
-      HistogramLayout sizes, int peerLimit) throws Exception {
-    return install(instrumentation, durations, sizes, peerLimit, () -> null);
+  public static JdkSocketTiming install(Instrumentation instrumentation, Set<Integer> listening,
+      HistogramLayout durations, HistogramLayout sizes, int peerLimit) throws Exception {
+    return install(instrumentation, listening, durations, sizes, peerLimit, () -> null);
   }
 
   /**
    * The same; {@code parents} gives the calling thread's current application span for the spans
    * of slow calls (our thread context writer's, read on that thread), null for none.
    */
-  public static JdkSocketTiming install(Instrumentation instrumentation, HistogramLayout durations,
-      HistogramLayout sizes, int peerLimit, Supplier<SpanParent> parents) throws Exception {
+  public static JdkSocketTiming install(Instrumentation instrumentation, Set<Integer> listening,
+      HistogramLayout durations, HistogramLayout sizes, int peerLimit, Supplier<SpanParent> parents)
+      throws Exception {
     if (!instrumentation.isRetransformClassesSupported()) {
       throw new IllegalStateException("this JVM cannot retransform classes");
     }
@@ -104,13 +104,9 @@ public final class JdkSocketTiming implements SocketProbes.IoSource {
     point.getField("slowNanos").setLong(null, Long.MAX_VALUE);
     point.getMethod("configure", long[].class, long[].class, int.class)
         .invoke(null, table(durations), table(sizes), peerLimit);
-    Method listening = point.getMethod("listening", int.class);
-    try {
-      for (int p : ProcessSockets.listeningTcpPorts()) {
-        listening.invoke(null, p);
-      }
-    } catch (IOException e) {
-      // Listeners opened before the agent: their connections keep the clients' ports.
+    Method listen = point.getMethod("listening", int.class);
+    for (int p : listening) {
+      listen.invoke(null, p);
     }
     List<Class<?>> targets = new ArrayList<>();
     for (String name : SocketTimingTransformer.CLASSES) {

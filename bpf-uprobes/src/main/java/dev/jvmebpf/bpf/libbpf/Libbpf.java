@@ -178,6 +178,29 @@ public final class Libbpf {
     return LibbpfNative.threadContextRead(library.toString(), out) == 0 ? out : null;
   }
 
+  /**
+   * The local ports of the TCP sockets (IPv4 and IPv6) this process listens on, asked of its own
+   * descriptors.
+   *
+   * @throws BpfException when the descriptors cannot be listed
+   */
+  public java.util.Set<Integer> listeningTcpPorts() throws BpfException {
+    for (int room = 1024; ; room *= 8) {
+      int[] ports = new int[room];
+      int count = LibbpfNative.listeningTcpPorts(ports);
+      if (count < 0) {
+        throw error("list this process's listening sockets", count);
+      }
+      if (count < room || room >= 65536 * 8) {
+        java.util.Set<Integer> out = new java.util.TreeSet<>();
+        for (int i = 0; i < count; i++) {
+          out.add(ports[i]);
+        }
+        return out;
+      }
+    }
+  }
+
   /** How many objects the dynamic loader has loaded into this process so far; 0: unknown. */
   public long loadedObjects() {
     return LibbpfNative.loadedObjects();

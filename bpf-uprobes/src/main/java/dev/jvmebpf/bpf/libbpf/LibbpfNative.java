@@ -96,6 +96,9 @@ final class LibbpfNative {
    */
   static native int threadContextRead(String library, byte[] out);
 
+  /** The local ports of this process's listening TCP sockets, up to out.length: the count or -errno. */
+  static native int listeningTcpPorts(int[] out);
+
   /** How many objects the dynamic loader has loaded so far (glibc's dlpi_adds); 0: unknown. */
   static native long loadedObjects();
 

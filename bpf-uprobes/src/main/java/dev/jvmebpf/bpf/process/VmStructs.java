@@ -2,6 +2,7 @@ package dev.jvmebpf.bpf.process;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -53,23 +54,74 @@ public final class VmStructs {
       }
       long entry = memory.readLong(table);
       Map<String, Field> fields = new HashMap<>();
-      // The table ends with an entry whose type name is NULL; bound the walk all the same.
+      // The names are string literals of libjvm, many entries to a page: each page is read once
+      // (some 2,000 entries of three names each were as many system calls).
+      Map<Long, ByteBuffer> pages = new HashMap<>();
+      // The table ends with an entry whose type name is NULL; bound the walk all the same. Entries
+      // are read BATCH at a time; a batch may run past the table's end into other data.
+      ByteBuffer batch = ByteBuffer.allocate(0);
       for (int i = 0; i < 20_000; i++, entry += stride) {
-        ByteBuffer bytes = memory.read(entry, (int) stride);
-        long typeName = bytes.getLong((int) typeNameAt);
+        if (i % BATCH == 0) {
+          batch = readUpTo(memory, entry, (int) stride * BATCH, (int) stride);
+        }
+        int at = (int) (i % BATCH * stride);
+        if (at + stride > batch.limit()) {
+          break;
+        }
+        long typeName = batch.getLong(at + (int) typeNameAt);
         if (typeName == 0) {
           return new VmStructs(fields);
         }
-        long fieldName = bytes.getLong((int) fieldNameAt);
-        long typeString = bytes.getLong((int) typeStringAt);
-        Field field = new Field(memory.readString(typeName, 128),
-            fieldName == 0 ? "" : memory.readString(fieldName, 128),
-            typeString == 0 ? "" : memory.readString(typeString, 128),
-            bytes.getInt((int) isStaticAt) != 0, bytes.getLong((int) offsetAt), bytes.getLong((int) addressAt));
+        long fieldName = batch.getLong(at + (int) fieldNameAt);
+        long typeString = batch.getLong(at + (int) typeStringAt);
+        Field field = new Field(string(memory, pages, typeName),
+            fieldName == 0 ? "" : string(memory, pages, fieldName),
+            typeString == 0 ? "" : string(memory, pages, typeString),
+            batch.getInt(at + (int) isStaticAt) != 0, batch.getLong(at + (int) offsetAt),
+            batch.getLong(at + (int) addressAt));
         fields.put(field.type() + "::" + field.field(), field);
       }
       throw new IOException("VMStructs table has no end marker within 20000 entries");
     }
+  }
+
+  /** Entries read at a time. */
+  private static final int BATCH = 256;
+  private static final int PAGE = 4096;
+  private static final int MAX_NAME = 128;
+
+  /** {@code length} bytes at {@code address}, or fewer (at least {@code atLeast}) where the mapping ends. */
+  private static ByteBuffer readUpTo(ProcessMemory memory, long address, int length, int atLeast) throws IOException {
+    for (int n = length; ; n /= 2) {
+      try {
+        return memory.read(address, n);
+      } catch (IOException e) {
+        if (n / 2 < atLeast) {
+          throw e;
+        }
+      }
+    }
+  }
+
+  /** The NUL-terminated name (at most MAX_NAME bytes) at {@code address}, through a cache of pages. */
+  private static String string(ProcessMemory memory, Map<Long, ByteBuffer> pages, long address) throws IOException {
+    StringBuilder out = new StringBuilder();
+    for (long at = address; at < address + MAX_NAME; ) {
+      long page = at & -PAGE;
+      ByteBuffer bytes = pages.get(page);
+      if (bytes == null) {
+        bytes = memory.read(page, PAGE);
+        pages.put(page, bytes);
+      }
+      for (int i = (int) (at - page); i < PAGE && at < address + MAX_NAME; i++, at++) {
+        byte b = bytes.get(i);
+        if (b == 0) {
+          return new String(out.toString().getBytes(StandardCharsets.ISO_8859_1), StandardCharsets.UTF_8);
+        }
+        out.append((char) (b & 0xff));
+      }
+    }
+    return new String(out.toString().getBytes(StandardCharsets.ISO_8859_1), StandardCharsets.UTF_8);
   }
 
   private static final String TABLE = "gHotSpotVMStructs";

@@ -14,10 +14,8 @@ import dev.jvmebpf.bpf.libbpf.BpfObject;
 import dev.jvmebpf.bpf.libbpf.Errno;
 import dev.jvmebpf.bpf.libbpf.Libbpf;
 import dev.jvmebpf.bpf.process.JvmProcess;
-import dev.jvmebpf.bpf.process.ProcessSockets;
 import dev.jvmebpf.bpf.libc.LibcHooks;
 import dev.jvmebpf.bpf.libc.ProbePlacement;
-import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.ArrayList;
@@ -199,11 +197,11 @@ public final class SocketProbes extends ProbeFamily<SocketSnapshot> {
       // Listeners opened before the probes: their connections are inbound too.
       BpfMap listening = object.map("socket_listening");
       try {
-        for (int port : ProcessSockets.listeningTcpPorts()) {
+        for (int port : libbpf.listeningTcpPorts()) {
           listening.update(ByteBuffer.allocate(2).order(ByteOrder.LITTLE_ENDIAN).putShort((short) port).array(),
               new byte[] {1}, 0);
         }
-      } catch (IOException e) {
+      } catch (BpfException e) {
         limitations.add("listening ports unreadable (" + e.getMessage() + "): connections accepted by listeners "
             + "opened before the agent keep the clients' ports");
       }
