@@ -7,6 +7,7 @@ import java.lang.module.Configuration;
 import java.lang.module.ModuleFinder;
 import java.lang.module.ModuleReference;
 import java.lang.reflect.Method;
+import java.nio.channels.FileChannel;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.FileAlreadyExistsException;
@@ -15,7 +16,9 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.Enumeration;
 import java.util.HashSet;
@@ -245,9 +248,22 @@ final class IsolatedRuntime {
     }
   }
 
+  /** The lock file in each private directory, held (shared) as long as its JVM lives. */
+  static final String LOCK_FILE = ".lock";
+  /** A directory without a lock file is left alone this long (its JVM may be creating it). */
+  static final long UNLOCKED_GRACE_MILLIS = 60_000;
+
   /**
-   * A new 0700 directory named after our pid under java.io.tmpdir; stale ones of dead JVMs are
-   * removed first. A {@link StartFailure} naming the directory when it cannot be made.
+   * The locks on this JVM's private directories, held until it exits (the kernel then drops them).
+   * Never open another descriptor on one of these files: closing it would drop the lock (POSIX
+   * record locks belong to the process and file, not to the descriptor).
+   */
+  private static final Map<Path, FileChannel> HELD = new java.util.HashMap<>();
+
+  /**
+   * A new 0700 directory named after our pid under java.io.tmpdir, holding a lock on its
+   * {@link #LOCK_FILE} until this JVM exits; stale ones of JVMs that are gone are removed first.
+   * A {@link StartFailure} naming the directory when it cannot be made.
    */
   static Path privateDirectory() throws IOException {
     Path tmp = Path.of(System.getProperty("java.io.tmpdir", "/tmp"));
@@ -259,8 +275,10 @@ final class IsolatedRuntime {
       Path dir = tmp.resolve(DIR_PREFIX + ProcessHandle.current().pid() + "-"
           + Long.toUnsignedString(ThreadLocalRandom.current().nextLong(), 36));
       try {
-        return Files.createDirectory(dir,
+        Path made = Files.createDirectory(dir,
             PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+        holdLock(made);
+        return made;
       } catch (FileAlreadyExistsException e) {
         if (attempt >= 100) {
           throw new StartFailure("cannot create a private directory under " + tmp + ": " + e, e);
@@ -286,18 +304,58 @@ final class IsolatedRuntime {
     return String.valueOf(e);
   }
 
-  private static void removeStale(Path tmp) {
+  /**
+   * A shared lock on the directory's lock file, for as long as this JVM lives: how another JVM
+   * tells a live directory from a stale one, whatever pid namespace either runs in (two
+   * containers sharing /tmp see each other's directories, with pids that mean nothing across
+   * namespaces). The kernel drops the lock when the process ends, however it ends.
+   */
+  private static void holdLock(Path dir) throws IOException {
+    FileChannel lock = FileChannel.open(dir.resolve(LOCK_FILE), StandardOpenOption.CREATE_NEW,
+        StandardOpenOption.READ, StandardOpenOption.WRITE);
+    try {
+      lock.lock(0, Long.MAX_VALUE, true);
+    } catch (IOException | RuntimeException e) {
+      lock.close();
+      throw e;
+    }
+    synchronized (HELD) {
+      HELD.put(dir, lock);
+    }
+  }
+
+  /** Releases the lock of a directory this JVM removes itself. */
+  private static void releaseLock(Path dir) {
+    FileChannel lock;
+    synchronized (HELD) {
+      lock = HELD.remove(dir);
+    }
+    if (lock != null) {
+      try {
+        lock.close();
+      } catch (IOException ignored) {
+        // Closed: released.
+      }
+    }
+  }
+
+  /**
+   * Removes the private directories of JVMs that are gone: those whose lock file nobody holds a
+   * lock on (any JVM, in any pid namespace). A directory without a lock file is removed only once
+   * it is older than {@link #UNLOCKED_GRACE_MILLIS} (a JVM making one right now locks it a moment
+   * later; an agent of an earlier version made none). Directories of other users are left alone.
+   */
+  static void removeStale(Path tmp) {
     String user = System.getProperty("user.name", "");
     try (DirectoryStream<Path> dirs = Files.newDirectoryStream(tmp, DIR_PREFIX + "*")) {
       for (Path dir : dirs) {
-        String rest = dir.getFileName().toString().substring(DIR_PREFIX.length());
-        int dash = rest.indexOf('-');
-        if (dash <= 0 || !Files.getOwner(dir).getName().equals(user)) {
-          continue;
-        }
-        long pid = Long.parseLong(rest.substring(0, dash));
-        if (ProcessHandle.of(pid).isEmpty()) {
-          deleteQuietly(dir);
+        try {
+          if (Files.isDirectory(dir, java.nio.file.LinkOption.NOFOLLOW_LINKS)
+              && Files.getOwner(dir, java.nio.file.LinkOption.NOFOLLOW_LINKS).getName().equals(user) && stale(dir)) {
+            deleteQuietly(dir);
+          }
+        } catch (IOException | RuntimeException ignored) {
+          // Not ours to judge; the next start looks again.
         }
       }
     } catch (IOException | RuntimeException ignored) {
@@ -305,10 +363,27 @@ final class IsolatedRuntime {
     }
   }
 
+  private static boolean stale(Path dir) throws IOException {
+    synchronized (HELD) {
+      if (HELD.containsKey(dir)) {
+        return false; // ours (and opening its lock file again would drop the lock)
+      }
+    }
+    Path lockFile = dir.resolve(LOCK_FILE);
+    if (!Files.exists(lockFile, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+      return System.currentTimeMillis() - Files.getLastModifiedTime(dir).toMillis() > UNLOCKED_GRACE_MILLIS;
+    }
+    try (FileChannel lock = FileChannel.open(lockFile, StandardOpenOption.READ, StandardOpenOption.WRITE,
+        java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+      return lock.tryLock(0, Long.MAX_VALUE, false) != null; // released with the channel's close
+    }
+  }
+
   static void deleteQuietly(Path dir) {
     if (dir == null) {
       return;
     }
+    releaseLock(dir);
     try (Stream<Path> files = Files.walk(dir)) {
       files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
     } catch (IOException | RuntimeException ignored) {
