@@ -1,6 +1,7 @@
 package dev.jvmebpf.agent;
 
 import dev.jvmebpf.bpf.FamilySnapshot;
+import dev.jvmebpf.bpf.KernelVersion;
 import dev.jvmebpf.bpf.ProbeFamily;
 import dev.jvmebpf.bpf.ProbeRequirements;
 import dev.jvmebpf.bpf.dns.DnsProbes;
@@ -127,6 +128,17 @@ public final class ProbeFamilies {
 
     public String configKey() {
       return "probes." + name;
+    }
+
+    /** Throws "needs Linux X.Y or later ..." when the running kernel is older than the family's programs need. */
+    public void requireKernel() throws BpfException {
+      String release;
+      try {
+        release = KernelVersion.runningRelease();
+      } catch (java.io.IOException e) {
+        return; // unknown: the kernel itself will say what it lacks
+      }
+      needs.requireKernel(release);
     }
 
 

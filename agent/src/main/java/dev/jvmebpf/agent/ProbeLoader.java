@@ -211,6 +211,7 @@ final class ProbeLoader {
       List<String> problems) throws BpfException {
     long cpuBefore = StartCost.threadCpuNanos();
     long before = System.nanoTime();
+    family.requireKernel();
     ProbeFamily<S> live = family.attacher().attach(context);
     log.debug(family.name() + ": attached in " + StartCost.since(before, cpuBefore));
     live.placements().forEach(p -> log.debug(family.name() + ": " + p.function() + "+" + p.offset()

@@ -26,11 +26,19 @@ final class AgentCli {
 
   /** Runs the command with {@code javaHome}'s java, as {@code user} when not null. */
   static Output run(Path javaHome, String user, Path jar, String... args) throws IOException, InterruptedException {
+    return run(javaHome, user, jar, List.of(), args);
+  }
+
+  /** The same with options for that java. */
+  static Output run(Path javaHome, String user, Path jar, List<String> jvmOptions, String... args)
+      throws IOException, InterruptedException {
     List<String> command = new ArrayList<>();
     if (user != null) {
       command.addAll(List.of("runuser", "-u", user, "--"));
     }
-    command.addAll(List.of(javaHome.resolve("bin/java").toString(), "-jar", jar.toString()));
+    command.add(javaHome.resolve("bin/java").toString());
+    command.addAll(jvmOptions);
+    command.addAll(List.of("-jar", jar.toString()));
     command.addAll(List.of(args));
     Path err = Files.createTempFile("jeb-cli-", ".err");
     try {

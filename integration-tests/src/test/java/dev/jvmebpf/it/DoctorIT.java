@@ -28,6 +28,36 @@ class DoctorIT {
     }
   }
 
+  /**
+   * Families are judged one by one against the kernel's version: on a kernel older than the
+   * socket family's minimum (6.2, stood in for by jvm.ebpf.kernel.release) doctor says which
+   * family needs what, and eBPF still works (exit 0) since the GC family does; below every
+   * family's minimum it does not (exit 1). The agent itself turns that family off alone, with
+   * the same reason in its status line.
+   */
+  @org.junit.jupiter.api.Test
+  void familiesAreJudgedOneByOneAgainstTheKernel() throws Exception {
+    AgentCli.Output older = AgentCli.run(Fixtures.jdk(17), null, Fixtures.agentJar(),
+        List.of("-Djvm.ebpf.kernel.release=6.1.55-test"), "doctor");
+    assertEquals(0, older.exitCode(), older.text());
+    for (String expected : List.of("probes gc            attached", "probes dns           attached",
+        "probes socket        OFF: needs Linux 6.2 or later (bpf_rdonly_cast 6.2", "this kernel is 6.1.55-test",
+        "verdict              eBPF works here for the default families but socket")) {
+      assertTrue(older.text().contains(expected), "doctor says '" + expected + "':\n" + older.text());
+    }
+    AgentCli.Output oldest = AgentCli.run(Fixtures.jdk(17), null, Fixtures.agentJar(),
+        List.of("-Djvm.ebpf.kernel.release=5.10.0-test"), "doctor");
+    assertEquals(1, oldest.exitCode(), oldest.text());
+    assertTrue(oldest.text().contains("probes gc            OFF: needs Linux 5.12 or later")
+        && oldest.text().contains("eBPF does not work here"), oldest.text());
+
+    TargetJvm.Result run = TargetJvm.on(Fixtures.jdk(17)).withAgent("exporter=none")
+        .jvmArgs("-Djvm.ebpf.kernel.release=6.1.55-test").run(java.time.Duration.ofSeconds(60), PlainApp.class, "0");
+    assertEquals(42, run.exitCode(), run.stderr());
+    assertTrue(run.stderr().contains("eBPF on, probes gc, safepoint, allocation, dns; socket off: needs Linux 6.2 or "
+        + "later"), run.stderr());
+  }
+
   @ParameterizedTest(name = "JDK {0}")
   @ValueSource(ints = {17, 25})
   void checksAnotherRunningJvm(int jdk) throws Exception {

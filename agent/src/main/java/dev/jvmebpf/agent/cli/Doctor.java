@@ -141,11 +141,17 @@ final class Doctor {
       line("libjvm", "NO: " + e.getMessage());
     }
 
-    boolean attached = bpfWorks && jvm != null && attach(libbpf, jvm);
-    line("verdict", attached ? "eBPF works here: the agent will use its probes"
-        : "eBPF does not work here: the agent would run in degraded mode (GC metrics from the MXBeans)");
-    return attached ? CommandLine.OK : CommandLine.FAILED;
+    List<String> off = bpfWorks && jvm != null ? attach(libbpf, jvm) : null;
+    boolean works = off != null && !off.contains(GC);
+    line("verdict", !works ? "eBPF does not work here: the agent would run in degraded mode (GC metrics from the MXBeans)"
+        : off.isEmpty() ? "eBPF works here: the agent will use its probes"
+        : "eBPF works here for the default families but " + String.join(", ", off)
+            + " (see above): the agent will use the others");
+    return works ? CommandLine.OK : CommandLine.FAILED;
   }
+
+  /** The family without which eBPF counts as not working here (the others are additions). */
+  static final String GC = "gc";
 
   /** Reports the capabilities in a /proc status text; true when they suffice for BPF. */
   private boolean capabilities(String status, String whose) {
@@ -198,8 +204,8 @@ final class Doctor {
         + String.join(" ", missing)));
   }
 
-  /** Loads and attaches each family for real, then detaches; false when a family on by default fails. */
-  private boolean attach(Libbpf libbpf, JvmProcess jvm) {
+  /** Loads and attaches each family for real, then detaches; the families on by default that cannot attach. */
+  private List<String> attach(Libbpf libbpf, JvmProcess jvm) {
     SpanEvents events = null;
     try {
       events = SpanEvents.create(libbpf, SpanEvents.DEFAULT_BYTES);
@@ -222,10 +228,20 @@ final class Doctor {
     }
   }
 
-  private boolean attachEach(ProbeFamilies.AttachContext context) {
-    boolean ok = true;
+  /** Each family one by one: attached and detached, or why not; the families on by default that failed. */
+  private List<String> attachEach(ProbeFamilies.AttachContext context) {
+    List<String> off = new ArrayList<>();
     for (ProbeFamilies.Family<?> family : ProbeFamilies.ALL) {
       String optIn = family.onByDefault() ? "" : " (opt-in: " + family.configKey() + "=true)";
+      try {
+        family.requireKernel();
+      } catch (BpfException e) {
+        line("probes " + family.name(), "OFF: " + e.getMessage() + optIn);
+        if (family.onByDefault()) {
+          off.add(family.name());
+        }
+        continue;
+      }
       try (ProbeFamily<?> live = family.attacher().attach(context)) {
         line("probes " + family.name(), "attached " + live.attachedPrograms().size() + " programs, detached" + optIn
             + (live.limitations().isEmpty() ? "" : "; " + String.join("; ", live.limitations())));
@@ -233,10 +249,12 @@ final class Doctor {
       } catch (BpfException e) {
         // An opt-in family's failure does not make eBPF unusable here.
         line("probes " + family.name(), "FAILED: " + e.getMessage() + optIn);
-        ok &= !family.onByDefault();
+        if (family.onByDefault()) {
+          off.add(family.name());
+        }
       }
     }
-    return ok;
+    return off;
   }
 
   /** Where each libc function's probe went: an emulated instruction costs a tenth of a single-stepped one. */

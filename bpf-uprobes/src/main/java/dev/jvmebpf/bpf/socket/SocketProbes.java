@@ -1,6 +1,7 @@
 package dev.jvmebpf.bpf.socket;
 
 import dev.jvmebpf.bpf.FamilyConfig;
+import dev.jvmebpf.bpf.KernelVersion;
 import dev.jvmebpf.bpf.events.EventStructs;
 import dev.jvmebpf.bpf.events.SpanEvents;
 import dev.jvmebpf.bpf.ProbeFamily;
@@ -39,7 +40,9 @@ public final class SocketProbes extends ProbeFamily<SocketSnapshot> {
    * connections inbound).
    */
   static final List<LibcHooks.Hook> HOOKS = hooks();
-  public static final ProbeRequirements NEEDS = ProbeRequirements.libc(SocketStructs.FUNCTIONS);
+  public static final ProbeRequirements NEEDS = ProbeRequirements.libc(SocketStructs.FUNCTIONS)
+      .withKernel(new KernelVersion(6, 2), "bpf_rdonly_cast 6.2, attach cookies 5.15, task storage 5.11, "
+          + ProbeRequirements.COMMON_FEATURES);
 
   /** Every function to the two programs, its enum socket_probe value as cookie. */
   private static List<LibcHooks.Hook> hooks() {

@@ -1,0 +1,66 @@
+package dev.jvmebpf.bpf;
+
+import dev.jvmebpf.bpf.libbpf.BpfUnsupportedException;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * A Linux version, major and minor ("6.2"), as a probe family's minimum or as the running kernel's
+ * release ("6.18.44-fc-v1252").
+ */
+public record KernelVersion(int major, int minor) implements Comparable<KernelVersion> {
+
+  private static final Pattern RELEASE = Pattern.compile("^(\\d+)\\.(\\d+)");
+
+  /** The version at the start of a release string; IllegalArgumentException when there is none. */
+  public static KernelVersion parse(String release) {
+    Matcher m = RELEASE.matcher(release.trim());
+    if (!m.find()) {
+      throw new IllegalArgumentException("not a kernel release: " + release);
+    }
+    return new KernelVersion(Integer.parseInt(m.group(1)), Integer.parseInt(m.group(2)));
+  }
+
+  /**
+   * The system property that stands in for the running kernel's release in the families'
+   * minimum checks (tests of what an older kernel gives; nothing else reads it).
+   */
+  public static final String RELEASE_PROPERTY = "jvm.ebpf.kernel.release";
+
+  /** The running kernel's release (/proc/sys/kernel/osrelease), e.g. "6.18.44-fc-v1252". */
+  public static String runningRelease() throws IOException {
+    String stand = System.getProperty(RELEASE_PROPERTY);
+    return stand != null && !stand.isBlank() ? stand.trim()
+        : Files.readString(Path.of("/proc/sys/kernel/osrelease")).trim();
+  }
+
+  @Override
+  public int compareTo(KernelVersion o) {
+    return major != o.major ? Integer.compare(major, o.major) : Integer.compare(minor, o.minor);
+  }
+
+  /**
+   * Nothing when {@code release} is at least this version; else a typed "unsupported": "needs
+   * Linux X.Y or later (features); this kernel is release".
+   */
+  public void require(String release, String features) throws BpfUnsupportedException {
+    KernelVersion running;
+    try {
+      running = parse(release);
+    } catch (IllegalArgumentException e) {
+      return; // an unusual release string: let the kernel itself say what it lacks
+    }
+    if (running.compareTo(this) < 0) {
+      throw new BpfUnsupportedException("needs Linux " + this + " or later (" + features + "); this kernel is "
+          + release, 0);
+    }
+  }
+
+  @Override
+  public String toString() {
+    return major + "." + minor;
+  }
+}
