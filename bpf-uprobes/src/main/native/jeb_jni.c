@@ -88,12 +88,65 @@ static void release_string(JNIEnv *env, jstring s, const char *chars)
 		(*env)->ReleaseStringUTFChars(env, s, chars);
 }
 
+/*
+ * Messages that arrive while the calling thread must not run Java code (its signals blocked
+ * around a load, see objectLoad): kept here as "level byte, text, NUL" and handed over after.
+ */
+static __thread char *deferred;
+static __thread size_t deferred_len, deferred_cap;
+static __thread int deferring;
+
+static void defer_log(int level, const char *message)
+{
+	size_t n = strlen(message) + 2;
+
+	if (deferred_len + n > deferred_cap) {
+		size_t cap = deferred_cap ? deferred_cap * 2 : 4096;
+		char *grown;
+
+		while (cap < deferred_len + n)
+			cap *= 2;
+		grown = realloc(deferred, cap);
+		if (!grown)
+			return; /* a message lost, never the load */
+		deferred = grown;
+		deferred_cap = cap;
+	}
+	deferred[deferred_len] = (char)level;
+	memcpy(deferred + deferred_len + 1, message, n - 1);
+	deferred_len += n;
+}
+
+static void log_to_java(int level, const char *message);
+
+/* Hands the deferred messages over, in order, and forgets them. */
+static void flush_deferred(void)
+{
+	size_t at = 0;
+
+	while (at < deferred_len) {
+		int level = deferred[at];
+		const char *text = deferred + at + 1;
+
+		log_to_java(level, text);
+		at += strlen(text) + 2;
+	}
+	free(deferred);
+	deferred = NULL;
+	deferred_len = deferred_cap = 0;
+}
+
 /* libbpf's messages, already formatted by the shim, to LibbpfNative.onLog on the calling thread. */
 static void log_to_java(int level, const char *message)
 {
-	JNIEnv *env = current_env();
+	JNIEnv *env;
 	jbyteArray bytes;
 
+	if (deferring) {
+		defer_log(level, message);
+		return;
+	}
+	env = current_env();
 	if (!env || !on_log)
 		return;
 	bytes = bytes_of(env, message, strlen(message));
@@ -403,21 +456,29 @@ JNIEXPORT jlong JNICALL JNI_FN(rodataSize)(JNIEnv *env, jclass cls, jlong object
  * The verifier gives up with EAGAIN whenever a signal is pending for the loading thread, and
  * libbpf retries only a few times: in a process whose threads get frequent signals (a sampling
  * profiler's SIGPROF every millisecond, seen with async-profiler) no program of ours could load.
- * The signals the loading thread may block stay pending until the load is done; the others
- * reach it as usual.
+ * The asynchronous signals stay pending until the load is done. The synchronous ones (a fault)
+ * are never blocked, and no Java code runs meanwhile: the JVM's own faults (compiled code's
+ * safepoint polls, implicit null checks) are SIGSEGVs it must handle, and a blocked one kills the
+ * process. So libbpf's messages during the load are kept and handed to Java after it.
  */
 JNIEXPORT jint JNICALL JNI_FN(objectLoad)(JNIEnv *env, jclass cls, jlong object)
 {
-	sigset_t all, before;
+	static const int synchronous[] = { SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGTRAP, SIGSYS };
+	sigset_t async, before;
 	int rc, blocked;
 
 	(void)env;
 	(void)cls;
-	sigfillset(&all);
-	blocked = pthread_sigmask(SIG_BLOCK, &all, &before) == 0;
+	sigfillset(&async);
+	for (size_t i = 0; i < sizeof(synchronous) / sizeof(synchronous[0]); i++)
+		sigdelset(&async, synchronous[i]);
+	deferring = 1;
+	blocked = pthread_sigmask(SIG_BLOCK, &async, &before) == 0;
 	rc = bpf_object__load((struct bpf_object *)(uintptr_t)object);
 	if (blocked)
 		pthread_sigmask(SIG_SETMASK, &before, NULL);
+	deferring = 0;
+	flush_deferred();
 	return rc < 0 ? rc : (rc > 0 ? -rc : 0);
 }
 
