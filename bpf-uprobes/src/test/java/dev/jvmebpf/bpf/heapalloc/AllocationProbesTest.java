@@ -15,6 +15,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -82,6 +83,53 @@ class AllocationProbesTest {
       assertOutside(snapshot, "byte[]", arrayBytes, arrays);
       assertOutside(snapshot, "long[]", longArrayBytes, arrays);
       assertTrue(snapshot.tlabSizes().count() > 0, "new TLABs were seen: " + snapshot.tlabSizes());
+    }
+  }
+
+  /**
+   * 10,000 threads of one name that each allocate a few kilobytes and end: their series is the
+   * sum of what ThreadMXBean said for each of them just before its end, although each took a
+   * whole TLAB (hundreds of kilobytes) for it, and although more of them ended than the kernel
+   * keeps live threads.
+   */
+  @Test
+  void shortLivedThreadsCountWhatTheyUsedNotTheirTlabs() throws Exception {
+    Libbpf libbpf = BpfTestSupport.requireBpf();
+    HistogramLayout bytes = HistogramLayout.create(3, 1);
+    int threads = 10_000;
+    int atOnce = 8;
+    String name = "short-lived-allocation-probe-worker";
+    try (AllocationProbes probes = AllocationProbes.attach(libbpf, JvmProcess.current(), bytes, 64)) {
+      AtomicLong oracle = new AtomicLong();
+      long tlabsBefore = probes.snapshot().tlabSizes().count();
+      for (int started = 0; started < threads; started += atOnce) {
+        List<Thread> batch = new ArrayList<>();
+        for (int i = started; i < Math.min(threads, started + atOnce); i++) {
+          int objects = 16 + i % 64;
+          Thread t = new Thread(() -> {
+            for (int k = 0; k < objects; k++) {
+              sink = new byte[32 + 8 * (k % 16)];
+            }
+            com.sun.management.ThreadMXBean mx = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+            oracle.addAndGet(mx.getCurrentThreadAllocatedBytes());
+          }, name);
+          batch.add(t);
+          t.start();
+        }
+        for (Thread t : batch) {
+          t.join();
+        }
+      }
+      AllocationSnapshot snapshot = probes.snapshot();
+      long ours = threadBytes(snapshot, name);
+      long tlabs = snapshot.tlabSizes().count() - tlabsBefore;
+      double error = (ours - oracle.get()) / (double) oracle.get();
+      System.out.printf("%d short-lived threads: jvm.allocation.bytes %d, ThreadMXBean %d (%+.2f%%); %d new TLABs "
+          + "taken meanwhile, %.0f bytes each on average%n", threads, ours, oracle.get(), 100 * error, tlabs,
+          snapshot.tlabSizes().sum() / (double) snapshot.tlabSizes().count());
+      assertTrue(tlabs >= threads, "each thread took a TLAB: " + tlabs);
+      assertTrue(Math.abs(error) <= 0.10, name + ": probes " + ours + " bytes, ThreadMXBean " + oracle.get() + " ("
+          + String.format("%+.2f%%", 100 * error) + "); threads " + snapshot.threads() + "; " + snapshot.probes());
     }
   }
 
