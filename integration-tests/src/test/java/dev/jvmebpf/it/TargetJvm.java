@@ -164,7 +164,11 @@ final class TargetJvm {
     ProcessBuilder builder = new ProcessBuilder(command(tmpdir, main, args))
         .redirectOutput(out.toFile()).redirectError(err.toFile());
     builder.environment().remove("JAVA_TOOL_OPTIONS");
-    return new Running(builder.start(), out, err, tmpdir);
+    Running running = new Running(builder.start(), out, err, tmpdir);
+    if (pidNamespace) {
+      running.awaitOwnPidNamespace();
+    }
+    return running;
   }
 
   Result run(Duration timeout, Class<?> main, String... args) throws Exception {
@@ -187,6 +191,49 @@ final class TargetJvm {
 
     long pid() {
       return process.pid();
+    }
+
+    /**
+     * Fails unless unshare's child (the JVM) runs in another pid namespace than ours: a run
+     * meant for a namespace must not pass on the host by mistake.
+     */
+    void awaitOwnPidNamespace() throws IOException {
+      Path ours = Files.readSymbolicLink(Path.of("/proc/self/ns/pid"));
+      long deadline = System.nanoTime() + 10_000_000_000L;
+      while (System.nanoTime() < deadline) {
+        for (ProcessHandle child : (Iterable<ProcessHandle>) process.descendants()::iterator) {
+          try {
+            Path theirs = Files.readSymbolicLink(Path.of("/proc/" + child.pid() + "/ns/pid"));
+            if (theirs.equals(ours)) {
+              kill0();
+              fail("unshare's child " + child.pid() + " runs in our pid namespace " + ours);
+            }
+            return;
+          } catch (IOException gone) {
+            // Not yet readable, or it ended: look again.
+          }
+        }
+        if (!process.isAlive()) {
+          return; // await() reports how it ended
+        }
+        try {
+          Thread.sleep(5);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          kill0();
+          fail("interrupted while waiting for unshare's child");
+        }
+      }
+      kill0();
+      fail("unshare started no child within 10 s");
+    }
+
+    private void kill0() throws IOException {
+      try {
+        kill();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
     }
 
     boolean isAlive() {
