@@ -133,6 +133,60 @@ class AllocationProbesTest {
     }
   }
 
+  /**
+   * A name longer than the kernel keeps (63 bytes of UTF-8, the last character cut in two): a
+   * thread of that name that ended (named by the kernel from thread__stop) and one still alive
+   * (named from its Thread) share one series, holding what ThreadMXBean said for both (the live
+   * one's last TLAB aside: 64 MiB each, so that a TLAB of a few MiB stays well within 10%).
+   */
+  @Test
+  void aLongNameIsOneSeriesWhetherItsThreadEndedOrLives() throws Exception {
+    Libbpf libbpf = BpfTestSupport.requireBpf();
+    String name = "allocation-probe-worker-whose-name-is-longer-than-the-kernel-k\u00e9\u00e9\u00e9";
+    byte[] utf8 = name.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    String kept = new String(utf8, 0, AllocationStructs.THREAD_NAME_LEN - 1, java.nio.charset.StandardCharsets.UTF_8);
+    assertTrue(utf8.length > AllocationStructs.THREAD_NAME_LEN && !name.startsWith(kept), kept);
+    try (AllocationProbes probes = AllocationProbes.attach(libbpf, JvmProcess.current(), HistogramLayout.create(3, 1),
+        64)) {
+      AtomicLong oracle = new AtomicLong();
+      CountDownLatch measured = new CountDownLatch(1);
+      CountDownLatch release = new CountDownLatch(1);
+      Runnable work = () -> {
+        com.sun.management.ThreadMXBean mx = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+        while (mx.getCurrentThreadAllocatedBytes() < (64L << 20)) {
+          sink = new Object[8];
+        }
+        oracle.addAndGet(mx.getCurrentThreadAllocatedBytes());
+      };
+      Thread ended = new Thread(work, name);
+      ended.start();
+      ended.join();
+      Thread live = new Thread(() -> {
+        work.run();
+        measured.countDown();
+        try {
+          release.await();
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+      }, name);
+      live.start();
+      measured.await();
+      try {
+        AllocationSnapshot snapshot = probes.snapshot();
+        long ours = threadBytes(snapshot, kept);
+        double error = (ours - oracle.get()) / (double) oracle.get();
+        assertTrue(Math.abs(error) <= 0.10, kept + ": probes " + ours + " bytes, ThreadMXBean " + oracle.get()
+            + "; threads " + snapshot.threads());
+        assertTrue(snapshot.threads().stream().noneMatch(t -> t.threadName().startsWith("allocation-probe-worker-whose")
+            && !t.threadName().equals(kept)), "one series for the name: " + snapshot.threads());
+      } finally {
+        release.countDown();
+        live.join();
+      }
+    }
+  }
+
   private static long threadBytes(AllocationSnapshot snapshot, String name) {
     return snapshot.threads().stream().filter(t -> t.threadName().equals(name))
         .mapToLong(AllocationSnapshot.ThreadAllocation::bytes).sum();
