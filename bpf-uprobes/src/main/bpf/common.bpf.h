@@ -179,6 +179,22 @@ static __always_inline int is_our_process(const volatile struct process_filter *
 }
 
 /*
+ * The current thread's id as the observed JVM's pid namespace numbers it: what gettid() returns
+ * there and /proc/self/task lists (the kernel's own tid differs inside a container); 0 when the
+ * thread is not in that namespace.
+ */
+static __always_inline __u32 current_tid(const volatile struct process_filter *filter)
+{
+	struct bpf_pidns_info ns = {};
+
+	if (filter->pidns_ino == PID_NS_INIT_INO)
+		return (__u32)bpf_get_current_pid_tgid();
+	if (bpf_get_ns_current_pid_tgid(filter->pidns_dev, filter->pidns_ino, &ns, sizeof(ns)))
+		return 0;
+	return ns.pid;
+}
+
+/*
  * Self-telemetry. stats_map is the family's per-CPU probe_stats array, probe the program's
  * number. Every call site names its map itself (a constant once inlined): the verifier inlines
  * a map lookup only where the call site always sees the same map.

@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
+#include <bpf/usdt.bpf.h>
 
 #include "heapalloc.h"
 #include "common.bpf.h"
@@ -40,13 +41,36 @@ struct {
 	__type(value, struct hist);
 } alloc_zero SEC(".maps");
 
-/* Bytes by thread (tid). Java removes the entries of threads that have ended. */
+/*
+ * Live threads, by tid (struct alloc_thread). An entry goes when its thread ends (thread__stop);
+ * Java removes those of threads that ended without that probe (a thread attached through JNI).
+ */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 4096);
 	__type(key, __u32);
 	__type(value, struct alloc_thread);
-} alloc_thread_bytes SEC(".maps");
+} alloc_threads SEC(".maps");
+
+/* Bytes of threads that ended, by name; Java sizes it to the name bound + `other` (all zeros). */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 65);
+	__type(key, struct alloc_thread_name);
+	__type(value, struct alloc_ended);
+} alloc_ended_bytes SEC(".maps");
+
+/*
+ * Threads seen ending, by tid, with their JavaThread* (0: any): what HotSpot allocates for a
+ * thread after its run() returned (java.lang.Thread's own exit()) is not counted, rather than
+ * opening an entry that no thread__stop would ever close. thread__start forgets a reused tid.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 1024);
+	__type(key, __u32);
+	__type(value, __u64);
+} alloc_ended_tids SEC(".maps");
 
 /* Bytes by class (Klass*), bounded like alloc_outside_size. */
 struct {
@@ -63,45 +87,95 @@ struct {
 	__type(value, struct probe_stats);
 } heapalloc_stats SEC(".maps");
 
-static __always_inline void record(__u64 klass, __u64 tlab_bytes, __u64 outside_bytes,
-				   __u64 java_thread, enum alloc_probe probe)
+/*
+ * HotSpot's count of the bytes the thread at java_thread allocated, as ThreadMXBean reports it
+ * (see heapalloc.h), into *out; false when unknown or unreadable. Read on that thread itself,
+ * stopped in our probe, so its TLAB cannot change meanwhile.
+ */
+static __always_inline bool thread_allocated(__u64 java_thread, __u64 *out)
+{
+	__u64 allocated, start, top;
+
+	if (!config.allocated_bytes_offset || !java_thread)
+		return false;
+	if (bpf_probe_read_user(&allocated, sizeof(allocated), (const void *)(java_thread + config.allocated_bytes_offset))
+	    || bpf_probe_read_user(&start, sizeof(start), (const void *)(java_thread + config.tlab_start_offset))
+	    || bpf_probe_read_user(&top, sizeof(top), (const void *)(java_thread + config.tlab_top_offset)))
+		return false;
+	/* A retired TLAB has start = top = NULL. */
+	*out = allocated + (top > start ? top - start : 0);
+	return true;
+}
+
+/* Counts bytes for the class at klass (or `other`); atomic, the entry is shared. */
+static __always_inline void count_class(__u64 klass, __u64 tlab_bytes, __u64 outside_bytes, __u64 tlabs,
+					__u64 outsides, struct probe_stats *stats)
+{
+	struct alloc_class fresh = {};
+	__u64 other_klass = ALLOC_OTHER_KLASS;
+	bool overflowed = false;
+	struct alloc_class *cls;
+
+	cls = map_get_or_other(&alloc_class_bytes, &klass, &fresh, &other_klass, &overflowed);
+	if (overflowed)
+		stat_overflow(stats);
+	if (!cls) {
+		stat_dropped(stats);
+		return;
+	}
+	if (tlab_bytes)
+		add_atomic(&cls->tlab_bytes, tlab_bytes);
+	if (outside_bytes)
+		add_atomic(&cls->outside_bytes, outside_bytes);
+	if (tlabs)
+		add_atomic(&cls->tlab_count, tlabs);
+	if (outsides)
+		add_atomic(&cls->outside_count, outsides);
+}
+
+/* Adds bytes (of threads ended) under the name *key, or `other`; atomic, the entry is shared. */
+static __always_inline void count_ended(const struct alloc_thread_name *key, __u64 bytes, __u64 threads,
+					struct probe_stats *stats)
+{
+	struct alloc_thread_name other = {};
+	struct alloc_ended fresh = {};
+	bool overflowed = false;
+	struct alloc_ended *ended;
+
+	ended = map_get_or_other(&alloc_ended_bytes, key, &fresh, &other, &overflowed);
+	if (overflowed)
+		stat_overflow(stats);
+	if (!ended) {
+		stat_dropped(stats);
+		return;
+	}
+	add_atomic(&ended->bytes, bytes);
+	if (threads)
+		add_atomic(&ended->threads, threads);
+}
+
+/*
+ * One hook: tlab_bytes is the new TLAB's size (0 for an allocation outside TLABs), alloc_bytes
+ * the object's size. The thread's entry advances to HotSpot's count now; what the thread used
+ * of its TLAB since its last hook counts for the class that opened that TLAB, the object for
+ * its own class. A new entry starts at the count before this object, so a thread that began
+ * before the probes counts from its first hook, one that began after from its first object.
+ */
+static __always_inline void record(__u64 klass, __u64 tlab_bytes, __u64 alloc_bytes, __u64 java_thread,
+				   enum alloc_probe probe)
 {
 	struct probe_stats *stats = counted(&heapalloc_stats, probe);
-	struct alloc_thread fresh_thread = {};
-	struct alloc_class fresh_class = {};
+	struct alloc_thread fresh = {};
+	struct alloc_thread *thread = 0;
+	__u32 tid = current_tid(&config.process);
+	__u64 now = 0, before, *ended;
+	bool exact, new_tlab = tlab_bytes != 0;
 	__u64 other_klass = ALLOC_OTHER_KLASS;
-	__u32 other_tid = ALLOC_OTHER_THREAD;
-	bool overflowed = false, dropped = false;
-	struct alloc_thread *thread;
-	struct alloc_class *cls;
+	bool overflowed = false;
 	__u32 zero_key = 0;
-	__u32 tid = (__u32)bpf_get_current_pid_tgid();
 	struct hist *h;
 
-	thread = bpf_map_lookup_elem(&alloc_thread_bytes, &tid);
-	if (!thread) {
-		bpf_get_current_comm(fresh_thread.comm, sizeof(fresh_thread.comm));
-		thread = map_get_or_other(&alloc_thread_bytes, &tid, &fresh_thread, &other_tid, &overflowed);
-	}
-	if (thread) {
-		/* Atomic: the `other` entry is shared by threads beyond the bound. */
-		add_atomic(&thread->tlab_bytes, tlab_bytes);
-		add_atomic(&thread->outside_bytes, outside_bytes);
-		thread->java_thread = java_thread;
-	} else {
-		dropped = true;
-	}
-
-	cls = map_get_or_other(&alloc_class_bytes, &klass, &fresh_class, &other_klass, &overflowed);
-	if (cls) {
-		add_atomic(&cls->tlab_bytes, tlab_bytes);
-		add_atomic(&cls->outside_bytes, outside_bytes);
-		add_atomic(tlab_bytes ? &cls->tlab_count : &cls->outside_count, 1);
-	} else {
-		dropped = true;
-	}
-
-	if (tlab_bytes) {
+	if (new_tlab) {
 		h = bpf_map_lookup_elem(&alloc_tlab_size, &zero_key);
 		if (h)
 			hist_add(h, size_bucket, tlab_bytes);
@@ -110,14 +184,58 @@ static __always_inline void record(__u64 klass, __u64 tlab_bytes, __u64 outside_
 
 		h = zero ? map_get_or_other(&alloc_outside_size, &klass, zero, &other_klass, &overflowed) : 0;
 		if (h)
-			hist_add(h, size_bucket, outside_bytes);
+			hist_add(h, size_bucket, alloc_bytes);
 		else
-			dropped = true;
+			stat_dropped(stats);
+		if (overflowed)
+			stat_overflow(stats);
 	}
-	if (overflowed)
+
+	exact = thread_allocated(java_thread, &now);
+	if (config.allocated_bytes_offset && !exact)
+		stat_error(stats);
+	if (tid)
+		thread = bpf_map_lookup_elem(&alloc_threads, &tid);
+	if (thread && thread->java_thread != java_thread) {
+		/* An entry left under this tid by a thread that ended unseen: its count is not this one's. */
+		bpf_map_delete_elem(&alloc_threads, &tid);
+		thread = 0;
+		stat_error(stats);
+	}
+	if (!thread && tid) {
+		ended = bpf_map_lookup_elem(&alloc_ended_tids, &tid);
+		if (ended && (*ended == 0 || *ended == java_thread))
+			return;	/* the thread has ended: Thread.exit()'s own allocation */
+		fresh.base_bytes = exact ? now - alloc_bytes : 0;
+		fresh.seen_bytes = fresh.base_bytes;
+		fresh.java_thread = java_thread;
+		fresh.tlab_klass = klass;
+		bpf_get_current_comm(fresh.comm, sizeof(fresh.comm));
+		thread = map_get_or_init(&alloc_threads, &tid, &fresh);
+	}
+	if (!thread) {
+		/* No room for another live thread: its hook counts under `other`, the old way (whole TLABs). */
+		struct alloc_thread_name other = {};
+
 		stat_overflow(stats);
-	if (dropped)
-		stat_dropped(stats);
+		count_ended(&other, new_tlab ? tlab_bytes : alloc_bytes, 0, stats);
+		count_class(klass, tlab_bytes, new_tlab ? 0 : alloc_bytes, new_tlab, !new_tlab, stats);
+		return;
+	}
+
+	if (exact) {
+		before = now - alloc_bytes;
+	} else {
+		before = thread->seen_bytes;
+		now = before + (new_tlab ? tlab_bytes : alloc_bytes);
+	}
+	if (before > thread->seen_bytes)
+		count_class(thread->tlab_klass, before - thread->seen_bytes, 0, 0, 0, stats);
+	count_class(klass, new_tlab ? now - before : 0, new_tlab ? 0 : alloc_bytes, new_tlab, !new_tlab, stats);
+	if (now > thread->seen_bytes)
+		thread->seen_bytes = now;
+	if (new_tlab)
+		thread->tlab_klass = klass;
 }
 
 SEC("uprobe")
@@ -126,7 +244,7 @@ int BPF_KPROBE(uprobe_alloc_new_tlab, void *klass, void *obj, __u64 tlab_bytes, 
 {
 	if (!is_our_process(&config.process))
 		return 0;
-	record((__u64)klass, tlab_bytes, 0, (__u64)java_thread, ALLOC_PROBE_NEW_TLAB);
+	record((__u64)klass, tlab_bytes, alloc_bytes, (__u64)java_thread, ALLOC_PROBE_NEW_TLAB);
 	return 0;
 }
 
@@ -136,5 +254,68 @@ int BPF_KPROBE(uprobe_alloc_outside_tlab, void *klass, void *obj, __u64 alloc_by
 	if (!is_our_process(&config.process))
 		return 0;
 	record((__u64)klass, 0, alloc_bytes, (__u64)java_thread, ALLOC_PROBE_OUTSIDE_TLAB);
+	return 0;
+}
+
+/* A Java thread starts, on itself, before it allocates: a tid seen ending earlier is another thread's. */
+SEC("usdt")
+int BPF_USDT(usdt_thread_start)
+{
+	__u32 tid;
+
+	if (!is_our_process(&config.process))
+		return 0;
+	counted(&heapalloc_stats, ALLOC_PROBE_THREAD_START);
+	tid = current_tid(&config.process);
+	if (tid)
+		bpf_map_delete_elem(&alloc_ended_tids, &tid);
+	return 0;
+}
+
+/*
+ * A Java thread's run() returned (HotSpot's thread__stop, on the thread itself: name, its
+ * length, ...): its final count goes to its name's total and its entry goes. The entry is
+ * deleted before the total grows, so that user space, which reads the totals before the
+ * entries, never counts a thread twice (at worst it misses one for that read).
+ */
+SEC("usdt")
+int BPF_USDT(usdt_thread_stop, const char *name, long name_len)
+{
+	struct alloc_thread_name key = {};
+	struct probe_stats *stats;
+	struct alloc_thread *live;
+	struct alloc_thread thread;
+	__u64 now, java_thread = 0;
+	__u32 tid;
+
+	if (!is_our_process(&config.process))
+		return 0;
+	stats = counted(&heapalloc_stats, ALLOC_PROBE_THREAD_STOP);
+	tid = current_tid(&config.process);
+	if (!tid) {
+		stat_error(stats);
+		return 0;
+	}
+	live = bpf_map_lookup_elem(&alloc_threads, &tid);
+	if (live) {
+		thread = *live;
+		java_thread = thread.java_thread;
+		bpf_map_delete_elem(&alloc_threads, &tid);
+		if (thread_allocated(thread.java_thread, &now) && now > thread.seen_bytes) {
+			count_class(thread.tlab_klass, now - thread.seen_bytes, 0, 0, 0, stats);
+			thread.seen_bytes = now;
+		}
+		/* A C string: the bounded read stops at its end; the loop honours name_len (USDT contract). */
+		if (name_len > 0 && bpf_probe_read_user_str(key.text, sizeof(key.text), name) > 0) {
+			for (int i = 0; i < ALLOC_THREAD_NAME_LEN; i++) {
+				if (i >= name_len)
+					key.text[i] = 0;
+			}
+		} else {
+			__builtin_memset(&key, 0, sizeof(key));
+		}
+		count_ended(&key, thread.seen_bytes - thread.base_bytes, 1, stats);
+	}
+	bpf_map_update_elem(&alloc_ended_tids, &tid, &java_thread, BPF_ANY);
 	return 0;
 }

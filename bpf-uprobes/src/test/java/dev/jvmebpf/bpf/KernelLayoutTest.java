@@ -53,7 +53,7 @@ class KernelLayoutTest {
     Btf btf = BpfObjectSpec.fromResource("heapalloc").btf();
     for (StructLayout layout : List.of(HistStructs.HIST_LAYOUT, HistStructs.HIST, HistStructs.PROBE_STATS,
         HistStructs.PROCESS_FILTER, AllocationStructs.ALLOC_CONFIG, AllocationStructs.ALLOC_THREAD,
-        AllocationStructs.ALLOC_CLASS)) {
+        AllocationStructs.ALLOC_THREAD_NAME, AllocationStructs.ALLOC_ENDED, AllocationStructs.ALLOC_CLASS)) {
       assertMirrors(btf, layout);
     }
     assertEnum(btf, "alloc_probe", AllocationStructs.PROBE_ENUM, "ALLOC_PROBE_COUNT");

@@ -16,21 +16,26 @@ import org.junit.jupiter.params.provider.CsvSource;
 
 /**
  * Heap allocation from the real agent against the JVM's own figures: bytes per thread against
- * ThreadMXBean.getThreadAllocatedBytes (within 10%), and arrays larger than any TLAB counted
- * outside TLABs under their class names, in the bucket of their exact size.
+ * ThreadMXBean.getThreadAllocatedBytes (within 10%), for long-running threads and for 10,000
+ * short-lived ones, and arrays larger than any TLAB counted outside TLABs under their class
+ * names, in the bucket of their exact size; on the host and in a pid namespace of its own (as
+ * in a container).
  */
 class AllocationIT extends ReceiverTest {
 
   static final int ARRAYS = 25;
+  static final int SHORT_LIVED_THREADS = 10_000;
 
-  @ParameterizedTest(name = "JDK {0}, {1}")
-  @CsvSource({"17,G1GC", "17,ParallelGC", "25,G1GC", "25,ParallelGC"})
-  void threadsAndLargeArraysAgreeWithTheJvm(int jdk, String collector) throws Exception {
+  @ParameterizedTest(name = "JDK {0}, {1}, {2}")
+  @CsvSource({"17,G1GC,host", "17,ParallelGC,host", "25,G1GC,host", "25,ParallelGC,host", "17,G1GC,pidns",
+      "25,ParallelGC,pidns"})
+  void threadsAndLargeArraysAgreeWithTheJvm(int jdk, String collector, String where) throws Exception {
     receiver.clear();
-    TargetJvm.Result run = TargetJvm.on(Fixtures.jdk(jdk)).withAgent(receiver.agentArguments("grpc"))
+    TargetJvm.Result run = TargetJvm.on(Fixtures.jdk(jdk)).in(where).withAgent(receiver.agentArguments("grpc"))
         // A young generation that holds every array of the loop: no collection in between.
         .jvmArgs("-XX:+Use" + collector, "-Xmx1g", "-Xmn512m")
-        .run(Duration.ofSeconds(120), AllocationWorkload.class, Integer.toString(ARRAYS));
+        .run(Duration.ofSeconds(120), AllocationWorkload.class, Integer.toString(ARRAYS), "80,112",
+            Integer.toString(SHORT_LIVED_THREADS));
     assertEquals(0, run.exitCode(), run.stderr());
     assertTrue(run.value("AGENT").contains("allocation"), "agent status: " + run.value("AGENT") + "\n" + run.stderr());
 
@@ -40,17 +45,29 @@ class AllocationIT extends ReceiverTest {
     for (NumberDataPoint p : bytes.getSum().getDataPointsList()) {
       byThread.put(Otlp.attributes(p.getAttributesList()).get("thread.name"), p.getAsInt());
     }
-    Map<String, String> threads = run.table("THREAD");
+    Map<String, String> threads = new java.util.TreeMap<>(run.table("THREAD"));
     assertEquals(2, threads.size(), run.stdout());
+    // The short-lived threads share one name, one series: the sum of their own figures.
+    threads.putAll(run.table("SHORT"));
+    assertEquals(3, threads.size(), run.stdout());
+    long expectedTotal = 0;
+    long ourTotal = 0;
     for (Map.Entry<String, String> t : threads.entrySet()) {
       long expected = Long.parseLong(t.getValue());
       Long ours = byThread.get(t.getKey());
       assertTrue(ours != null, "no jvm.allocation.bytes for " + t.getKey() + " in " + byThread);
       double error = (ours - expected) / (double) expected;
-      System.out.printf("JDK %d %s: %s allocated %d bytes (ThreadMXBean), jvm.allocation.bytes %d (%+.2f%%)%n",
-          jdk, collector, t.getKey(), expected, ours, 100 * error);
-      assertTrue(Math.abs(error) <= 0.10, t.getKey() + ": " + ours + " vs " + expected);
+      System.out.printf("JDK %d %s %s: %s allocated %d bytes (ThreadMXBean), jvm.allocation.bytes %d (%+.2f%%)%n",
+          jdk, collector, where, t.getKey(), expected, ours, 100 * error);
+      assertTrue(Math.abs(error) <= 0.10, t.getKey() + ": " + ours + " vs " + expected + "; all: " + byThread);
+      expectedTotal += expected;
+      ourTotal += ours;
     }
+    double totalError = (ourTotal - expectedTotal) / (double) expectedTotal;
+    System.out.printf("JDK %d %s %s: %d short-lived and 2 long-running threads: %d bytes (ThreadMXBean), "
+        + "jvm.allocation.bytes %d (%+.2f%%)%n", jdk, collector, where, SHORT_LIVED_THREADS, expectedTotal, ourTotal,
+        100 * totalError);
+    assertTrue(Math.abs(totalError) <= 0.10, "all the workload's threads: " + ourTotal + " vs " + expectedTotal);
 
     Metric outside = receiver.latest("jvm.allocation.outside_tlab.size").orElseThrow(
         () -> new AssertionError("no jvm.allocation.outside_tlab.size received")).metric();

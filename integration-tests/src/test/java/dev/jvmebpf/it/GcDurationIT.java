@@ -16,20 +16,22 @@ import org.junit.jupiter.params.provider.CsvSource;
 /**
  * jvm.gc.duration from the real agent against two oracles of the same run: the
  * GarbageCollectorMXBeans' collection counts (exactly equal) and the pause times HotSpot logs
- * with -Xlog:gc (within 5%, or 2 ms).
+ * with -Xlog:gc (within 5%, or 2 ms); on the host and in a pid namespace of its own (as in a
+ * container).
  */
 class GcDurationIT extends ReceiverTest {
 
-  @ParameterizedTest(name = "JDK {0}, {1}")
-  @CsvSource({"17,SerialGC", "17,ParallelGC", "17,G1GC", "25,SerialGC", "25,ParallelGC", "25,G1GC"})
-  void countsEqualTheMxBeansAndPausesMatchTheGcLog(int jdk, String collector) throws Exception {
+  @ParameterizedTest(name = "JDK {0}, {1}, {2}")
+  @CsvSource({"17,SerialGC,host", "17,ParallelGC,host", "17,G1GC,host", "25,SerialGC,host", "25,ParallelGC,host",
+      "25,G1GC,host", "17,G1GC,pidns", "25,ParallelGC,pidns"})
+  void countsEqualTheMxBeansAndPausesMatchTheGcLog(int jdk, String collector, String where) throws Exception {
     Path home = Fixtures.jdk(jdk);
     // HotSpot archives an existing log file as <name>.0: give it a directory of its own.
     Path logDir = Files.createTempDirectory("jeb-gc-");
     Path log = logDir.resolve("gc.log");
     receiver.clear();
     try {
-      TargetJvm.Result run = TargetJvm.on(home).withAgent(receiver.agentArguments("http/protobuf"))
+      TargetJvm.Result run = TargetJvm.on(home).in(where).withAgent(receiver.agentArguments("http/protobuf"))
           // A heap that cannot shrink: the workload's last System.gc() otherwise leaves G1 a 17 MB
           // heap with about 1 MB of eden, which the agent's exit export fills: a collection after
           // the window (3 runs in 3 on JDK 25), one more than the beans when it comes before the
@@ -78,8 +80,8 @@ class GcDurationIT extends ReceiverTest {
       long gcInfo = notified.stream().map(line -> line.split("\t"))
           .mapToLong(f -> Long.parseLong(f[3]) - Long.parseLong(f[2])).sum();
       double measured = ours.values().stream().mapToDouble(ExponentialHistogramDataPoint::getSum).sum() * 1000;
-      System.out.printf("JDK %d %s: %d collections, -Xlog:gc pauses %.1f ms, GcInfo %d ms, jvm.gc.duration %.1f ms "
-          + "(%+.2f%% of the log's, %+.2f%% of GcInfo's)%n", jdk, collector, collections, logged, gcInfo, measured,
+      System.out.printf("JDK %d %s %s: %d collections, -Xlog:gc pauses %.1f ms, GcInfo %d ms, jvm.gc.duration %.1f ms "
+          + "(%+.2f%% of the log's, %+.2f%% of GcInfo's)%n", jdk, collector, where, collections, logged, gcInfo, measured,
           100 * (measured - logged) / logged, 100 * (measured - gcInfo) / gcInfo);
       // A collection is timed from its first memory pool's begin to its last pool's end. The log's
       // pause holds that and the work around it (the VM operation's set-up, queuing the GC

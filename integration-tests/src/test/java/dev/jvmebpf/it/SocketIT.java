@@ -44,11 +44,13 @@ class SocketIT extends ReceiverTest {
   /**
    * The clients' calls as they counted and timed them, with the socket family timing receives and
    * transmits in libc (uprobes) or in the JDK's own sockets ({@code socket.timing=jdk}): the
-   * same series, the same counts, the same buckets.
+   * same series, the same counts, the same buckets; on the host and in a pid namespace of its
+   * own (as in a container).
    */
-  @ParameterizedTest(name = "JDK {0}, socket.timing={1}")
-  @CsvSource({"17, libc", "25, libc", "17, jdk", "25, jdk"})
-  void clientsConnectsAndLookupsAsTheJvmSawThem(int jdk, String timing) throws Exception {
+  @ParameterizedTest(name = "JDK {0}, socket.timing={1}, {2}")
+  @CsvSource({"17, libc, host", "25, libc, host", "17, jdk, host", "25, jdk, host", "17, libc, pidns",
+      "25, jdk, pidns"})
+  void clientsConnectsAndLookupsAsTheJvmSawThem(int jdk, String timing, String where) throws Exception {
     String tag = UUID.randomUUID().toString().substring(0, 8);
     List<String> names = List.of("localhost", "jeb-" + tag + "-a.invalid", "jeb-" + tag + "-b.invalid");
     try (LoopbackServer socket = new LoopbackServer(LoopbackServer.Protocol.FIXED);
@@ -61,7 +63,7 @@ class SocketIT extends ReceiverTest {
           Integer.toString(channel.port()), Integer.toString(selector.port()), Integer.toString(http.port()),
           Integer.toString(closed), Integer.toString(LOOKUPS)));
       args.addAll(names);
-      TargetJvm.Result run = TargetJvm.on(Fixtures.jdk(jdk))
+      TargetJvm.Result run = TargetJvm.on(Fixtures.jdk(jdk)).in(where)
           .withAgent(receiver.agentArguments("grpc") + ",socket.timing=" + timing)
           .run(Duration.ofSeconds(120), NetworkWorkload.class, args.toArray(String[]::new));
       assertEquals(0, run.exitCode(), run.stderr());
@@ -98,8 +100,8 @@ class SocketIT extends ReceiverTest {
         if (kind.equals("http")) {
           assertTrue(receives >= EXCHANGES, jdk + " http receives: " + receives);
           assertWaitsAgree(received, clientNanos, "JDK " + jdk + " http");
-          System.out.printf("JDK %d %s %-8s %d requests: %d receives (reply waits %.1f ms in all, between the server's"
-              + " delays and the client's clock), %d that would block; bytes as the server counted%n", jdk, timing, kind,
+          System.out.printf("JDK %d %s %s %-8s %d requests: %d receives (reply waits %.1f ms in all, between the server's"
+              + " delays and the client's clock), %d that would block; bytes as the server counted%n", jdk, timing, where, kind,
               EXCHANGES, receives, received.getSum() * 1e3, sumOf(io, toServer, "receive", "EAGAIN", false));
           continue;
         }
@@ -108,8 +110,8 @@ class SocketIT extends ReceiverTest {
             + ": reads that found nothing");
         assertEquals(counted[2], sumOf(io, toServer, "transmit", null, false), jdk + " " + kind + ": writes");
         assertBucketsAgree(received, clientNanos, "JDK " + jdk + " " + kind);
-        System.out.printf("JDK %d %s %-8s %d receives in the buckets of the client's clock (%.1f ms in all), %d writes%n",
-            jdk, timing, kind, receives, received.getSum() * 1e3, counted[2]);
+        System.out.printf("JDK %d %s %s %-8s %d receives in the buckets of the client's clock (%.1f ms in all), %d writes%n",
+            jdk, timing, where, kind, receives, received.getSum() * 1e3, counted[2]);
       }
 
       // Connects: the refused ones with their error; the clients' own, once each.
@@ -165,14 +167,15 @@ class SocketIT extends ReceiverTest {
    * UDP, which the JDK sends and receives with libc's sendto/recvfrom and send/recv: counted by the
    * libc probes on both timings (socket.timing=jdk leaves only read, readv, write and writev to
    * the JDK's TCP sockets), exactly, and never twice. Oracles: the echo servers' own counts of
-   * datagrams and bytes, and the client's count of what it sent and received.
+   * datagrams and bytes, and the client's count of what it sent and received. On the host and in
+   * a pid namespace of its own.
    */
-  @ParameterizedTest(name = "JDK {0}, socket.timing={1}")
-  @CsvSource({"17, libc", "25, libc", "17, jdk", "25, jdk"})
-  void datagramsAsTheEchoServersCountedThem(int jdk, String timing) throws Exception {
+  @ParameterizedTest(name = "JDK {0}, socket.timing={1}, {2}")
+  @CsvSource({"17, libc, host", "25, libc, host", "17, jdk, host", "25, jdk, host", "25, libc, pidns"})
+  void datagramsAsTheEchoServersCountedThem(int jdk, String timing, String where) throws Exception {
     try (UdpEcho socket = new UdpEcho(); UdpEcho channel = new UdpEcho()) {
       receiver.clear();
-      TargetJvm.Result run = TargetJvm.on(Fixtures.jdk(jdk))
+      TargetJvm.Result run = TargetJvm.on(Fixtures.jdk(jdk)).in(where)
           .withAgent(receiver.agentArguments("grpc") + ",socket.timing=" + timing)
           .run(Duration.ofSeconds(120), DatagramWorkload.class, Integer.toString(EXCHANGES),
               Integer.toString(socket.port()), Integer.toString(channel.port()));
@@ -187,7 +190,7 @@ class SocketIT extends ReceiverTest {
         Predicate<Map<String, String>> toServer = a -> "127.0.0.1".equals(a.get("network.peer.address"))
             && Integer.toString(server.port()).equals(a.get("network.peer.port"))
             && "udp".equals(a.get("network.transport"));
-        String what = "JDK " + jdk + " " + timing + " " + client.getKey();
+        String what = "JDK " + jdk + " " + timing + " " + where + " " + client.getKey();
         assertEquals(EXCHANGES, server.datagrams.get(), what + ": datagrams the server got");
         assertEquals(counted[0], sumOf(io, toServer, "transmit", null, false), what + ": datagrams sent");
         assertEquals(server.bytes.get(), sumOf(sizes, toServer, "transmit", null, true), what + ": bytes sent");

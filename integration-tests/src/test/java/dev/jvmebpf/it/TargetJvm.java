@@ -65,6 +65,7 @@ final class TargetJvm {
   private String agentArgs;
   private boolean withAgent;
   private String user;
+  private boolean pidNamespace;
   private Path agentJar = Fixtures.agentJar();
   private Path classes = Fixtures.testClasses();
   private String extraClassPath = "";
@@ -113,14 +114,40 @@ final class TargetJvm {
     return this;
   }
 
-  List<String> command(Class<?> main, String... args) {
+  /**
+   * Runs the JVM as a container would: in a pid namespace of its own, where it is pid 1 and
+   * /proc shows that namespace ({@code unshare --pid --fork --mount-proc}), with its own
+   * java.io.tmpdir (the agent's clean-up of other JVMs' extraction directories judges by pids,
+   * which such a JVM cannot see).
+   */
+  TargetJvm inPidNamespace() {
+    this.pidNamespace = true;
+    return this;
+  }
+
+  /** "host" or "pidns", for parameterized tests: where the JVM runs. */
+  TargetJvm in(String where) {
+    return switch (where) {
+      case "host" -> this;
+      case "pidns" -> inPidNamespace();
+      default -> throw new IllegalArgumentException("where: host or pidns, not " + where);
+    };
+  }
+
+  private List<String> command(Path tmpdir, Class<?> main, String... args) {
     List<String> command = new ArrayList<>();
     if (user != null) {
       command.addAll(List.of("runuser", "-u", user, "--"));
     }
+    if (pidNamespace) {
+      command.addAll(List.of("unshare", "--pid", "--fork", "--mount-proc"));
+    }
     command.add(javaHome.resolve("bin/java").toString());
     if (withAgent) {
       command.add("-javaagent:" + agentJar + (agentArgs == null || agentArgs.isEmpty() ? "" : "=" + agentArgs));
+    }
+    if (tmpdir != null) {
+      command.add("-Djava.io.tmpdir=" + tmpdir);
     }
     command.addAll(jvmArgs);
     String classPath = classes + (extraClassPath.isEmpty() ? "" : java.io.File.pathSeparator + extraClassPath);
@@ -133,30 +160,80 @@ final class TargetJvm {
   Running start(Class<?> main, String... args) throws IOException {
     Path out = Files.createTempFile("jeb-it-", ".out");
     Path err = Files.createTempFile("jeb-it-", ".err");
-    ProcessBuilder builder = new ProcessBuilder(command(main, args))
+    Path tmpdir = pidNamespace ? Files.createTempDirectory("jeb-it-pidns-") : null;
+    ProcessBuilder builder = new ProcessBuilder(command(tmpdir, main, args))
         .redirectOutput(out.toFile()).redirectError(err.toFile());
     builder.environment().remove("JAVA_TOOL_OPTIONS");
-    return new Running(builder.start(), out, err);
+    Running running = new Running(builder.start(), out, err, tmpdir);
+    if (pidNamespace) {
+      running.awaitOwnPidNamespace();
+    }
+    return running;
   }
 
   Result run(Duration timeout, Class<?> main, String... args) throws Exception {
     return start(main, args).await(timeout);
   }
 
-  /** A started JVM; its output files are deleted however it ends. */
+  /** A started JVM; its output files (and private temp directory) are deleted however it ends. */
   static final class Running {
     private final Process process;
     private final Path out;
     private final Path err;
+    private final Path tmpdir;
 
-    Running(Process process, Path out, Path err) {
+    Running(Process process, Path out, Path err, Path tmpdir) {
       this.process = process;
       this.out = out;
       this.err = err;
+      this.tmpdir = tmpdir;
     }
 
     long pid() {
       return process.pid();
+    }
+
+    /**
+     * Fails unless unshare's child (the JVM) runs in another pid namespace than ours: a run
+     * meant for a namespace must not pass on the host by mistake.
+     */
+    void awaitOwnPidNamespace() throws IOException {
+      Path ours = Files.readSymbolicLink(Path.of("/proc/self/ns/pid"));
+      long deadline = System.nanoTime() + 10_000_000_000L;
+      while (System.nanoTime() < deadline) {
+        for (ProcessHandle child : (Iterable<ProcessHandle>) process.descendants()::iterator) {
+          try {
+            Path theirs = Files.readSymbolicLink(Path.of("/proc/" + child.pid() + "/ns/pid"));
+            if (theirs.equals(ours)) {
+              kill0();
+              fail("unshare's child " + child.pid() + " runs in our pid namespace " + ours);
+            }
+            return;
+          } catch (IOException gone) {
+            // Not yet readable, or it ended: look again.
+          }
+        }
+        if (!process.isAlive()) {
+          return; // await() reports how it ended
+        }
+        try {
+          Thread.sleep(5);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          kill0();
+          fail("interrupted while waiting for unshare's child");
+        }
+      }
+      kill0();
+      fail("unshare started no child within 10 s");
+    }
+
+    private void kill0() throws IOException {
+      try {
+        kill();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
     }
 
     boolean isAlive() {
@@ -184,6 +261,7 @@ final class TargetJvm {
       } finally {
         Files.deleteIfExists(out);
         Files.deleteIfExists(err);
+        deleteTree(tmpdir);
       }
     }
 
@@ -194,6 +272,18 @@ final class TargetJvm {
       process.waitFor(10, TimeUnit.SECONDS);
       Files.deleteIfExists(out);
       Files.deleteIfExists(err);
+      deleteTree(tmpdir);
+    }
+
+    private static void deleteTree(Path dir) throws IOException {
+      if (dir == null || !Files.exists(dir)) {
+        return;
+      }
+      try (var files = Files.walk(dir)) {
+        for (Path p : (Iterable<Path>) files.sorted(java.util.Comparator.reverseOrder())::iterator) {
+          Files.deleteIfExists(p);
+        }
+      }
     }
 
     private static String read(Path file) throws IOException {

@@ -22,10 +22,12 @@ import java.util.function.ToLongFunction;
  *   <li>{@code jvm.allocation.tlab.size}: exponential histogram, By, sizes of new TLABs;
  *   <li>{@code jvm.allocation.outside_tlab.size}: exponential histogram, By, by
  *       {@code jvm.class.name}, sizes of objects allocated outside TLABs (exact);
- *   <li>{@code jvm.allocation.bytes}: counter, By, by {@code thread.name}: heap bytes each thread
- *       allocated (its new TLABs plus its allocations outside TLABs);
+ *   <li>{@code jvm.allocation.bytes}: counter, By, by {@code thread.name}: heap bytes the threads
+ *       allocated, HotSpot's own count (ThreadMXBean.getThreadAllocatedBytes'): the used part of
+ *       their TLABs plus their allocations outside TLABs;
  *   <li>{@code jvm.allocation.class.bytes}: counter, By, by {@code jvm.class.name}: the same
- *       bytes by class, estimated: a new TLAB counts for the class whose allocation asked for it.
+ *       bytes by class, estimated: what a thread used of a TLAB counts for the class whose
+ *       allocation opened it (outside-TLAB bytes are exact).
  * </ul>
  * Both counters add up to the same total; they are two metrics rather than one with both
  * attributes so that neither sum counts a byte twice and the series stay bounded by the sum,
@@ -59,11 +61,11 @@ public final class AllocationMetrics {
       out.add(ExponentialHistograms.metric(context, OUTSIDE_TLAB_SIZE,
           "Sizes of the objects allocated outside TLABs, by class.", "By", outside));
     }
-    addCounter(out, context, BYTES, "Heap bytes allocated, by thread: new TLABs plus allocations outside TLABs.",
+    addCounter(out, context, BYTES, "Heap bytes allocated, by thread: the used part of their TLABs plus allocations outside TLABs.",
         snapshot.threads(), t -> Attributes.of(THREAD_NAME, t.threadName()),
         AllocationSnapshot.ThreadAllocation::bytes);
-    addCounter(out, context, CLASS_BYTES, "Heap bytes allocated, by class; estimated: a new TLAB counts for "
-        + "the class whose allocation took it.", snapshot.classes(), c -> Attributes.of(CLASS_NAME, c.className()),
+    addCounter(out, context, CLASS_BYTES, "Heap bytes allocated, by class; estimated: a TLAB's used bytes "
+        + "count for the class whose allocation opened it.", snapshot.classes(), c -> Attributes.of(CLASS_NAME, c.className()),
         AllocationSnapshot.ClassAllocation::bytes);
     return out;
   }

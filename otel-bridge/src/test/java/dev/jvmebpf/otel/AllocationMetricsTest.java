@@ -34,8 +34,8 @@ class AllocationMetricsTest {
     AllocationSnapshot snapshot = new AllocationSnapshot(tlabs.snapshot(),
         List.of(new AllocationSnapshot.ClassAllocation("byte[]", outside.snapshot(), 2 << 20, 4194320),
             new AllocationSnapshot.ClassAllocation("java.lang.String", HistogramSnapshot.empty(bytes), 0, 0)),
-        List.of(new AllocationSnapshot.ThreadAllocation("main", 1 << 20, 4194320),
-            new AllocationSnapshot.ThreadAllocation("worker", 1 << 20, 0)),
+        List.of(new AllocationSnapshot.ThreadAllocation("main", (1 << 20) + 4194320),
+            new AllocationSnapshot.ThreadAllocation("worker", 1 << 20)),
         List.of());
 
     Map<String, MetricData> metrics = AllocationMetrics.of(snapshot, context).stream()

@@ -23,9 +23,10 @@ import java.util.Map;
 
 /**
  * The heap allocation probe family: uprobes, for our pid only, on the two AllocTracer hooks
- * through which HotSpot reports every new TLAB and every allocation outside a TLAB (see
- * heapalloc.h). Classes are named from the captured {@code Klass*} with the field offsets of this
- * JVM's VMStructs table; threads by their Java names.
+ * through which HotSpot reports every new TLAB and every allocation outside a TLAB, and USDT
+ * probes on its thread start and stop (see heapalloc.h). Threads count HotSpot's own allocated
+ * bytes, read at the offsets of this JVM's VMStructs table, which also names classes from the
+ * captured {@code Klass*}; threads are named by their Java names.
  */
 public final class AllocationProbes extends ProbeFamily<AllocationSnapshot> {
 
@@ -37,12 +38,13 @@ public final class AllocationProbes extends ProbeFamily<AllocationSnapshot> {
   public static final String OUTSIDE_TLAB =
       "_ZN11AllocTracer28send_allocation_outside_tlabEP5KlassPP12HeapWordImplmP10JavaThread";
   static final String OTHER = "other";
-  /** The JFR hooks the family probes and the VMStructs table class names come from. */
-  public static final ProbeRequirements NEEDS = new ProbeRequirements(List.of(),
+  /** The JFR hooks and thread probes the family attaches, and the VMStructs table it reads. */
+  public static final ProbeRequirements NEEDS = new ProbeRequirements(
+      List.of("hotspot:thread__start", "hotspot:thread__stop"),
       ProbeRequirements.symbols("AllocTracer::send_allocation_in_new_tlab", NEW_TLAB,
           "AllocTracer::send_allocation_outside_tlab", OUTSIDE_TLAB,
-          "gHotSpotVMStructs (class names)", "gHotSpotVMStructs"), List.of());
-  /** Threads the kernel tracks at once; threads that ended are folded away at each snapshot. */
+          "gHotSpotVMStructs (class names, threads' allocated bytes)", "gHotSpotVMStructs"), List.of());
+  /** Live threads the kernel tracks at once; a thread's entry goes when it ends. */
   static final int THREAD_ENTRIES = 4096;
 
   private final HistogramLayout layout;
@@ -52,12 +54,19 @@ public final class AllocationProbes extends ProbeFamily<AllocationSnapshot> {
   private final BpfMap tlabSizes;
   private final BpfMap outsideSizes;
   private final BpfMap classBytes;
-  private final BpfMap threadBytes;
+  private final BpfMap liveThreads;
+  private final BpfMap endedBytes;
   // Guarded by this.
   private final Map<Long, String> classNameCache = new HashMap<>();
-  private final Map<Integer, String> threadNameOfTid = new HashMap<>();
-  private final Map<String, long[]> endedThreads = new LinkedHashMap<>();
+  private Map<LiveThread, String> liveThreadNames = new HashMap<>();
+  /** Threads that ended without the kernel seeing them end (see threads()), by name. */
+  private final Map<String, Long> endedUnseen = new HashMap<>();
+  /** What each name's counter said last: a counter never goes back (see threads()). */
+  private final Map<String, Long> reported = new LinkedHashMap<>();
   private final List<String> boundedThreadNames = new ArrayList<>();
+
+  /** An entry of alloc_threads: the same tid is another thread once its JavaThread* differs. */
+  private record LiveThread(int tid, long javaThread) {}
 
   private AllocationProbes(BpfObject object, HistogramLayout layout, int limit, KlassNames klassNames,
       List<String> limitations) throws BpfException {
@@ -68,7 +77,8 @@ public final class AllocationProbes extends ProbeFamily<AllocationSnapshot> {
     this.tlabSizes = object.map("alloc_tlab_size");
     this.outsideSizes = object.map("alloc_outside_size");
     this.classBytes = object.map("alloc_class_bytes");
-    this.threadBytes = object.map("alloc_thread_bytes");
+    this.liveThreads = object.map("alloc_threads");
+    this.endedBytes = object.map("alloc_ended_bytes");
   }
 
   /**
@@ -82,15 +92,38 @@ public final class AllocationProbes extends ProbeFamily<AllocationSnapshot> {
       throws BpfException {
     List<String> limitations = new ArrayList<>();
     KlassNames names = null;
+    long[] threadOffsets = null;
+    String noClassNames = "class names unavailable (%s); allocations count under \"other\"";
+    String noThreadCounts = "threads' allocated bytes unknown (%s): each new TLAB counts whole, however little "
+        + "of it the thread used";
+    VmStructs structs = null;
     try {
-      names = new KlassNames(VmStructs.of(jvm));
+      structs = VmStructs.of(jvm);
     } catch (IOException e) {
-      limitations.add("class names unavailable (" + e.getMessage() + "); allocations count under \"other\"");
+      limitations.add(String.format(noClassNames, e.getMessage()));
+      limitations.add(String.format(noThreadCounts, e.getMessage()));
+    }
+    if (structs != null) {
+      try {
+        names = new KlassNames(structs);
+      } catch (IOException e) {
+        limitations.add(String.format(noClassNames, e.getMessage()));
+      }
+      try {
+        threadOffsets = threadOffsets(structs);
+      } catch (IOException e) {
+        limitations.add(String.format(noThreadCounts, e.getMessage()));
+      }
     }
     FamilyConfig config = FamilyConfig.of(AllocationStructs.ALLOC_CONFIG, jvm).histogram("size_bytes", layout)
         .mapSize("alloc_outside_size", limit + 1)
         .mapSize("alloc_class_bytes", limit + 1)
-        .mapSize("alloc_thread_bytes", THREAD_ENTRIES);
+        .mapSize("alloc_threads", THREAD_ENTRIES)
+        .mapSize("alloc_ended_bytes", limit + 1);
+    if (threadOffsets != null) {
+      config.putLong("allocated_bytes_offset", threadOffsets[0]).putLong("tlab_start_offset", threadOffsets[1])
+          .putLong("tlab_top_offset", threadOffsets[2]);
+    }
 
     KlassNames klassNames = names;
     try {
@@ -100,7 +133,10 @@ public final class AllocationProbes extends ProbeFamily<AllocationSnapshot> {
         object.load();
         HistogramMaps.create(object.map("alloc_outside_size"), u64(AllocationStructs.OTHER_KLASS));
         createZeroed(object.map("alloc_class_bytes"), u64(AllocationStructs.OTHER_KLASS));
-        createZeroed(object.map("alloc_thread_bytes"), u32(AllocationStructs.OTHER_THREAD));
+        createZeroed(object.map("alloc_ended_bytes"), new byte[AllocationStructs.THREAD_NAME_LEN]);
+        // Thread start and stop first: every thread the hooks count is then seen ending.
+        object.attachUsdt("usdt_thread_start", jvm.pid(), jvm.libjvm(), "hotspot", "thread__start");
+        object.attachUsdt("usdt_thread_stop", jvm.pid(), jvm.libjvm(), "hotspot", "thread__stop");
         object.attachUprobe("uprobe_alloc_new_tlab", jvm.pid(), jvm.libjvm(), NEW_TLAB, 0, false);
         object.attachUprobe("uprobe_alloc_outside_tlab", jvm.pid(), jvm.libjvm(), OUTSIDE_TLAB, 0, false);
         if (!new ThreadNames().hasJavaNames()) {
@@ -112,6 +148,17 @@ public final class AllocationProbes extends ProbeFamily<AllocationSnapshot> {
       closeQuietly(klassNames);
       throw e;
     }
+  }
+
+  /**
+   * Offsets, in a JavaThread, of Thread::_allocated_bytes and of its TLAB's _start and _top:
+   * HotSpot's count of the thread's allocated bytes, as ThreadMXBean reads it.
+   */
+  static long[] threadOffsets(VmStructs structs) throws IOException {
+    long tlab = structs.offsetOf("Thread", "_tlab");
+    return new long[] {structs.offsetOf("Thread", "_allocated_bytes"),
+        tlab + structs.offsetOf("ThreadLocalAllocBuffer", "_start"),
+        tlab + structs.offsetOf("ThreadLocalAllocBuffer", "_top")};
   }
 
   private static void createZeroed(BpfMap map, byte[] key) throws BpfException {
@@ -170,66 +217,79 @@ public final class AllocationProbes extends ProbeFamily<AllocationSnapshot> {
     });
   }
 
+  /**
+   * Bytes by thread name: the kernel's totals of threads that ended (alloc_ended_bytes), then
+   * each live thread's count (alloc_threads). A thread's entry leaves the live map before its
+   * final count joins its name's total, and the totals are read first, so no read counts a
+   * thread twice; one that ends between the two reads is missed by that read alone, which
+   * would make its name's counter dip: each counter is held at least at what it said last.
+   * An entry whose thread is gone without the kernel seeing it end (a thread attached through
+   * JNI and detached) is counted here once and removed.
+   */
   private List<AllocationSnapshot.ThreadAllocation> threads() throws BpfException {
-    Map<Long, String> live = null;
-    Map<String, long[]> bytes = new LinkedHashMap<>();
-    endedThreads.forEach((name, sum) -> bytes.put(name, sum.clone()));
-    byte[] value = threadBytes.newValue();
-    int stride = threadBytes.valueStride();
-    for (byte[] key : threadBytes.keys()) {
-      int tid = ByteBuffer.wrap(key).order(ByteOrder.LITTLE_ENDIAN).getInt();
-      // Alive is checked before the read: a thread seen ended has its final counts.
-      boolean ended = tid != AllocationStructs.OTHER_THREAD && !ThreadNames.isAlive(tid);
-      if (!threadBytes.lookup(key, value)) {
-        continue;
-      }
-      String name;
-      if (tid == AllocationStructs.OTHER_THREAD) {
-        name = OTHER;
-      } else {
-        name = threadNameOfTid.get(tid);
-        if (name == null) {
-          if (live == null) {
-            live = threadNames.liveJavaThreads();
-          }
-          name = boundedThreadName(nameOf(tid, value, stride, live));
-          threadNameOfTid.put(tid, name);
-        }
-      }
-      long tlab = sumOf(threadBytes, value, AllocationStructs.ALLOC_THREAD.offset("tlab_bytes"));
-      long outside = sumOf(threadBytes, value, AllocationStructs.ALLOC_THREAD.offset("outside_bytes"));
-      long[] sum = bytes.computeIfAbsent(name, n -> new long[2]);
-      sum[0] += tlab;
-      sum[1] += outside;
-      if (ended) {
-        long[] kept = endedThreads.computeIfAbsent(name, n -> new long[2]);
-        kept[0] += tlab;
-        kept[1] += outside;
-        threadBytes.delete(key);
-        threadNameOfTid.remove(tid);
+    Map<String, Long> bytes = new LinkedHashMap<>();
+    byte[] endedValue = endedBytes.newValue();
+    for (byte[] key : endedBytes.keys()) {
+      if (endedBytes.lookup(key, endedValue)) {
+        long sum = sumOf(endedBytes, endedValue, AllocationStructs.ALLOC_ENDED.offset("bytes"));
+        String name = ThreadNames.comm(key);
+        bytes.merge(name.isEmpty() ? OTHER : boundedThreadName(name), sum, Long::sum);
       }
     }
+    endedUnseen.forEach((name, sum) -> bytes.merge(name, sum, Long::sum));
+
+    Map<Long, String> live = null;
+    Map<LiveThread, String> names = new HashMap<>();
+    byte[] value = liveThreads.newValue();
+    ByteBuffer in = ByteBuffer.wrap(value).order(ByteOrder.LITTLE_ENDIAN);
+    for (byte[] key : liveThreads.keys()) {
+      int tid = ByteBuffer.wrap(key).order(ByteOrder.LITTLE_ENDIAN).getInt();
+      // Alive is checked before the read: a thread seen ended has its final count.
+      boolean gone = !ThreadNames.isAlive(tid);
+      if (!liveThreads.lookup(key, value)) {
+        continue;
+      }
+      LiveThread thread = new LiveThread(tid, in.getLong(AllocationStructs.ALLOC_THREAD.offset("java_thread")));
+      String name = liveThreadNames.get(thread);
+      if (name == null) {
+        if (live == null) {
+          live = threadNames.liveJavaThreads();
+        }
+        name = boundedThreadName(nameOf(tid, thread.javaThread(), value, live));
+      }
+      long count = in.getLong(AllocationStructs.ALLOC_THREAD.offset("seen_bytes"))
+          - in.getLong(AllocationStructs.ALLOC_THREAD.offset("base_bytes"));
+      bytes.merge(name, count, Long::sum);
+      if (gone) {
+        endedUnseen.merge(name, count, Long::sum);
+        liveThreads.delete(key);
+      } else {
+        names.put(thread, name);
+      }
+    }
+    liveThreadNames = names;
+
+    reported.forEach((name, last) -> bytes.merge(name, last, Math::max));
     List<AllocationSnapshot.ThreadAllocation> out = new ArrayList<>();
-    bytes.forEach((name, sum) -> out.add(new AllocationSnapshot.ThreadAllocation(name, sum[0], sum[1])));
+    bytes.forEach((name, sum) -> {
+      reported.put(name, sum);
+      out.add(new AllocationSnapshot.ThreadAllocation(name, sum));
+    });
     return out;
   }
 
-  /** The Java name through JavaThread*, else the kernel's name captured by the probe. */
-  private static String nameOf(int tid, byte[] value, int stride, Map<Long, String> live) {
-    ByteBuffer in = ByteBuffer.wrap(value).order(ByteOrder.LITTLE_ENDIAN);
-    String comm = "";
-    for (int at = 0; at < value.length; at += stride) {
-      long javaThread = in.getLong(at + AllocationStructs.ALLOC_THREAD.offset("java_thread"));
-      String name = live.get(javaThread);
-      if (javaThread != 0 && name != null) {
-        return name;
-      }
-      if (comm.isEmpty()) {
-        byte[] raw = new byte[16];
-        in.get(at + AllocationStructs.ALLOC_THREAD.offset("comm"), raw);
-        comm = ThreadNames.comm(raw);
-      }
+  /**
+   * The Java name through JavaThread*, else the kernel's name captured by the probe; cut as the
+   * kernel cuts the names of threads that end, so that a thread keeps its series.
+   */
+  private static String nameOf(int tid, long javaThread, byte[] value, Map<Long, String> live) {
+    String name = javaThread != 0 ? live.get(javaThread) : null;
+    if (name != null) {
+      return ThreadNames.cut(name);
     }
+    byte[] raw = new byte[16];
+    ByteBuffer.wrap(value).get(AllocationStructs.ALLOC_THREAD.offset("comm"), raw);
+    String comm = ThreadNames.comm(raw);
     return comm.isEmpty() ? ThreadNames.commOf(tid) : comm;
   }
 
@@ -259,10 +319,6 @@ public final class AllocationProbes extends ProbeFamily<AllocationSnapshot> {
 
   private static byte[] u64(long v) {
     return ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(v).array();
-  }
-
-  private static byte[] u32(int v) {
-    return ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN).putInt(v).array();
   }
 
   private static void closeQuietly(AutoCloseable c) {

@@ -18,8 +18,8 @@ public record AllocationSnapshot(HistogramSnapshot tlabSizes, List<ClassAllocati
 
   /**
    * Allocation credited to one class. {@code outsideTlabSizes} and {@code outsideTlabBytes}
-   * are exact; {@code tlabBytes} is the size of the new TLABs whose refill an object of this
-   * class caused: an estimate of the class's share of TLAB allocation, sampled by bytes.
+   * are exact; {@code tlabBytes} is what was used of the TLABs that an object of this class
+   * opened: an estimate of the class's share of TLAB allocation, sampled by bytes.
    */
   public record ClassAllocation(String className, HistogramSnapshot outsideTlabSizes, long tlabBytes,
       long outsideTlabBytes) {
@@ -28,10 +28,10 @@ public record AllocationSnapshot(HistogramSnapshot tlabSizes, List<ClassAllocati
     }
   }
 
-  /** Heap bytes a thread allocated: its new TLABs plus its allocations outside TLABs. */
-  public record ThreadAllocation(String threadName, long tlabBytes, long outsideTlabBytes) {
-    public long bytes() {
-      return tlabBytes + outsideTlabBytes;
-    }
-  }
+  /**
+   * Heap bytes the threads of one name allocated, as HotSpot counts them for
+   * ThreadMXBean.getThreadAllocatedBytes: each ended thread's whole count since the probes saw
+   * it first, each live thread's count at its last new TLAB or outside-TLAB allocation.
+   */
+  public record ThreadAllocation(String threadName, long bytes) {}
 }

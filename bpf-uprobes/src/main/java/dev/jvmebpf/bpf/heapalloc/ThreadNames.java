@@ -68,7 +68,20 @@ final class ThreadNames {
     return out;
   }
 
-  /** Whether the thread {@code tid} of this process still runs. */
+  /**
+   * A Java name as the kernel keeps it when its thread ends: its UTF-8 bytes cut to
+   * {@link AllocationStructs#THREAD_NAME_LEN} - 1, and decoded again.
+   */
+  static String cut(String name) {
+    byte[] utf8 = name.getBytes(StandardCharsets.UTF_8);
+    int max = AllocationStructs.THREAD_NAME_LEN - 1;
+    return utf8.length <= max ? name : new String(utf8, 0, max, StandardCharsets.UTF_8);
+  }
+
+  /**
+   * Whether the thread {@code tid} (as our pid namespace numbers it, as the probes key it) of
+   * this process still runs.
+   */
   static boolean isAlive(int tid) {
     return Files.exists(Path.of("/proc/self/task/" + tid));
   }

@@ -15,6 +15,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -82,6 +83,107 @@ class AllocationProbesTest {
       assertOutside(snapshot, "byte[]", arrayBytes, arrays);
       assertOutside(snapshot, "long[]", longArrayBytes, arrays);
       assertTrue(snapshot.tlabSizes().count() > 0, "new TLABs were seen: " + snapshot.tlabSizes());
+    }
+  }
+
+  /**
+   * 10,000 threads of one name that each allocate a few kilobytes and end: their series is the
+   * sum of what ThreadMXBean said for each of them just before its end, although each took a
+   * whole TLAB (hundreds of kilobytes) for it, and although more of them ended than the kernel
+   * keeps live threads.
+   */
+  @Test
+  void shortLivedThreadsCountWhatTheyUsedNotTheirTlabs() throws Exception {
+    Libbpf libbpf = BpfTestSupport.requireBpf();
+    HistogramLayout bytes = HistogramLayout.create(3, 1);
+    int threads = 10_000;
+    int atOnce = 8;
+    String name = "short-lived-allocation-probe-worker";
+    try (AllocationProbes probes = AllocationProbes.attach(libbpf, JvmProcess.current(), bytes, 64)) {
+      AtomicLong oracle = new AtomicLong();
+      long tlabsBefore = probes.snapshot().tlabSizes().count();
+      for (int started = 0; started < threads; started += atOnce) {
+        List<Thread> batch = new ArrayList<>();
+        for (int i = started; i < Math.min(threads, started + atOnce); i++) {
+          int objects = 16 + i % 64;
+          Thread t = new Thread(() -> {
+            for (int k = 0; k < objects; k++) {
+              sink = new byte[32 + 8 * (k % 16)];
+            }
+            com.sun.management.ThreadMXBean mx = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+            oracle.addAndGet(mx.getCurrentThreadAllocatedBytes());
+          }, name);
+          batch.add(t);
+          t.start();
+        }
+        for (Thread t : batch) {
+          t.join();
+        }
+      }
+      AllocationSnapshot snapshot = probes.snapshot();
+      long ours = threadBytes(snapshot, name);
+      long tlabs = snapshot.tlabSizes().count() - tlabsBefore;
+      double error = (ours - oracle.get()) / (double) oracle.get();
+      System.out.printf("%d short-lived threads: jvm.allocation.bytes %d, ThreadMXBean %d (%+.2f%%); %d new TLABs "
+          + "taken meanwhile, %.0f bytes each on average%n", threads, ours, oracle.get(), 100 * error, tlabs,
+          snapshot.tlabSizes().sum() / (double) snapshot.tlabSizes().count());
+      assertTrue(tlabs >= threads, "each thread took a TLAB: " + tlabs);
+      assertTrue(Math.abs(error) <= 0.10, name + ": probes " + ours + " bytes, ThreadMXBean " + oracle.get() + " ("
+          + String.format("%+.2f%%", 100 * error) + "); threads " + snapshot.threads() + "; " + snapshot.probes());
+    }
+  }
+
+  /**
+   * A name longer than the kernel keeps (63 bytes of UTF-8, the last character cut in two): a
+   * thread of that name that ended (named by the kernel from thread__stop) and one still alive
+   * (named from its Thread) share one series, holding what ThreadMXBean said for both (the live
+   * one's last TLAB aside: 64 MiB each, so that a TLAB of a few MiB stays well within 10%).
+   */
+  @Test
+  void aLongNameIsOneSeriesWhetherItsThreadEndedOrLives() throws Exception {
+    Libbpf libbpf = BpfTestSupport.requireBpf();
+    String name = "allocation-probe-worker-whose-name-is-longer-than-the-kernel-k\u00e9\u00e9\u00e9";
+    byte[] utf8 = name.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    String kept = new String(utf8, 0, AllocationStructs.THREAD_NAME_LEN - 1, java.nio.charset.StandardCharsets.UTF_8);
+    assertTrue(utf8.length > AllocationStructs.THREAD_NAME_LEN && !name.startsWith(kept), kept);
+    try (AllocationProbes probes = AllocationProbes.attach(libbpf, JvmProcess.current(), HistogramLayout.create(3, 1),
+        64)) {
+      AtomicLong oracle = new AtomicLong();
+      CountDownLatch measured = new CountDownLatch(1);
+      CountDownLatch release = new CountDownLatch(1);
+      Runnable work = () -> {
+        com.sun.management.ThreadMXBean mx = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+        while (mx.getCurrentThreadAllocatedBytes() < (64L << 20)) {
+          sink = new Object[8];
+        }
+        oracle.addAndGet(mx.getCurrentThreadAllocatedBytes());
+      };
+      Thread ended = new Thread(work, name);
+      ended.start();
+      ended.join();
+      Thread live = new Thread(() -> {
+        work.run();
+        measured.countDown();
+        try {
+          release.await();
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+      }, name);
+      live.start();
+      measured.await();
+      try {
+        AllocationSnapshot snapshot = probes.snapshot();
+        long ours = threadBytes(snapshot, kept);
+        double error = (ours - oracle.get()) / (double) oracle.get();
+        assertTrue(Math.abs(error) <= 0.10, kept + ": probes " + ours + " bytes, ThreadMXBean " + oracle.get()
+            + "; threads " + snapshot.threads());
+        assertTrue(snapshot.threads().stream().noneMatch(t -> t.threadName().startsWith("allocation-probe-worker-whose")
+            && !t.threadName().equals(kept)), "one series for the name: " + snapshot.threads());
+      } finally {
+        release.countDown();
+        live.join();
+      }
     }
   }
 
