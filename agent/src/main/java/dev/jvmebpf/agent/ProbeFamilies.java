@@ -132,6 +132,9 @@ public final class ProbeFamilies {
 
     /** Throws "needs Linux X.Y or later ..." when the running kernel is older than the family's programs need. */
     public void requireKernel() throws BpfException {
+      if (needs == null) {
+        return; // nothing declared
+      }
       String release;
       try {
         release = KernelVersion.runningRelease();
