@@ -62,6 +62,7 @@ final class TargetJvm {
 
   private final Path javaHome;
   private final List<String> jvmArgs = new ArrayList<>();
+  private final List<String> firstJvmArgs = new ArrayList<>();
   private String agentArgs;
   private boolean withAgent;
   private String user;
@@ -94,6 +95,12 @@ final class TargetJvm {
     return this;
   }
 
+  /** JVM arguments before our agent's (another agent that must start first, for example). */
+  TargetJvm firstJvmArgs(String... args) {
+    firstJvmArgs.addAll(List.of(args));
+    return this;
+  }
+
   /** Runs as another user, from copies of the agent jar and classes that user can read. */
   TargetJvm asUser(String name, Path readableCopies) throws IOException {
     this.user = name;
@@ -119,6 +126,7 @@ final class TargetJvm {
       command.addAll(List.of("runuser", "-u", user, "--"));
     }
     command.add(javaHome.resolve("bin/java").toString());
+    command.addAll(firstJvmArgs);
     if (withAgent) {
       command.add("-javaagent:" + agentJar + (agentArgs == null || agentArgs.isEmpty() ? "" : "=" + agentArgs));
     }

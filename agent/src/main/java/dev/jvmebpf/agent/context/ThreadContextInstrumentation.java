@@ -1,7 +1,9 @@
 package dev.jvmebpf.agent.context;
 
+import dev.jvmebpf.agent.JavaBaseClasses;
 import dev.jvmebpf.bpf.events.SpanEvents;
 import dev.jvmebpf.bpf.events.ThreadContextWriter;
+import dev.jvmebpf.bpf.libbpf.Libbpf;
 import java.lang.instrument.Instrumentation;
 import java.lang.instrument.UnmodifiableClassException;
 import java.lang.management.ClassLoadingMXBean;
@@ -14,17 +16,19 @@ import java.util.WeakHashMap;
 import java.util.function.Consumer;
 
 /**
- * Our OpenTelemetry thread context writer, installed: the storage classes already loaded
- * retransformed through {@link ContextStorageTransformer}, then the ones loaded later, found by
- * {@link #poll} (whenever the JVM has loaded classes since its last look), and
- * {@link ContextPublisher} listening. {@link #close} stops publishing at
- * once and cheaply (no retransformation at exit or detach), and marks every published record
- * invalid: the storage classes rewritten so far
- * keep calling the bridge, which then only sets their thread-local, as they did themselves.
+ * Our OpenTelemetry thread context writer, installed: {@link ContextBridge} defined in java.base
+ * (as {@code java.lang.JebContextBridge}, so that every class loader's storage can call it),
+ * the storage classes already loaded retransformed through {@link ContextStorageTransformer},
+ * then the ones loaded later, found by {@link #poll} (whenever the JVM has loaded classes since
+ * its last look), and {@link ContextPublisher} listening. {@link #close} stops publishing at once
+ * and cheaply (no retransformation at exit or detach), and marks every published record invalid:
+ * the storage classes rewritten so far keep calling the bridge, which then only sets their
+ * thread-local, as they did themselves.
  */
 public final class ThreadContextInstrumentation implements AutoCloseable {
 
-  static final String BRIDGE_CLASS = "dev.jvmebpf.agent.bootstrap.ContextBridge";
+  /** The bridge's name in java.base. */
+  static final String BRIDGE = "java/lang/JebContextBridge";
 
   private final Instrumentation instrumentation;
   private final ContextStorageTransformer transformer;
@@ -40,6 +44,8 @@ public final class ThreadContextInstrumentation implements AutoCloseable {
   /** ...then at most this often: each look walks every loaded class. */
   static final long LATER_NANOS = 30_000_000_000L;
   private boolean closed; // guarded by this
+  /** Whether the OpenTelemetry Java agent's storage is loaded; guarded by this. */
+  private boolean javaAgentStorageLoaded;
 
   private final ThreadContextWriter writer;
 
@@ -52,15 +58,16 @@ public final class ThreadContextInstrumentation implements AutoCloseable {
   }
 
   /**
-   * Installs the writer for the spans of {@code events}' families. Throws when the JVM does not
-   * let us (no retransformation, no agent jar on the application's class path).
+   * Installs a writer into {@code libbpf}'s thread context library for the spans of
+   * {@code events}' families. Throws when the JVM does not let us (no retransformation).
    */
-  public static ThreadContextInstrumentation install(Instrumentation instrumentation, ThreadContextWriter writer,
+  public static ThreadContextInstrumentation install(Instrumentation instrumentation, Libbpf libbpf,
       SpanEvents events) throws Exception {
     if (!instrumentation.isRetransformClassesSupported()) {
       throw new IllegalStateException("this JVM cannot retransform classes");
     }
-    Class<?> bridge = applicationBridge();
+    Class<?> bridge = JavaBaseClasses.define(instrumentation, ContextBridge.class, BRIDGE, Object.class);
+    ThreadContextWriter writer = new ThreadContextWriter(libbpf);
     listen(bridge, new ContextPublisher(writer, events::foreignWriter));
     ThreadContextInstrumentation installed = new ThreadContextInstrumentation(instrumentation,
         new ContextStorageTransformer(bridge), bridge, writer);
@@ -71,6 +78,11 @@ public final class ThreadContextInstrumentation implements AutoCloseable {
       throw e;
     }
     return installed;
+  }
+
+  /** The writer the rewritten storages publish through (what the spans timed in Java read). */
+  public ThreadContextWriter writer() {
+    return writer;
   }
 
   /**
@@ -92,6 +104,9 @@ public final class ThreadContextInstrumentation implements AutoCloseable {
     }
     loadedClasses = loaded;
     polledNanos = now;
+    if (!javaAgentStorageLoaded) {
+      javaAgentStorageLoaded = loadJavaAgentStorage();
+    }
     List<Class<?>> storages = new ArrayList<>();
     for (Class<?> c : instrumentation.getAllLoadedClasses()) {
       if (c.getName().contains(ContextStorageTransformer.STORAGE_SIMPLE_NAME) // no copy of every name
@@ -127,13 +142,24 @@ public final class ThreadContextInstrumentation implements AutoCloseable {
     }
   }
 
-  private static void listen(Class<?> bridge, Consumer<Object> listener) throws ReflectiveOperationException {
-    bridge.getMethod("listen", Consumer.class).invoke(null, listener);
+  /**
+   * Loads (without initializing) the OpenTelemetry Java agent's relocated storage, when that agent
+   * has put it on the bootstrap class path, so that this look rewrites it before its first use:
+   * the Java agent loads it only at its first span, and the requests before our next look would
+   * publish nothing. False without the Java agent (yet).
+   */
+  private static boolean loadJavaAgentStorage() {
+    try {
+      Class.forName(String.join(".", "io", "opentelemetry", "javaagent", "shaded")
+          + "." + ContextStorageTransformer.STORAGE.replace('/', '.'), false, null);
+      return true;
+    } catch (ClassNotFoundException | LinkageError e) {
+      return false;
+    }
   }
 
-  /** The bridge class, as the application's class loader has it (the agent jar's bootstrap package). */
-  private static Class<?> applicationBridge() throws ClassNotFoundException {
-    return Class.forName(BRIDGE_CLASS, true, ClassLoader.getSystemClassLoader());
+  private static void listen(Class<?> bridge, Consumer<Object> listener) throws ReflectiveOperationException {
+    bridge.getMethod("listen", Consumer.class).invoke(null, listener);
   }
 
   @Override

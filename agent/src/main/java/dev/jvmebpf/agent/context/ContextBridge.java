@@ -1,14 +1,16 @@
-package dev.jvmebpf.agent.bootstrap;
+package dev.jvmebpf.agent.context;
 
 import java.util.function.Consumer;
 
 /**
- * What the OpenTelemetry context storages that {@code ContextStorageTransformer} rewrote call
- * instead of {@code ThreadLocal.set}. Like the rest of this package it is loaded by the
- * application's class loader from the agent jar (on the system class path), so every class
- * loader that delegates to that one sees it; the transformer rewrites only classes whose loader
- * does. JDK types only. (The bootstrap loader would reach every loader, but appending to its
- * search path turns class data sharing off for all other classes and HotSpot warns about it.)
+ * What the OpenTelemetry context storages that {@link ContextStorageTransformer} rewrote call
+ * instead of {@code ThreadLocal.set}. Never loaded under this name:
+ * {@link ThreadContextInstrumentation} defines a copy of it in {@code java.lang} as
+ * {@code JebContextBridge} (bootstrap class loader), which every class loader sees: the
+ * application's, and the OpenTelemetry Java agent's, whose relocated storage is itself a bootstrap
+ * class. So it uses JDK types only, has no nested class and no lambda, and the agent reaches it
+ * through reflection. (Appending the agent jar to the bootstrap search path instead would turn
+ * class data sharing off for all other classes, and HotSpot warns about it.)
  */
 public final class ContextBridge {
 
