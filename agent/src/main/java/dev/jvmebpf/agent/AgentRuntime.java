@@ -277,7 +277,7 @@ final class AgentRuntime {
       return;
     }
     try {
-      contextWriter = ThreadContextInstrumentation.install(instrumentation, loaded, events);
+      contextWriter = ThreadContextInstrumentation.install(instrumentation, loaded, events, log::debug);
       publishedContexts = contextWriter.writer();
       register(contextWriter);
       log.debug("thread context writer on" + (events.foreignWriter() ? " but silent: another writer publishes" : ""));

@@ -8,6 +8,7 @@ import java.lang.instrument.Instrumentation;
 import java.lang.instrument.UnmodifiableClassException;
 import java.lang.management.ClassLoadingMXBean;
 import java.lang.management.ManagementFactory;
+import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
@@ -20,10 +21,12 @@ import java.util.function.Consumer;
  * (as {@code java.lang.JebContextBridge}, so that every class loader's storage can call it),
  * the storage classes already loaded retransformed through {@link ContextStorageTransformer},
  * then the ones loaded later, found by {@link #poll} (whenever the JVM has loaded classes since
- * its last look), and {@link ContextPublisher} listening. {@link #close} stops publishing at once
- * and cheaply (no retransformation at exit or detach), and marks every published record invalid:
- * the storage classes rewritten so far keep calling the bridge, which then only sets their
- * thread-local, as they did themselves.
+ * its last look), and {@link ContextPublisher} listening. With the first storage rewritten, on a
+ * JDK with virtual threads, {@code java.lang.VirtualThread} too ({@link VirtualThreadTransformer}),
+ * so that virtual threads publish as well. {@link #close} stops publishing at once and cheaply (no
+ * retransformation at exit or detach), and marks every published record invalid: the classes
+ * rewritten so far keep calling the bridge, which then only sets their thread-local, as they did
+ * themselves, and leaves mounts alone.
  */
 public final class ThreadContextInstrumentation implements AutoCloseable {
 
@@ -46,12 +49,18 @@ public final class ThreadContextInstrumentation implements AutoCloseable {
   private boolean closed; // guarded by this
   /** Whether the OpenTelemetry Java agent's storage is loaded; guarded by this. */
   private boolean javaAgentStorageLoaded;
+  /** Whether VirtualThread was looked at (rewritten or not); guarded by this. */
+  private boolean virtualThreadsTried;
 
   private final ThreadContextWriter writer;
+  private final ThreadLocal<ByteBuffer> records;
+  private final Consumer<String> debug;
 
   private ThreadContextInstrumentation(Instrumentation instrumentation, ContextStorageTransformer transformer,
-      Class<?> bridge, ThreadContextWriter writer) {
+      Class<?> bridge, ThreadContextWriter writer, ThreadLocal<ByteBuffer> records, Consumer<String> debug) {
+    this.debug = debug;
     this.writer = writer;
+    this.records = records;
     this.instrumentation = instrumentation;
     this.transformer = transformer;
     this.bridge = bridge;
@@ -62,15 +71,17 @@ public final class ThreadContextInstrumentation implements AutoCloseable {
    * {@code events}' families. Throws when the JVM does not let us (no retransformation).
    */
   public static ThreadContextInstrumentation install(Instrumentation instrumentation, Libbpf libbpf,
-      SpanEvents events) throws Exception {
+      SpanEvents events, Consumer<String> debug) throws Exception {
     if (!instrumentation.isRetransformClassesSupported()) {
       throw new IllegalStateException("this JVM cannot retransform classes");
     }
     Class<?> bridge = JavaBaseClasses.define(instrumentation, ContextBridge.class, BRIDGE, Object.class);
-    ThreadContextWriter writer = new ThreadContextWriter(libbpf);
+    @SuppressWarnings("unchecked")
+    ThreadLocal<ByteBuffer> records = (ThreadLocal<ByteBuffer>) bridge.getMethod("carrierLocal").invoke(null);
+    ThreadContextWriter writer = new ThreadContextWriter(libbpf, records);
     listen(bridge, new ContextPublisher(writer, events::foreignWriter));
     ThreadContextInstrumentation installed = new ThreadContextInstrumentation(instrumentation,
-        new ContextStorageTransformer(bridge), bridge, writer);
+        new ContextStorageTransformer(bridge), bridge, writer, records, debug);
     try {
       installed.poll();
     } catch (RuntimeException e) {
@@ -131,6 +142,10 @@ public final class ThreadContextInstrumentation implements AutoCloseable {
     if (storages.isEmpty()) {
       return;
     }
+    if (!virtualThreadsTried) {
+      virtualThreadsTried = true;
+      debug.accept("thread context writer: virtual threads " + publishVirtualThreads());
+    }
     instrumentation.addTransformer(transformer, true);
     try {
       instrumentation.retransformClasses(storages.toArray(new Class<?>[0]));
@@ -158,6 +173,46 @@ public final class ThreadContextInstrumentation implements AutoCloseable {
     }
   }
 
+  /**
+   * Rewrites VirtualThread's mount and unmount to call the bridge, then lets virtual threads
+   * publish: the application uses OpenTelemetry, and its virtual threads may too. Returns what
+   * became of them, for the debug line; never throws (they then publish nothing, as before).
+   */
+  private String publishVirtualThreads() {
+    Class<?> virtualThread;
+    try {
+      virtualThread = Class.forName(VirtualThreadTransformer.VIRTUAL_THREAD.replace('/', '.'), false, null);
+    } catch (ClassNotFoundException | LinkageError e) {
+      return "none on this JDK";
+    }
+    if (!instrumentation.isModifiableClass(virtualThread)) {
+      return "not published (VirtualThread cannot be rewritten)";
+    }
+    VirtualThreadTransformer hooks = new VirtualThreadTransformer(BRIDGE);
+    instrumentation.addTransformer(hooks, true);
+    try {
+      instrumentation.retransformClasses(virtualThread);
+    } catch (UnmodifiableClassException | RuntimeException | LinkageError e) {
+      return "not published (" + e + ")";
+    } finally {
+      instrumentation.removeTransformer(hooks);
+    }
+    if (!hooks.rewritten) {
+      return "not published (VirtualThread's mount and unmount are not as expected)";
+    }
+    ThreadLocal<ByteBuffer> shadows = new ThreadLocal<>();
+    try {
+      writer.publishVirtualThreads(shadows);
+      Runnable binder = writer::bindCurrentThread;
+      bridge.getMethod("virtualThreads", ThreadLocal.class, ThreadLocal.class, Runnable.class)
+          .invoke(null, records, shadows, binder);
+      return "published";
+    } catch (ReflectiveOperationException | RuntimeException e) {
+      writer.publishVirtualThreads(null);
+      return "not published (" + e + ")";
+    }
+  }
+
   private static void listen(Class<?> bridge, Consumer<Object> listener) throws ReflectiveOperationException {
     bridge.getMethod("listen", Consumer.class).invoke(null, listener);
   }
@@ -169,8 +224,10 @@ public final class ThreadContextInstrumentation implements AutoCloseable {
     }
     try {
       listen(bridge, null);
+      bridge.getMethod("virtualThreads", ThreadLocal.class, ThreadLocal.class, Runnable.class)
+          .invoke(null, null, null, null);
     } catch (ReflectiveOperationException ignored) {
-      // it has a public static listen
+      // public static methods of the bridge
     }
     writer.close(); // no context left published on any thread
   }
