@@ -283,15 +283,15 @@ final class AgentRuntime {
    * this process, or when the JVM does not let us instrument (then those spans are roots).
    */
   private void startContextWriter(Libbpf loaded, SpanEvents events) {
-    ThreadContextWriter writer = new ThreadContextWriter(loaded);
-    if (instrumentation == null || !writer.available() || !config.getBoolean("spans.context")) {
+    boolean available = loaded.threadContextLibrary() != null;
+    if (instrumentation == null || !available || !config.getBoolean("spans.context")) {
       log.debug("thread context writer off: " + (instrumentation == null ? "no instrumentation"
-          : !writer.available() ? "its library did not load" : "spans.context=false"));
+          : !available ? "its library did not load" : "spans.context=false"));
       return;
     }
     try {
-      contextWriter = ThreadContextInstrumentation.install(instrumentation, writer, events);
-      publishedContexts = writer;
+      contextWriter = ThreadContextInstrumentation.install(instrumentation, loaded, events, log::debug);
+      publishedContexts = contextWriter.writer();
       register(contextWriter);
       log.debug("thread context writer on" + (events.foreignWriter() ? " but silent: another writer publishes" : ""));
     } catch (Exception | LinkageError e) {

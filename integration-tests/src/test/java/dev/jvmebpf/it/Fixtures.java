@@ -48,6 +48,16 @@ final class Fixtures {
     }
   }
 
+  /** The OpenTelemetry Java agent's jar (jeb.otel.javaagent, copied from Maven Central by the build). */
+  static Path otelJavaAgent() {
+    Path jar = Path.of(System.getProperty("jeb.otel.javaagent", "target/otel-javaagent/opentelemetry-javaagent.jar"))
+        .toAbsolutePath();
+    if (!Files.isRegularFile(jar)) {
+      fail("the OpenTelemetry Java agent " + jar + " is missing: the build copies it (mvn verify does)");
+    }
+    return jar.normalize();
+  }
+
   static Path jdk17() {
     return jdk("jeb.jdk17.home");
   }

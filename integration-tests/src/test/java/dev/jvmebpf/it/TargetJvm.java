@@ -62,6 +62,7 @@ final class TargetJvm {
 
   private final Path javaHome;
   private final List<String> jvmArgs = new ArrayList<>();
+  private final List<String> firstJvmArgs = new ArrayList<>();
   private String agentArgs;
   private boolean withAgent;
   private String user;
@@ -92,6 +93,12 @@ final class TargetJvm {
 
   TargetJvm jvmArgs(String... args) {
     jvmArgs.addAll(List.of(args));
+    return this;
+  }
+
+  /** JVM arguments before our agent's (another agent that must start first, for example). */
+  TargetJvm firstJvmArgs(String... args) {
+    firstJvmArgs.addAll(List.of(args));
     return this;
   }
 
@@ -143,6 +150,7 @@ final class TargetJvm {
       command.addAll(List.of("unshare", "--pid", "--fork", "--mount-proc"));
     }
     command.add(javaHome.resolve("bin/java").toString());
+    command.addAll(firstJvmArgs);
     if (withAgent) {
       command.add("-javaagent:" + agentJar + (agentArgs == null || agentArgs.isEmpty() ? "" : "=" + agentArgs));
     }

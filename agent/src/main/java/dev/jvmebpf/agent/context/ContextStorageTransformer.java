@@ -15,9 +15,11 @@ import org.objectweb.asm.Opcodes;
  * ThreadLocalContextStorage} and its nested scope classes, in the application's own copy or a
  * relocated one such as the OpenTelemetry Java agent's) so that each {@code ThreadLocal.set} it
  * makes, the moment a context becomes current on attach and again when a scope closes, goes
- * through {@code dev.jvmebpf.agent.bootstrap.ContextBridge#set}: one instruction replaced by a static
- * call with the same operands, in every version of the class (enum or class, scope class or
- * lambda). Our own relocated SDK is left alone. Nothing else is touched.
+ * through {@code java.lang.JebContextBridge#set} ({@link ContextBridge} as defined in java.base,
+ * visible to every class loader, the bootstrap loader of the Java agent's storage included): one
+ * instruction replaced by a static call with the same operands, in every version of the class
+ * (enum or class, scope class or lambda). Our own relocated SDK is left alone. Nothing else is
+ * touched.
  */
 public final class ContextStorageTransformer implements ClassFileTransformer {
 
@@ -25,12 +27,12 @@ public final class ContextStorageTransformer implements ClassFileTransformer {
   static final String STORAGE = String.join("/", "io", "opentelemetry", "context", "ThreadLocalContextStorage");
   static final String STORAGE_SIMPLE_NAME = "ThreadLocalContextStorage";
   static final String OURS = "dev/jvmebpf/";
-  static final String BRIDGE = "dev/jvmebpf/agent/bootstrap/ContextBridge";
+  static final String BRIDGE = ThreadContextInstrumentation.BRIDGE;
 
   private final Class<?> bridge;
   private final Map<ClassLoader, Boolean> seesBridge = new WeakHashMap<>(); // guarded by itself
 
-  /** {@code bridge}: the ContextBridge class the rewritten code must reach. */
+  /** {@code bridge}: the bridge class (defined in java.base) the rewritten code must reach. */
   public ContextStorageTransformer(Class<?> bridge) {
     this.bridge = bridge;
   }
@@ -61,10 +63,13 @@ public final class ContextStorageTransformer implements ClassFileTransformer {
     }
   }
 
-  /** Whether classes of {@code loader} resolve the bridge's name to our bridge class. */
+  /**
+   * Whether classes of {@code loader} resolve the bridge's name to our bridge class: every
+   * loader that delegates java.* names to the bootstrap loader, as the JDK requires of them.
+   */
   boolean seesBridge(ClassLoader loader) {
     if (loader == null) {
-      return false; // the bootstrap loader
+      return bridge.getClassLoader() == null; // the bootstrap loader: the Java agent's storage
     }
     synchronized (seesBridge) {
       Boolean known = seesBridge.get(loader);

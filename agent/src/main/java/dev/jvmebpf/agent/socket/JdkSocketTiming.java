@@ -1,5 +1,6 @@
 package dev.jvmebpf.agent.socket;
 
+import dev.jvmebpf.agent.JavaBaseClasses;
 import dev.jvmebpf.bpf.events.SpanEvents;
 import dev.jvmebpf.bpf.events.SpanParent;
 import dev.jvmebpf.bpf.hist.HistogramLayout;
@@ -9,9 +10,7 @@ import dev.jvmebpf.bpf.socket.SocketPeer;
 import dev.jvmebpf.bpf.socket.SocketProbes;
 import dev.jvmebpf.bpf.socket.SocketSnapshot;
 import java.io.IOException;
-import java.io.InputStream;
 import java.lang.instrument.Instrumentation;
-import java.lang.invoke.MethodHandles;
 import java.lang.reflect.Method;
 import java.net.InetAddress;
 import java.util.ArrayList;
@@ -21,10 +20,6 @@ import java.util.Set;
 import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
-import org.objectweb.asm.ClassReader;
-import org.objectweb.asm.ClassWriter;
-import org.objectweb.asm.commons.ClassRemapper;
-import org.objectweb.asm.commons.SimpleRemapper;
 
 /**
  * The socket family's receives and transmits, timed in the JDK's own TCP socket implementation
@@ -33,14 +28,13 @@ import org.objectweb.asm.commons.SimpleRemapper;
  * measurable to this). Configuration {@code socket.timing=jdk}.
  *
  * <p>{@link #install} defines {@link SocketTimingPoint} in {@code sun.nio.ch} as
- * {@code JebSocketTiming} and retransforms the JDK's socket classes once through
+ * {@code JebSocketTiming} ({@link JavaBaseClasses}) and retransforms the JDK's socket classes once through
  * {@link SocketTimingTransformer}; {@link #close} switches recording off (the rewritten methods
  * stay, testing one volatile flag per call: no retransformation at exit or detach).
  */
 public final class JdkSocketTiming implements SocketProbes.IoSource {
 
   static final String POINT = "sun/nio/ch/JebSocketTiming";
-  private static final String TEMPLATE = SocketTimingPoint.class.getName().replace('.', '/');
   private static final String[] DIRECTIONS = {"receive", "transmit"};
 
   private final Class<?> point;
@@ -93,11 +87,7 @@ public final class JdkSocketTiming implements SocketProbes.IoSource {
       throw new IllegalStateException("this JVM cannot retransform classes");
     }
     Class<?> channel = Class.forName("sun.nio.ch.SocketChannelImpl", false, null);
-    Module base = Object.class.getModule();
-    Module ours = JdkSocketTiming.class.getModule();
-    instrumentation.redefineModule(base, Set.of(), Map.of("sun.nio.ch", Set.of(ours)),
-        Map.of("sun.nio.ch", Set.of(ours)), Set.of(), Map.of());
-    Class<?> point = define(channel);
+    Class<?> point = JavaBaseClasses.define(instrumentation, SocketTimingPoint.class, POINT, channel);
     JdkSocketTiming timing = new JdkSocketTiming(point, durations, sizes, parents);
     point.getField("on").setBoolean(null, false);
     point.getField("slow").set(null, null);
@@ -128,24 +118,6 @@ public final class JdkSocketTiming implements SocketProbes.IoSource {
     }
     point.getField("on").setBoolean(null, true);
     return timing;
-  }
-
-  /** The template, renamed into sun.nio.ch; the copy an earlier start in this JVM defined, if any. */
-  private static Class<?> define(Class<?> inPackage) throws Exception {
-    try {
-      return Class.forName(POINT.replace('/', '.'), true, null);
-    } catch (ClassNotFoundException notYet) {
-      byte[] template;
-      try (InputStream in = SocketTimingPoint.class.getResourceAsStream("SocketTimingPoint.class")) {
-        if (in == null) {
-          throw new IllegalStateException("the timing point's class file is missing from the agent");
-        }
-        template = in.readAllBytes();
-      }
-      ClassWriter writer = new ClassWriter(0);
-      new ClassReader(template).accept(new ClassRemapper(writer, new SimpleRemapper(TEMPLATE, POINT)), 0);
-      return MethodHandles.privateLookupIn(inPackage, MethodHandles.lookup()).defineClass(writer.toByteArray());
-    }
   }
 
   /** The layout's upper bounds, the last one as Long.MAX_VALUE (the point compares signed). */

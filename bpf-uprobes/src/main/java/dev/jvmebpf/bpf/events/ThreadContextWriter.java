@@ -24,18 +24,22 @@ import java.util.WeakHashMap;
  * them all invalid): the thread's pointer keeps pointing at it, and a reader (a profiler) must
  * never find freed memory there.
  *
- * <p>Virtual threads publish nothing: the pointer belongs to the carrier thread, which other
- * virtual threads mount in turn, so a record bound there would show a stale context. Their calls
- * have no parent instead of a wrong one.
+ * <p>Virtual threads: the pointer belongs to the OS thread, for a virtual thread its carrier,
+ * which other virtual threads mount in turn. By default they publish nothing (their calls have no
+ * parent rather than a wrong one). Once {@link #publishVirtualThreads} was called, whoever called
+ * it keeps each carrier's record in step with the virtual thread mounted on it (the agent, from
+ * VirtualThread's mount and unmount): a virtual thread's publication goes into a record image of its
+ * own, on the heap, and into its carrier's record; {@code records} must then be a thread-local
+ * whose value belongs to the OS thread (the JDK's carrier thread-local).
  */
 public final class ThreadContextWriter {
 
   /** The record: the OTEP's 28-byte lead-in, no attributes; 32 bytes keep it 8-byte aligned. */
-  static final int RECORD_BYTES = 32;
-  static final int TRACE_ID = 0;
-  static final int SPAN_ID = 16;
-  static final int VALID = 24;
-  static final int TRACE_FLAGS = 25;
+  public static final int RECORD_BYTES = 32;
+  public static final int TRACE_ID = 0;
+  public static final int SPAN_ID = 16;
+  public static final int VALID = 24;
+  public static final int TRACE_FLAGS = 25;
   static final int ATTRS_DATA_SIZE = 26;
   /** The record's fixed part: ids, valid, flags, attributes' size. */
   static final int RECORD_HEADER_BYTES = 28;
@@ -46,10 +50,31 @@ public final class ThreadContextWriter {
   private static final Map<Thread, ByteBuffer> BOUND = Collections.synchronizedMap(new WeakHashMap<>());
 
   private final Libbpf libbpf;
-  private final ThreadLocal<ByteBuffer> records = new ThreadLocal<>();
+  /** Each OS thread's record (bound to its pointer). */
+  private final ThreadLocal<ByteBuffer> records;
+  /** Each virtual thread's own context (a record image on the heap); null: they publish nothing. */
+  private volatile ThreadLocal<ByteBuffer> shadows;
 
   public ThreadContextWriter(Libbpf libbpf) {
+    this(libbpf, new ThreadLocal<>());
+  }
+
+  /**
+   * A writer keeping each OS thread's record in {@code records}: a plain thread-local, or one whose
+   * value belongs to the carrier when a virtual thread reads it (for {@link #publishVirtualThreads}).
+   */
+  public ThreadContextWriter(Libbpf libbpf, ThreadLocal<ByteBuffer> records) {
     this.libbpf = libbpf;
+    this.records = records;
+  }
+
+  /**
+   * From now on virtual threads publish too, into {@code shadows} (each one's record image) and
+   * their carrier's record, if it has one (bound by {@link #bindCurrentThread} on the carrier). The
+   * caller must have made mounts and unmounts keep the carriers' records in step.
+   */
+  public void publishVirtualThreads(ThreadLocal<ByteBuffer> shadows) {
+    this.shadows = shadows;
   }
 
   /** Whether our writer's library loaded (else publishing does nothing). */
@@ -62,7 +87,11 @@ public final class ThreadContextWriter {
    * 16 digits, as OpenTelemetry's SpanContext gives them) with W3C {@code traceFlags}.
    */
   public void publish(CharSequence traceId, CharSequence spanId, int traceFlags) {
-    ByteBuffer record = record(true);
+    if (isVirtual(Thread.currentThread())) {
+      publishVirtual(traceId, spanId, traceFlags);
+      return;
+    }
+    ByteBuffer record = record();
     if (record == null) {
       return;
     }
@@ -80,7 +109,10 @@ public final class ThreadContextWriter {
    * it; null when nothing valid is (or another writer publishes: ours then stays silent).
    */
   public SpanParent current() {
-    ByteBuffer record = records.get();
+    if (shadows == null && isVirtual(Thread.currentThread())) {
+      return null;
+    }
+    ByteBuffer record = records.get(); // a virtual thread's: its carrier's, showing the mounted one's context
     return record == null ? null : parent(record);
   }
 
@@ -99,15 +131,70 @@ public final class ThreadContextWriter {
 
   /** The calling thread has no current span. */
   public void clear() {
-    ByteBuffer record = record(false);
+    if (isVirtual(Thread.currentThread())) {
+      ThreadLocal<ByteBuffer> own = shadows;
+      ByteBuffer shadow = own == null ? null : own.get();
+      if (shadow == null) {
+        return; // never published: its carrier's record shows nothing of it
+      }
+      shadow.put(VALID, (byte) 0);
+    }
+    ByteBuffer record = records.get();
     if (record != null) {
       record.put(VALID, (byte) 0);
     }
   }
 
-  private ByteBuffer record(boolean create) {
+  /**
+   * Binds a record to the calling platform thread now if it has none (a carrier before its first
+   * mount: virtual threads never bind, since one could move to another carrier during the call).
+   */
+  public void bindCurrentThread() {
+    if (!isVirtual(Thread.currentThread())) {
+      record();
+    }
+  }
+
+  /** A virtual thread's publication: its own image, then its carrier's record (bound or not yet). */
+  private void publishVirtual(CharSequence traceId, CharSequence spanId, int traceFlags) {
+    ThreadLocal<ByteBuffer> own = shadows;
+    if (own == null) {
+      return;
+    }
+    ByteBuffer shadow = own.get();
+    if (shadow == null) {
+      shadow = ByteBuffer.allocate(RECORD_BYTES).order(ByteOrder.nativeOrder());
+      own.set(shadow);
+    }
+    putHex(shadow, TRACE_ID, traceId, 16);
+    putHex(shadow, SPAN_ID, spanId, 8);
+    shadow.put(TRACE_FLAGS, (byte) traceFlags);
+    shadow.put(VALID, (byte) 1);
+    ByteBuffer record = records.get(); // the carrier's: no blocking call before the copy, so no move
+    if (record != null) {
+      copy(shadow, record);
+    }
+  }
+
+  /**
+   * A valid record image into a live record, by the OTEP's protocol (valid cleared first, set
+   * last); the mount hook in java.base does the same.
+   */
+  static void copy(ByteBuffer from, ByteBuffer to) {
+    to.put(VALID, (byte) 0);
+    VarHandle.storeStoreFence();
+    to.putLong(TRACE_ID, from.getLong(TRACE_ID));
+    to.putLong(TRACE_ID + 8, from.getLong(TRACE_ID + 8));
+    to.putLong(SPAN_ID, from.getLong(SPAN_ID));
+    to.put(TRACE_FLAGS, from.get(TRACE_FLAGS));
+    VarHandle.storeStoreFence();
+    to.put(VALID, (byte) 1);
+  }
+
+  /** The calling platform thread's record, created and bound to its pointer on first use; null: no library. */
+  private ByteBuffer record() {
     ByteBuffer record = records.get();
-    if (record != null || !create || isVirtual(Thread.currentThread())) {
+    if (record != null) {
       return record;
     }
     record = ByteBuffer.allocateDirect(RECORD_BYTES).order(ByteOrder.nativeOrder());
