@@ -28,7 +28,7 @@ class AllocationIT extends ReceiverTest {
 
   @ParameterizedTest(name = "JDK {0}, {1}, {2}")
   @CsvSource({"17,G1GC,host", "17,ParallelGC,host", "25,G1GC,host", "25,ParallelGC,host", "17,G1GC,pidns",
-      "25,ParallelGC,pidns"})
+      "25,ParallelGC,pidns", "17,G1GC,busy"})
   void threadsAndLargeArraysAgreeWithTheJvm(int jdk, String collector, String where) throws Exception {
     receiver.clear();
     TargetJvm.Result run = TargetJvm.on(Fixtures.jdk(jdk)).in(where).withAgent(receiver.agentArguments("grpc"))

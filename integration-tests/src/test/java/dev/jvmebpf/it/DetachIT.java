@@ -202,8 +202,12 @@ class DetachIT extends ReceiverTest {
       if (preClose.contains(what) && preCloseSeen++ == 0) {
         continue;
       }
+      // The private directory's lock (held as long as the JVM lives, so that no other JVM takes
+      // the directory for a dead one's: the files stay for a later attach).
+      boolean lock = what.startsWith(System.getProperty("java.io.tmpdir", "/tmp").replaceAll("/$", "")
+          + "/jvm-ebpf-agent-") && what.endsWith("/.lock");
       if (!(what.equals(Fixtures.agentJar().toString()) || what.equals("/dev/random")
-          || what.equals("/dev/urandom") || what.equals(attachSocket))) {
+          || what.equals("/dev/urandom") || what.equals(attachSocket) || lock)) {
         return false;
       }
     }

@@ -23,7 +23,7 @@ class GcDurationIT extends ReceiverTest {
 
   @ParameterizedTest(name = "JDK {0}, {1}, {2}")
   @CsvSource({"17,SerialGC,host", "17,ParallelGC,host", "17,G1GC,host", "25,SerialGC,host", "25,ParallelGC,host",
-      "25,G1GC,host", "17,G1GC,pidns", "25,ParallelGC,pidns"})
+      "25,G1GC,host", "17,G1GC,pidns", "25,ParallelGC,pidns", "25,G1GC,busy"})
   void countsEqualTheMxBeansAndPausesMatchTheGcLog(int jdk, String collector, String where) throws Exception {
     Path home = Fixtures.jdk(jdk);
     // HotSpot archives an existing log file as <name>.0: give it a directory of its own.

@@ -49,7 +49,7 @@ class SocketIT extends ReceiverTest {
    */
   @ParameterizedTest(name = "JDK {0}, socket.timing={1}, {2}")
   @CsvSource({"17, libc, host", "25, libc, host", "17, jdk, host", "25, jdk, host", "17, libc, pidns",
-      "25, jdk, pidns"})
+      "25, jdk, pidns", "25, jdk, busy"})
   void clientsConnectsAndLookupsAsTheJvmSawThem(int jdk, String timing, String where) throws Exception {
     String tag = UUID.randomUUID().toString().substring(0, 8);
     List<String> names = List.of("localhost", "jeb-" + tag + "-a.invalid", "jeb-" + tag + "-b.invalid");
@@ -171,7 +171,7 @@ class SocketIT extends ReceiverTest {
    * a pid namespace of its own.
    */
   @ParameterizedTest(name = "JDK {0}, socket.timing={1}, {2}")
-  @CsvSource({"17, libc, host", "25, libc, host", "17, jdk, host", "25, jdk, host", "25, libc, pidns"})
+  @CsvSource({"17, libc, host", "25, libc, host", "17, jdk, host", "25, jdk, host", "25, libc, pidns", "17, jdk, busy"})
   void datagramsAsTheEchoServersCountedThem(int jdk, String timing, String where) throws Exception {
     try (UdpEcho socket = new UdpEcho(); UdpEcho channel = new UdpEcho()) {
       receiver.clear();

@@ -67,6 +67,7 @@ final class TargetJvm {
   private boolean withAgent;
   private String user;
   private boolean pidNamespace;
+  private boolean busy;
   private Path agentJar = Fixtures.agentJar();
   private Path classes = Fixtures.testClasses();
   private String extraClassPath = "";
@@ -124,20 +125,31 @@ final class TargetJvm {
   /**
    * Runs the JVM as a container would: in a pid namespace of its own, where it is pid 1 and
    * /proc shows that namespace ({@code unshare --pid --fork --mount-proc}), with its own
-   * java.io.tmpdir (the agent's clean-up of other JVMs' extraction directories judges by pids,
-   * which such a JVM cannot see).
+   * java.io.tmpdir.
    */
   TargetJvm inPidNamespace() {
     this.pidNamespace = true;
     return this;
   }
 
-  /** "host" or "pidns", for parameterized tests: where the JVM runs. */
+  /**
+   * Runs the JVM while {@link #BUSY_PER_CPU} threads per CPU of this (the test's) JVM spin beside
+   * it, competing with the workload and the agent for every CPU, from its start to its end.
+   */
+  TargetJvm besideBusyThreads() {
+    this.busy = true;
+    return this;
+  }
+
+  static final int BUSY_PER_CPU = 2;
+
+  /** "host", "pidns" or "busy", for parameterized tests: where the JVM runs, and beside what. */
   TargetJvm in(String where) {
     return switch (where) {
       case "host" -> this;
       case "pidns" -> inPidNamespace();
-      default -> throw new IllegalArgumentException("where: host or pidns, not " + where);
+      case "busy" -> besideBusyThreads();
+      default -> throw new IllegalArgumentException("where: host, pidns or busy, not " + where);
     };
   }
 
@@ -172,7 +184,16 @@ final class TargetJvm {
     ProcessBuilder builder = new ProcessBuilder(command(tmpdir, main, args))
         .redirectOutput(out.toFile()).redirectError(err.toFile());
     builder.environment().remove("JAVA_TOOL_OPTIONS");
-    Running running = new Running(builder.start(), out, err, tmpdir);
+    BusyThreads beside = busy ? BusyThreads.start(BUSY_PER_CPU * Runtime.getRuntime().availableProcessors()) : null;
+    Running running;
+    try {
+      running = new Running(builder.start(), out, err, tmpdir, beside);
+    } catch (IOException | RuntimeException e) {
+      if (beside != null) {
+        beside.close();
+      }
+      throw e;
+    }
     if (pidNamespace) {
       running.awaitOwnPidNamespace();
     }
@@ -189,12 +210,14 @@ final class TargetJvm {
     private final Path out;
     private final Path err;
     private final Path tmpdir;
+    private final BusyThreads beside;
 
-    Running(Process process, Path out, Path err, Path tmpdir) {
+    Running(Process process, Path out, Path err, Path tmpdir, BusyThreads beside) {
       this.process = process;
       this.out = out;
       this.err = err;
       this.tmpdir = tmpdir;
+      this.beside = beside;
     }
 
     long pid() {
@@ -267,6 +290,9 @@ final class TargetJvm {
         }
         return new Result(process.exitValue(), read(out), read(err), process.pid());
       } finally {
+        if (beside != null) {
+          beside.close();
+        }
         Files.deleteIfExists(out);
         Files.deleteIfExists(err);
         deleteTree(tmpdir);
@@ -278,6 +304,9 @@ final class TargetJvm {
       process.descendants().forEach(ProcessHandle::destroyForcibly);
       process.destroyForcibly();
       process.waitFor(10, TimeUnit.SECONDS);
+      if (beside != null) {
+        beside.close();
+      }
       Files.deleteIfExists(out);
       Files.deleteIfExists(err);
       deleteTree(tmpdir);
