@@ -37,6 +37,27 @@ class HostOutputIT {
   }
 
   /**
+   * An application that ends while the agent is still starting (issue 13, item 9): nothing
+   * failed, so nothing may say so. Its output and exit status are its own, and the agent prints
+   * nothing, or its status line if it was on in time: never "eBPF off (stopping)", whose
+   * "jvm.gc.duration comes from the GC MXBeans meanwhile" misled. Ends at 0, 100, 300 and 600 ms,
+   * before and during the agent's start on this machine.
+   */
+  @Test
+  void anApplicationEndingDuringTheStartGetsNoMisleadingLine() throws Exception {
+    for (String millis : List.of("0", "100", "300", "600")) {
+      TargetJvm.Result run = TargetJvm.on(Fixtures.jdk(17)).withAgent("exporter=none")
+          .run(Duration.ofSeconds(60), dev.jvmebpf.it.workload.QuickApp.class, millis);
+      assertEquals(0, run.exitCode(), millis + " ms: " + run.stderr());
+      assertEquals("quick app done", run.stdout().strip(), millis + " ms");
+      for (String line : run.stderr().lines().toList()) {
+        assertTrue(line.startsWith("[jvm-ebpf-agent] jvm-ebpf-agent ") && line.contains(": eBPF on, probes "),
+            millis + " ms: only the status line of an agent that was on, if any:\n" + run.stderr());
+      }
+    }
+  }
+
+  /**
    * A backend that never answers in time: the SDK's own warnings ("Exporter timed out") stay off
    * the host's stderr; the agent says once that exporting fails.
    */
