@@ -18,8 +18,8 @@
  * and, for the last time, at HotSpot's USDT probe hotspot:thread__stop, which the ending thread
  * hits when its run() has returned: the kernel then adds the thread's final bytes to its name's
  * total (alloc_ended_bytes) and drops its entry, so threads that end never wait for user space.
- * A live thread's figure lags its true count by what it allocated in its current TLAB since it
- * opened it (at most one TLAB).
+ * A live thread's entry lags its true count by what it used of its current TLAB since it opened
+ * it (at most one TLAB); user space reads the live count from the JavaThread at each export.
  *
  * Classes are keyed by Klass* (captured here, named by Java from the JVM's VMStructs). Objects
  * allocated outside TLABs count exactly for their class; the bytes used in a TLAB count for the

@@ -16,7 +16,9 @@ import org.junit.jupiter.params.provider.CsvSource;
 
 /**
  * Heap allocation from the real agent against the JVM's own figures: bytes per thread against
- * ThreadMXBean.getThreadAllocatedBytes (within 10%), for long-running threads and for 10,000
+ * ThreadMXBean.getThreadAllocatedBytes (within 1%: the threads allocate a little after reading
+ * their own count, to print it, and nothing else may differ), for long-running threads, parked
+ * with part of a TLAB used when the agent exports, and for 10,000
  * short-lived ones, and arrays larger than any TLAB counted outside TLABs under their class
  * names, in the bucket of their exact size; on the host and in a pid namespace of its own (as
  * in a container).
@@ -25,6 +27,7 @@ class AllocationIT extends ReceiverTest {
 
   static final int ARRAYS = 25;
   static final int SHORT_LIVED_THREADS = 10_000;
+  static final double BOUND = 0.01;
 
   @ParameterizedTest(name = "JDK {0}, {1}, {2}")
   @CsvSource({"17,G1GC,host", "17,ParallelGC,host", "25,G1GC,host", "25,ParallelGC,host", "17,G1GC,pidns",
@@ -59,7 +62,7 @@ class AllocationIT extends ReceiverTest {
       double error = (ours - expected) / (double) expected;
       System.out.printf("JDK %d %s %s: %s allocated %d bytes (ThreadMXBean), jvm.allocation.bytes %d (%+.2f%%)%n",
           jdk, collector, where, t.getKey(), expected, ours, 100 * error);
-      assertTrue(Math.abs(error) <= 0.10, t.getKey() + ": " + ours + " vs " + expected + "; all: " + byThread);
+      assertTrue(Math.abs(error) <= BOUND, t.getKey() + ": " + ours + " vs " + expected + "; all: " + byThread);
       expectedTotal += expected;
       ourTotal += ours;
     }
@@ -67,7 +70,7 @@ class AllocationIT extends ReceiverTest {
     System.out.printf("JDK %d %s %s: %d short-lived and 2 long-running threads: %d bytes (ThreadMXBean), "
         + "jvm.allocation.bytes %d (%+.2f%%)%n", jdk, collector, where, SHORT_LIVED_THREADS, expectedTotal, ourTotal,
         100 * totalError);
-    assertTrue(Math.abs(totalError) <= 0.10, "all the workload's threads: " + ourTotal + " vs " + expectedTotal);
+    assertTrue(Math.abs(totalError) <= BOUND, "all the workload's threads: " + ourTotal + " vs " + expectedTotal);
 
     Metric outside = receiver.latest("jvm.allocation.outside_tlab.size").orElseThrow(
         () -> new AssertionError("no jvm.allocation.outside_tlab.size received")).metric();

@@ -11,6 +11,7 @@ import dev.jvmebpf.bpf.libbpf.BpfMap;
 import dev.jvmebpf.bpf.libbpf.BpfObject;
 import dev.jvmebpf.bpf.libbpf.Libbpf;
 import dev.jvmebpf.bpf.process.JvmProcess;
+import dev.jvmebpf.bpf.process.ProcessMemory;
 import dev.jvmebpf.bpf.process.VmStructs;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -50,6 +51,8 @@ public final class AllocationProbes extends ProbeFamily<AllocationSnapshot> {
   private final HistogramLayout layout;
   private final int limit;
   private final KlassNames klassNames;
+  /** Reads live threads' counts at each export (see liveCount); null when their offsets are unknown. */
+  private final ThreadCounts threadCounts;
   private final ThreadNames threadNames = new ThreadNames();
   private final BpfMap tlabSizes;
   private final BpfMap outsideSizes;
@@ -69,11 +72,12 @@ public final class AllocationProbes extends ProbeFamily<AllocationSnapshot> {
   private record LiveThread(int tid, long javaThread) {}
 
   private AllocationProbes(BpfObject object, HistogramLayout layout, int limit, KlassNames klassNames,
-      List<String> limitations) throws BpfException {
+      ThreadCounts threadCounts, List<String> limitations) throws BpfException {
     super(object, AllocationStructs.PROGRAMS, limitations, List.of());
     this.layout = layout;
     this.limit = limit;
     this.klassNames = klassNames;
+    this.threadCounts = threadCounts;
     this.tlabSizes = object.map("alloc_tlab_size");
     this.outsideSizes = object.map("alloc_outside_size");
     this.classBytes = object.map("alloc_class_bytes");
@@ -126,6 +130,15 @@ public final class AllocationProbes extends ProbeFamily<AllocationSnapshot> {
     }
 
     KlassNames klassNames = names;
+    ThreadCounts threadCounts = null;
+    if (threadOffsets != null) {
+      try {
+        threadCounts = new ThreadCounts(ProcessMemory.self(), threadOffsets);
+      } catch (IOException e) {
+        limitations.add("live threads' bytes are their counts at their last new TLAB (" + e.getMessage() + ")");
+      }
+    }
+    ThreadCounts counts = threadCounts;
     try {
       return open(libbpf, OBJECT, config, object -> {
         object.preferUprobeMulti("uprobe_alloc_new_tlab");
@@ -142,10 +155,11 @@ public final class AllocationProbes extends ProbeFamily<AllocationSnapshot> {
         if (!new ThreadNames().hasJavaNames()) {
           limitations.add("thread names are the kernel's (at most 15 bytes): java.lang is not open to the agent");
         }
-        return new AllocationProbes(object, layout, limit, klassNames, limitations);
+        return new AllocationProbes(object, layout, limit, klassNames, counts, limitations);
       });
     } catch (BpfException | RuntimeException e) {
       closeQuietly(klassNames);
+      closeQuietly(counts);
       throw e;
     }
   }
@@ -224,7 +238,10 @@ public final class AllocationProbes extends ProbeFamily<AllocationSnapshot> {
    * thread twice; one that ends between the two reads is missed by that read alone, which
    * would make its name's counter dip: each counter is held at least at what it said last.
    * An entry whose thread is gone without the kernel seeing it end (a thread attached through
-   * JNI and detached) is counted here once and removed.
+   * JNI and detached) is counted here once and removed. A live thread counts HotSpot's count
+   * read now (liveCount), not only the one at its last hook, which lags by what the thread
+   * used of its current TLAB since (up to the whole TLAB: megabytes with a large young
+   * generation).
    */
   private List<AllocationSnapshot.ThreadAllocation> threads() throws BpfException {
     Map<String, Long> bytes = new LinkedHashMap<>();
@@ -241,6 +258,7 @@ public final class AllocationProbes extends ProbeFamily<AllocationSnapshot> {
     Map<Long, String> live = null;
     Map<LiveThread, String> names = new HashMap<>();
     byte[] value = liveThreads.newValue();
+    byte[] again = liveThreads.newValue();
     ByteBuffer in = ByteBuffer.wrap(value).order(ByteOrder.LITTLE_ENDIAN);
     for (byte[] key : liveThreads.keys()) {
       int tid = ByteBuffer.wrap(key).order(ByteOrder.LITTLE_ENDIAN).getInt();
@@ -257,8 +275,11 @@ public final class AllocationProbes extends ProbeFamily<AllocationSnapshot> {
         }
         name = boundedThreadName(nameOf(tid, thread.javaThread(), value, live));
       }
-      long count = in.getLong(AllocationStructs.ALLOC_THREAD.offset("seen_bytes"))
-          - in.getLong(AllocationStructs.ALLOC_THREAD.offset("base_bytes"));
+      long seen = in.getLong(AllocationStructs.ALLOC_THREAD.offset("seen_bytes"));
+      if (!gone) {
+        seen = Math.max(seen, liveCount(key, thread.javaThread(), again));
+      }
+      long count = seen - in.getLong(AllocationStructs.ALLOC_THREAD.offset("base_bytes"));
       bytes.merge(name, count, Long::sum);
       if (gone) {
         endedUnseen.merge(name, count, Long::sum);
@@ -276,6 +297,25 @@ public final class AllocationProbes extends ProbeFamily<AllocationSnapshot> {
       out.add(new AllocationSnapshot.ThreadAllocation(name, sum));
     });
     return out;
+  }
+
+  /**
+   * HotSpot's count of the live thread at {@code javaThread} now, read from its JavaThread as
+   * ThreadMXBean reads another thread's; 0 when unknown. It is trusted only when the thread's
+   * entry is still there, with the same JavaThread*, after the read: the entry goes at the
+   * thread's thread__stop, before HotSpot frees its JavaThread, so the memory read was then the
+   * live thread's (and /proc/self/mem fails rather than crashes on an address gone meanwhile).
+   */
+  private long liveCount(byte[] key, long javaThread, byte[] again) throws BpfException {
+    if (threadCounts == null || javaThread == 0) {
+      return 0;
+    }
+    long now = threadCounts.read(javaThread);
+    if (now <= 0 || !liveThreads.lookup(key, again)) {
+      return 0;
+    }
+    ByteBuffer check = ByteBuffer.wrap(again).order(ByteOrder.LITTLE_ENDIAN);
+    return check.getLong(AllocationStructs.ALLOC_THREAD.offset("java_thread")) == javaThread ? now : 0;
   }
 
   /**
@@ -334,5 +374,6 @@ public final class AllocationProbes extends ProbeFamily<AllocationSnapshot> {
   @Override
   protected void release() {
     closeQuietly(klassNames);
+    closeQuietly(threadCounts);
   }
 }
