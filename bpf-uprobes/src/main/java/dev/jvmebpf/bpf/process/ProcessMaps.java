@@ -31,7 +31,7 @@ public final class ProcessMaps {
     List<Mapping> out = new ArrayList<>(lines.size());
     for (String line : lines) {
       // start-end perms offset dev inode [path]; the path may contain spaces.
-      String[] f = line.trim().split("\\s+", 6);
+      String[] f = fields(line.trim(), 6);
       if (f.length < 5) {
         continue;
       }
@@ -48,6 +48,32 @@ public final class ProcessMaps {
       }
     }
     return new ProcessMaps(List.copyOf(out));
+  }
+
+  /**
+   * {@code line.split("\\s+", limit)} without a regular expression: a JVM's maps have hundreds of
+   * lines, read at every start, and the pattern matcher was the hottest code of that read.
+   */
+  static String[] fields(String line, int limit) {
+    List<String> out = new ArrayList<>(limit);
+    int at = 0;
+    int length = line.length();
+    while (at < length) {
+      if (out.size() == limit - 1) {
+        out.add(line.substring(at));
+        break;
+      }
+      int end = at;
+      while (end < length && !Character.isWhitespace(line.charAt(end))) {
+        end++;
+      }
+      out.add(line.substring(at, end));
+      at = end;
+      while (at < length && Character.isWhitespace(line.charAt(at))) {
+        at++;
+      }
+    }
+    return out.toArray(new String[0]);
   }
 
   public List<Mapping> mappings() {

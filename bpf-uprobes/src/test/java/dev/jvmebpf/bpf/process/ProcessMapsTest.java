@@ -23,6 +23,21 @@ class ProcessMapsTest {
     assertEquals(Optional.of(0x7f1000000000L), maps.baseOf(Path.of(lib)));
   }
 
+  /** The hand-written field split agrees with the regular expression it replaced, on real lines. */
+  @Test
+  void fieldsAsSplitOnWhitespaceHasThem() throws Exception {
+    List<String> lines = new java.util.ArrayList<>(java.nio.file.Files.readAllLines(Path.of("/proc/self/maps")));
+    lines.add("7f1000000000-7f1000200000 r--p 00000000 fe:01 123          /tmp/a dir/with  spaces.so");
+    lines.add("7ffd00000000-7ffd00021000 rw-p 00000000 00:00 0                          [stack]");
+    lines.add("7ffd00000000-7ffd00021000 rw-p 00000000 00:00 0");
+    lines.add("  ");
+    for (String line : lines) {
+      String trimmed = line.trim();
+      assertEquals(List.of(trimmed.isEmpty() ? new String[0] : trimmed.split("\\s+", 6)),
+          List.of(ProcessMaps.fields(trimmed, 6)), line);
+    }
+  }
+
   @Test
   void symbolAddressesStayRightAfterTheLibraryIsMappedForReading() throws Exception {
     JvmProcess before = JvmProcess.current();
