@@ -285,6 +285,13 @@ JNIEXPORT jint JNICALL JNI_FN(close)(JNIEnv *env, jclass cls, jint fd)
 	return jeb_close(fd);
 }
 
+JNIEXPORT jint JNICALL JNI_FN(exitHandoff)(JNIEnv *env, jclass cls)
+{
+	(void)env;
+	(void)cls;
+	return jeb_exit_handoff();
+}
+
 JNIEXPORT jint JNICALL JNI_FN(arrayCreate)(JNIEnv *env, jclass cls, jstring name, jint value_size, jint entries)
 {
 	const char *n = chars_of(env, name);

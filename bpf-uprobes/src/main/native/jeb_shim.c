@@ -7,9 +7,12 @@
 #include <dirent.h>
 #include <dlfcn.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <link.h>
 #include <stddef.h>
 #include <poll.h>
+#include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdarg.h>
@@ -489,6 +492,184 @@ int jeb_close(int fd)
 {
 	return close(fd) == 0 ? 0 : -errno;
 }
+
+/*
+ * The exit hand-off. The kernel removes a uprobe only after grace periods: closing the links
+ * side by side takes about 100 ms here, and a process that exits with its links open pays them
+ * one after another inside its own exit (700-800 ms). So at the JVM's exit a helper task takes
+ * the last references: it shares the JVM's memory (CLONE_VM: nothing is copied, and the JVM's
+ * exit leaves the memory to it) but gets its own copy of the descriptor table. The JVM's closes,
+ * and its exit, then only drop the JVM's references, at once.
+ *
+ * The helper first closes, at once, every descriptor that does not hold a probe: standard
+ * streams, sockets and files must not outlive the JVM (a reader waiting for end of file, a
+ * restarted server binding the same port). It then waits until the JVM has gone (the end of a
+ * pipe whose only writer is the JVM): had it closed its probes' descriptors at once, the JVM's
+ * own closes would have been the last ones and paid the grace periods. Then it closes the BPF
+ * links and perf events one by one, which removes the probes, and exits.
+ *
+ * It runs on a stack of its own and executes nothing but raw system calls: it has no thread
+ * pointer of its own, so no libc function that touches errno or TLS may run in it. It starts with
+ * every signal blocked (the JVM's handlers must never run in it); SIGKILL still ends it, and the
+ * kernel then closes what is left. Its parent is the JVM; once the JVM has exited the kernel
+ * hands it to the nearest subreaper or init, which reaps it.
+ */
+#if defined(__x86_64__)
+#define EXIT_HELPER_MAPPING (128 * 1024)
+#define EXIT_HELPER_MAX_PROBES 8192 /* descriptors kept for last; any beyond close with the rest */
+
+struct exit_helper_work {
+	int jvm_gone; /* read end of a pipe only the JVM writes to: end of file once it has exited */
+	int highest; /* the highest descriptor open when the helper started */
+	int count;
+	int probes[EXIT_HELPER_MAX_PROBES]; /* ascending */
+};
+
+static long exit_helper_syscall(long nr, long a, long b, long c)
+{
+	long ret;
+
+	__asm__ volatile("syscall" : "=a"(ret) : "a"(nr), "D"(a), "S"(b), "d"(c) : "rcx", "r11", "memory");
+	return ret;
+}
+
+/* close_range, or where a seccomp filter or an old kernel refuses it, one close per number */
+static void exit_helper_close(unsigned int first, unsigned int last)
+{
+	if (exit_helper_syscall(SYS_close_range, first, last, 0) == 0)
+		return;
+	for (; first <= last; first++)
+		exit_helper_syscall(SYS_close, first, 0, 0);
+}
+
+/*
+ * Where the helper's read of the pipe lands: not on its stack, since an address-taken local would
+ * give the function a stack protector, which reads its canary through the thread pointer.
+ */
+static char exit_helper_byte;
+
+static int exit_helper(void *arg)
+{
+	const struct exit_helper_work *work = arg;
+	unsigned int next = 0;
+	int i;
+
+	exit_helper_syscall(SYS_prctl, PR_SET_NAME, (long)"jvm-ebpf-exit", 0);
+	for (i = 0; i <= work->count; i++) {
+		/* probes[] is ascending and jvm_gone is above all of them (opened last) */
+		int keep = i < work->count ? work->probes[i] : work->jvm_gone;
+
+		if ((unsigned int)keep > next)
+			exit_helper_close(next, keep - 1);
+		next = keep + 1;
+	}
+	if (exit_helper_syscall(SYS_close_range, next, ~0U, 0) != 0 && work->highest >= (int)next)
+		exit_helper_close(next, work->highest);
+	while (exit_helper_syscall(SYS_read, work->jvm_gone, (long)&exit_helper_byte, 1) == -EINTR)
+		;
+	exit_helper_syscall(SYS_close, work->jvm_gone, 0, 0);
+	for (i = 0; i < work->count; i++)
+		exit_helper_syscall(SYS_close, work->probes[i], 0, 0);
+	return 0; /* clone's child path then calls exit(0) directly */
+}
+
+/* Whether the descriptor holds a probe: a BPF link or a perf event (a uprobe's). */
+static int holds_probe(int dir_fd, const char *name)
+{
+	char target[64];
+	ssize_t n = readlinkat(dir_fd, name, target, sizeof(target) - 1);
+
+	if (n <= 0)
+		return 0;
+	target[n] = 0;
+	return strcmp(target, "anon_inode:bpf_link") == 0 || strcmp(target, "anon_inode:[perf_event]") == 0;
+}
+
+static int ascending(const void *a, const void *b)
+{
+	int x = *(const int *)a, y = *(const int *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* The helper's pid, or the negative errno (-ENOSYS where the helper is not built). */
+int jeb_exit_handoff(void)
+{
+	struct exit_helper_work *work;
+	struct dirent *entry;
+	sigset_t all, previous;
+	DIR *dir;
+	char *mapping;
+	int jvm_gone[2];
+	int pid, err;
+
+	mapping = mmap(NULL, EXIT_HELPER_MAPPING, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK,
+		       -1, 0);
+	if (mapping == MAP_FAILED)
+		return -errno;
+	work = (struct exit_helper_work *)mapping; /* the stack grows down from the mapping's end */
+	dir = opendir("/proc/self/fd");
+	if (!dir) {
+		err = errno;
+		munmap(mapping, EXIT_HELPER_MAPPING);
+		return -err;
+	}
+	while ((entry = readdir(dir)) != NULL && work->count < EXIT_HELPER_MAX_PROBES) {
+		int fd = atoi(entry->d_name);
+
+		if (entry->d_name[0] == '.' || fd == dirfd(dir))
+			continue;
+		if (fd > work->highest)
+			work->highest = fd;
+		if (holds_probe(dirfd(dir), entry->d_name))
+			work->probes[work->count++] = fd;
+	}
+	closedir(dir);
+	qsort(work->probes, work->count, sizeof(work->probes[0]), ascending);
+	if (pipe2(jvm_gone, O_CLOEXEC) != 0) {
+		err = errno;
+		munmap(mapping, EXIT_HELPER_MAPPING);
+		return -err;
+	}
+	if (work->count > 0 && jvm_gone[0] < work->probes[work->count - 1]) {
+		/* a lower number was free: keep the pipe above the probes, as the helper expects */
+		int high = fcntl(jvm_gone[0], F_DUPFD_CLOEXEC, work->probes[work->count - 1] + 1);
+
+		close(jvm_gone[0]);
+		jvm_gone[0] = high;
+		if (high < 0) {
+			err = errno;
+			close(jvm_gone[1]);
+			munmap(mapping, EXIT_HELPER_MAPPING);
+			return -err;
+		}
+	}
+	work->jvm_gone = jvm_gone[0];
+	if (jvm_gone[0] > work->highest)
+		work->highest = jvm_gone[0];
+	if (jvm_gone[1] > work->highest)
+		work->highest = jvm_gone[1];
+
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &previous);
+	pid = clone(exit_helper, mapping + EXIT_HELPER_MAPPING, CLONE_VM | SIGCHLD, work);
+	err = errno;
+	pthread_sigmask(SIG_SETMASK, &previous, NULL);
+	close(jvm_gone[0]);
+	if (pid < 0) {
+		close(jvm_gone[1]);
+		munmap(mapping, EXIT_HELPER_MAPPING);
+		return -err;
+	}
+	/* jvm_gone[1] stays open until the JVM exits; the mapping stays: the helper runs on it */
+	return pid;
+}
+#else
+int jeb_exit_handoff(void)
+{
+	return -ENOSYS;
+}
+#endif
 
 /*
  * Waits until the ring has records, or wake_fd was signalled, or timeout_ms passed (-1: no

@@ -39,6 +39,7 @@ int jeb_thread_ctx_read(const char *path, void *out, size_t size);
 int jeb_eventfd(void);
 int jeb_eventfd_signal(int fd);
 int jeb_close(int fd);
+int jeb_exit_handoff(void);
 int jeb_ring_wait(struct ring_buffer *rb, int wake_fd, int timeout_ms);
 long jeb_process_context_publish(const void *payload, unsigned int size, unsigned long long published_at_ns,
 				 unsigned long *length);

@@ -22,7 +22,7 @@ public final class AgentMain {
 
   /** Flushes and stops the running agent, if any (the JVM is exiting). Never throws. */
   public static void stop() {
-    AgentRuntime.stopRunning("JVM exit");
+    AgentRuntime.stopRunning("JVM exit", true);
   }
 
   /**

@@ -100,6 +100,14 @@ final class AgentRuntime {
 
   /** Stops the running agent, if any; afterwards a new start is possible. Never throws. */
   static void stopRunning(String why) {
+    stopRunning(why, false);
+  }
+
+  /**
+   * {@link #stopRunning(String)}; {@code jvmExit}: the JVM is exiting, so the probes may be left to
+   * a helper that removes them after the JVM has gone (see Libbpf.handOffProbesAtExit).
+   */
+  static void stopRunning(String why, boolean jvmExit) {
     AgentRuntime runtime;
     synchronized (LOCK) {
       runtime = running;
@@ -108,7 +116,7 @@ final class AgentRuntime {
       return;
     }
     try {
-      runtime.shutdown();
+      runtime.shutdown(jvmExit);
     } catch (Throwable e) {
       runtime.log.status("stopping (" + why + ") failed: " + e);
     } finally {
@@ -333,8 +341,12 @@ final class AgentRuntime {
     return false;
   }
 
-  /** Flushes the last export (bounded wait), then detaches every probe and ends our threads. */
-  void shutdown() {
+  /**
+   * Flushes the last export (bounded wait), then detaches every probe and ends our threads. At the
+   * JVM's exit ({@code jvmExit}) the probes' removal is handed to a helper first, so that the exit
+   * waits for no grace period; where that fails they are removed here, as at detach.
+   */
+  void shutdown(boolean jvmExit) {
     List<AutoCloseable> toClose;
     synchronized (this) {
       if (stopped) {
@@ -359,12 +371,30 @@ final class AgentRuntime {
     log.debug("last export in " + StartCost.since(before, cpuBefore));
     before = System.nanoTime();
     cpuBefore = StartCost.threadCpuNanos();
+    String handedOff = "";
+    if (jvmExit && libbpf != null) {
+      handedOff = handOffProbes(libbpf);
+    }
     closeSideBySide(toClose);
-    log.debug("probes removed in " + StartCost.since(before, cpuBefore));
+    log.debug("probes removed in " + StartCost.since(before, cpuBefore) + handedOff);
     if (libbpf != null) {
       libbpf.setLogListener(null); // the library outlives this start; our log must not
     }
     AgentLog.releaseSdkLogging();
+  }
+
+  /**
+   * Starts the helper that removes the probes after the JVM has gone; says what happened, for the
+   * debug line. Not when this JVM is its pid namespace's init: the kernel then kills every other
+   * process of the namespace as it exits and waits for them, the helper included, which would
+   * only move the wait.
+   */
+  private static String handOffProbes(Libbpf libbpf) {
+    if (ProcessHandle.current().pid() == 1) {
+      return " (no hand-off: this JVM is its namespace's init)";
+    }
+    int helper = libbpf.handOffProbesAtExit();
+    return helper > 0 ? " (handed to helper " + helper + ")" : " (hand-off failed: " + libbpf.describe(-helper) + ")";
   }
 
   /**

@@ -8,6 +8,7 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -44,6 +45,8 @@ class DetachIT extends ReceiverTest {
       String pid = Long.toString(target.pid());
       Map<String, Integer> fdsBefore = fds(target.pid());
       Map<String, Integer> threadsBefore = threads(target.pid());
+      assertTrue(ProcessIsolationIT.awaitNoProgramsOfOurs(Duration.ofSeconds(10)).isEmpty(),
+          "programs of ours left by an earlier JVM");
       List<Integer> programsBefore = programIds();
 
       receiver.clear();
@@ -127,6 +130,8 @@ class DetachIT extends ReceiverTest {
     try {
       awaitReady(target);
       String pid = Long.toString(target.pid());
+      assertTrue(ProcessIsolationIT.awaitNoProgramsOfOurs(Duration.ofSeconds(10)).isEmpty(),
+          "programs of ours left by an earlier JVM");
       List<Integer> programsBefore = programIds();
       Map<String, Integer> fdsFirst = null;
       Map<String, Integer> threadsFirst = null;

@@ -53,6 +53,33 @@ class ExitIT {
     }
   }
 
+  /**
+   * At the JVM's exit the probes are handed to a helper that removes them after the JVM has gone
+   * (the kernel's grace periods no longer hold the exit up). What must hold: nothing else of the
+   * JVM outlives it (its listening socket is free to bind at once, as a restarted server needs),
+   * and the probes do not stay: every program of ours is gone within seconds (bpftool).
+   */
+  @ParameterizedTest(name = "{0}")
+  @ValueSource(strings = {"return", "exit"})
+  void onlyTheProbesOutliveTheJvmAndOnlyBriefly(String how) throws Exception {
+    assertTrue(ProcessIsolationIT.awaitNoProgramsOfOurs(Duration.ofSeconds(10)).isEmpty(), "programs of ours before the run");
+    TargetJvm.Result run = TargetJvm.on(Fixtures.jdk17()).withAgent("exporter=none")
+        .run(Duration.ofSeconds(60), TimedExitApp.class, how, "listen");
+    assertEquals(0, run.exitCode(), run.stderr());
+    assertTrue(run.value("STATUS").startsWith("on"), "agent status " + run.value("STATUS") + "\n" + run.stderr());
+    int port = Integer.parseInt(run.value("PORT"));
+    try (ServerSocket again = new ServerSocket(port, 1, InetAddress.getLoopbackAddress())) {
+      assertEquals(port, again.getLocalPort());
+    } catch (java.net.BindException e) {
+      throw new AssertionError("port " + port + " of the exited JVM is still held", e);
+    }
+    long exited = System.nanoTime();
+    List<ProcessIsolationIT.Program> left = ProcessIsolationIT.awaitNoProgramsOfOurs(Duration.ofSeconds(10));
+    assertTrue(left.isEmpty(), "programs of ours 10 s after the JVM exited: " + left);
+    System.out.printf("%s: probes gone %d ms after the JVM's exit was seen%n", how,
+        (System.nanoTime() - exited) / 1_000_000);
+  }
+
   /** Milliseconds from the application's last line to the end of its process. */
   private static long exitDelay(TargetJvm jvm, String how) throws Exception {
     TargetJvm.Result run = jvm.run(Duration.ofSeconds(60), TimedExitApp.class, how);

@@ -329,6 +329,22 @@ public final class Libbpf {
   }
 
   /**
+   * Hands this process's probes to a helper process that removes them once the JVM has gone: only
+   * for the JVM's exit, right before its last references to links are closed. The kernel removes
+   * a uprobe only after grace periods (about 100 ms for the links closed side by side here, and
+   * 700-800 ms when a process exits with its links open); the helper shares the JVM's memory,
+   * holds its own copy of the descriptors, closes at once every one that is not a BPF link or a
+   * perf event (standard streams, sockets and files do not outlive the JVM), then the probes', and
+   * exits. The JVM's own closes then cost nothing and its exit waits for no grace period.
+   *
+   * @return the helper's pid, or the negated errno when there is none (the caller then removes
+   *     the probes itself, as without a hand-off)
+   */
+  public int handOffProbesAtExit() {
+    return LibbpfNative.exitHandoff();
+  }
+
+  /**
    * Sends {@code signal} to process {@code pid} (kill(2)); the library is loaded anyway, and Java
    * has no way to send a signal of its own. Returns 0 or the errno.
    */

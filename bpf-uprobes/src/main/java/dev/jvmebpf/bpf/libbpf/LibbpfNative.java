@@ -68,6 +68,9 @@ final class LibbpfNative {
 
   static native int close(int fd);
 
+  /** The exit hand-off helper's pid, or the negative errno (see Libbpf.handOffProbesAtExit). */
+  static native int exitHandoff();
+
   // Maps made by Java.
 
   /** A BPF_MAP_TYPE_ARRAY of {@code entries} values (u32 keys): its descriptor, or the negative errno. */
