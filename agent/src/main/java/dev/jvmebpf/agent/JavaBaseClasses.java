@@ -29,6 +29,10 @@ public final class JavaBaseClasses {
    * {@code template} renamed, defined now unless an earlier start defined it; initialized. The
    * package is exported and opened to the caller's module as a side effect (needed to define
    * into it and to reflect on what was defined).
+   *
+   * <p>A template must use no lambda or method reference: the build turns those into classes of
+   * the template's own package, which are not copied with it (LambdaDesugarTest checks the
+   * templates).
    */
   public static Class<?> define(Instrumentation instrumentation, Class<?> template, String internalName,
       Class<?> inPackage) throws Exception {
