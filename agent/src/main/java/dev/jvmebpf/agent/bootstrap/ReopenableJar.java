@@ -55,7 +55,18 @@ final class ReopenableJar implements AutoCloseable {
       return Optional.empty();
     }
     try (InputStream in = jar().getInputStream(entry)) {
-      return Optional.of(in.readAllBytes());
+      long size = entry.getSize();
+      if (size < 0 || size > Integer.MAX_VALUE - 8) {
+        return Optional.of(in.readAllBytes());
+      }
+      // The size is known from the jar's directory: one array, filled once (readAllBytes grows
+      // and copies its buffers, for each of the agent's thousand classes).
+      byte[] bytes = new byte[(int) size];
+      int read = in.readNBytes(bytes, 0, bytes.length);
+      if (read != bytes.length || in.read() != -1) {
+        throw new IOException(path + ": " + name + " is not " + size + " bytes long");
+      }
+      return Optional.of(bytes);
     }
   }
 
