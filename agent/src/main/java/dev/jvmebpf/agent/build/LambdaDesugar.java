@@ -56,6 +56,7 @@ public final class LambdaDesugar {
   private final Map<String, ClassNode> classes = new LinkedHashMap<>();
   private final Map<String, byte[]> generated = new LinkedHashMap<>();
   private final Set<String> widen = new HashSet<>(); // owner.name+desc of lambda bodies to widen
+  private final Set<String> touched = new HashSet<>(); // classes rewritten: sites replaced or bodies widened
   private int sites;
   private int kept;
 
@@ -131,8 +132,6 @@ public final class LambdaDesugar {
     return out;
   }
 
-  private final Set<String> touched = new HashSet<>();
-
   private static boolean isClass(String name) {
     return name.endsWith(".class") && !name.startsWith("META-INF/") && !name.endsWith("module-info.class");
   }
@@ -147,7 +146,7 @@ public final class LambdaDesugar {
         if (!(insn instanceof InvokeDynamicInsnNode indy) || !indy.bsm.getOwner().equals(METAFACTORY)) {
           continue;
         }
-        Site site = Site.of(host, indy);
+        Site site = Site.of(indy);
         if (site == null || !accessible(host, site.impl)) {
           kept++;
           if (Boolean.getBoolean("desugar.verbose")) {
@@ -205,7 +204,7 @@ public final class LambdaDesugar {
   private record Site(String iface, String method, Type factory, Type sam, Handle impl, Type instantiated,
       List<String> markers, List<Type> bridges) {
 
-    static Site of(ClassNode host, InvokeDynamicInsnNode indy) {
+    static Site of(InvokeDynamicInsnNode indy) {
       Object[] args = indy.bsmArgs;
       if (args.length < 3 || !(args[0] instanceof Type sam) || !(args[1] instanceof Handle impl)
           || !(args[2] instanceof Type instantiated)) {
