@@ -10,30 +10,34 @@
 /* Bound on max_atomic's and min_nonzero_atomic's exchange rounds (see there). */
 #define HIST_CAS_ROUNDS 16
 
-/* Index of the bucket holding v (v > 0): the first i with v <= upper[i]. */
+/*
+ * Always 0: hist_bucket's starting position. Nothing writes it, but it lives in writable data,
+ * so the verifier cannot know its value (see hist_bucket).
+ */
+volatile __u32 hist_search_origin;
+
+/*
+ * Index of the bucket holding v (v > 0): the first i with v <= upper[i], found as the number of
+ * entries below v. Each step adds half of the remaining span when the entry at its end is below
+ * v; the table's padding (UINT64_MAX) is never below v, so the result is at most bucket_count - 1.
+ *
+ * Written for the verifier's sake, which pays at every start of the agent. A position it knows
+ * (a constant on each path) would be marked precise where it indexes the table, and then every
+ * path of the search is followed on its own: about 4,000 to 10,000 instructions and 5 to 13 ms of
+ * CPU per search function. Here the position starts from a value the verifier cannot know, and
+ * each step keeps it within the table by a mask (a no-op at run time: the steps add up to 511),
+ * so on both sides of every comparison it is the same range and the two paths merge.
+ */
 static __always_inline __u32 hist_bucket(const volatile struct hist_layout *layout, __u64 v)
 {
-	__u32 lo = 0, hi = layout->bucket_count;
+	__u32 pos = hist_search_origin & (HIST_LAYOUT_ENTRIES - 1);
 
-	if (hi > HIST_MAX_BUCKETS)
-		hi = HIST_MAX_BUCKETS;
-	if (hi == 0)
-		return 0;
-	hi -= 1;
-	for (int step = 0; step < HIST_SEARCH_STEPS; step++) {
-		__u32 mid;
-
-		if (lo >= hi)
-			break;
-		mid = (lo + hi) >> 1;
-		if (mid >= HIST_MAX_BUCKETS)
-			break;
-		if (v <= layout->upper[mid])
-			hi = mid;
-		else
-			lo = mid + 1;
+#pragma unroll
+	for (__u32 step = HIST_LAYOUT_ENTRIES / 2; step > 0; step >>= 1) {
+		if (layout->upper[(pos + step - 1) & (HIST_LAYOUT_ENTRIES - 1)] < v)
+			pos = (pos + step) & (HIST_LAYOUT_ENTRIES - 1);
 	}
-	return lo;
+	return pos;
 }
 
 /*

@@ -17,17 +17,22 @@
 
 /* Room for scale 3 over [1, 2^48): 385 buckets. */
 #define HIST_MAX_BUCKETS 400
-/* ceil(log2(HIST_MAX_BUCKETS)) halvings find any bucket. */
-#define HIST_SEARCH_STEPS 9
+/*
+ * Entries of a layout's table: the power of two at or above HIST_MAX_BUCKETS, so that the search
+ * (common.bpf.h) halves it without bound checks. Entries past bucket_count are UINT64_MAX.
+ */
+#define HIST_LAYOUT_ENTRIES 512
 
 struct hist_layout {
-	__u64 upper[HIST_MAX_BUCKETS];
+	__u64 upper[HIST_LAYOUT_ENTRIES];
 	__u32 bucket_count;	/* entries of upper[] in use, 1..HIST_MAX_BUCKETS */
 	__s32 first_index;	/* OpenTelemetry bucket index of upper[0] (used by Java only) */
 	__s32 scale;		/* OpenTelemetry scale the table was computed for (Java only) */
 	__u32 pad;
 };
-_Static_assert(sizeof(struct hist_layout) == HIST_MAX_BUCKETS * 8 + 16, "hist_layout padding");
+_Static_assert(sizeof(struct hist_layout) == HIST_LAYOUT_ENTRIES * 8 + 16, "hist_layout padding");
+_Static_assert((HIST_LAYOUT_ENTRIES & (HIST_LAYOUT_ENTRIES - 1)) == 0 && HIST_LAYOUT_ENTRIES >= HIST_MAX_BUCKETS,
+	       "HIST_LAYOUT_ENTRIES: a power of two with room for every bucket");
 
 /*
  * One histogram, in a map value that every CPU shares: programs update it with atomic adds

@@ -350,13 +350,19 @@ static __always_inline bool peer_known(const struct socket_peer *peer)
 	return peer->port != 0 || peer->transport == SOCKET_TRANSPORT_UNIX || peer->transport == SOCKET_TRANSPORT_TCP;
 }
 
+/* A call's kind, direction and address_at packed into one argument of socket_enter. */
+#define ENTRY_HOW(kind, direction, address_at) ((kind) | (direction) << 8 | (address_at) << 16)
+
 /*
  * Entry of a call on a descriptor: records it for the return probe when fd is a socket of a
- * family we count and the thread is not inside getaddrinfo.
+ * family we count and the thread is not inside getaddrinfo. how is ENTRY_HOW(kind, direction,
+ * address_at) (a BPF function takes five arguments). A global function (see HIST_BUCKET_SEARCH):
+ * verified once for every kind of call, where the eleven copies that uprobe_socket's dispatch
+ * inlined cost the verifier about 30 ms of CPU at every start.
  */
-static __always_inline void enter(struct pt_regs *ctx, enum socket_probe probe, int fd, __u32 kind,
-				  __u32 direction, __u32 address_at, __u64 addr)
+__noinline int socket_enter(struct pt_regs *ctx, __u32 probe, int fd, __u32 how, __u64 addr)
 {
+	__u32 kind = how & 0xff, direction = (how >> 8) & 0xff, address_at = how >> 16;
 	struct task_struct *task = bpf_get_current_task_btf();
 	struct socket_thread *thread;
 	struct socket_peer peer = {};
@@ -368,17 +374,17 @@ static __always_inline void enter(struct pt_regs *ctx, enum socket_probe probe, 
 	file = socket_file_of_fd(task, fd);
 	if (file == (struct file *)-1) {
 		count_error(&socket_stats, probe);
-		return;
+		return 0;
 	}
 	if (!file || !peer_of_socket(bpf_core_cast(file->private_data, struct socket), &peer, &sk))
-		return;
+		return 0;
 	thread = thread_of(task, true);
 	if (!thread) {
 		count_dropped(&socket_stats, probe);
-		return;
+		return 0;
 	}
 	if (thread->resolving)
-		return;
+		return 0;
 	/*
 	 * connect: the peer is its argument (a UDP socket may still be connected to the previous
 	 * one); a datagram sent to an address: that address.
@@ -407,6 +413,7 @@ static __always_inline void enter(struct pt_regs *ctx, enum socket_probe probe, 
 	 */
 	if (thread->call.waits_elsewhere && direction == SOCKET_DIRECTION_TRANSMIT)
 		bpf_map_update_elem(&socket_transmitted, &thread->call.socket_ino, &thread->call.start_ns, BPF_ANY);
+	return 0;
 }
 
 /*
@@ -692,38 +699,38 @@ int uprobe_socket(struct pt_regs *ctx)
 	case SOCKET_PROBE_READ:
 	case SOCKET_PROBE_READV:
 	case SOCKET_PROBE_RECV:
-		enter(ctx, probe, fd, CALL_IO, SOCKET_DIRECTION_RECEIVE, ADDRESS_NONE, 0);
+		socket_enter(ctx, probe, fd, ENTRY_HOW(CALL_IO, SOCKET_DIRECTION_RECEIVE, ADDRESS_NONE), 0);
 		break;
 	case SOCKET_PROBE_RECVFROM:
-		enter(ctx, probe, fd, CALL_IO, SOCKET_DIRECTION_RECEIVE, ADDRESS_SOCKADDR, PT_REGS_PARM5(ctx));
+		socket_enter(ctx, probe, fd, ENTRY_HOW(CALL_IO, SOCKET_DIRECTION_RECEIVE, ADDRESS_SOCKADDR), PT_REGS_PARM5(ctx));
 		break;
 	case SOCKET_PROBE_RECVMSG:
-		enter(ctx, probe, fd, CALL_IO, SOCKET_DIRECTION_RECEIVE, ADDRESS_MSGHDR, PT_REGS_PARM2(ctx));
+		socket_enter(ctx, probe, fd, ENTRY_HOW(CALL_IO, SOCKET_DIRECTION_RECEIVE, ADDRESS_MSGHDR), PT_REGS_PARM2(ctx));
 		break;
 	case SOCKET_PROBE_WRITE:
 	case SOCKET_PROBE_WRITEV:
 	case SOCKET_PROBE_SEND:
 	case SOCKET_PROBE_SENDFILE:
-		enter(ctx, probe, fd, CALL_IO, SOCKET_DIRECTION_TRANSMIT, ADDRESS_NONE, 0);
+		socket_enter(ctx, probe, fd, ENTRY_HOW(CALL_IO, SOCKET_DIRECTION_TRANSMIT, ADDRESS_NONE), 0);
 		break;
 	case SOCKET_PROBE_SENDTO:
-		enter(ctx, probe, fd, CALL_IO, SOCKET_DIRECTION_TRANSMIT, ADDRESS_SOCKADDR, PT_REGS_PARM5(ctx));
+		socket_enter(ctx, probe, fd, ENTRY_HOW(CALL_IO, SOCKET_DIRECTION_TRANSMIT, ADDRESS_SOCKADDR), PT_REGS_PARM5(ctx));
 		break;
 	case SOCKET_PROBE_SENDMSG:
-		enter(ctx, probe, fd, CALL_IO, SOCKET_DIRECTION_TRANSMIT, ADDRESS_MSGHDR, PT_REGS_PARM2(ctx));
+		socket_enter(ctx, probe, fd, ENTRY_HOW(CALL_IO, SOCKET_DIRECTION_TRANSMIT, ADDRESS_MSGHDR), PT_REGS_PARM2(ctx));
 		break;
 	case SOCKET_PROBE_CONNECT:
-		enter(ctx, probe, fd, CALL_CONNECT, SOCKET_DIRECTION_TRANSMIT, ADDRESS_SOCKADDR, PT_REGS_PARM2(ctx));
+		socket_enter(ctx, probe, fd, ENTRY_HOW(CALL_CONNECT, SOCKET_DIRECTION_TRANSMIT, ADDRESS_SOCKADDR), PT_REGS_PARM2(ctx));
 		break;
 	case SOCKET_PROBE_GETSOCKOPT:
 		if ((int)PT_REGS_PARM2(ctx) != SOL_SOCKET || (int)PT_REGS_PARM3(ctx) != SO_ERROR) {
 			counted(&socket_stats, probe);
 			break;
 		}
-		enter(ctx, probe, fd, CALL_GETSOCKOPT, SOCKET_DIRECTION_TRANSMIT, ADDRESS_NONE, PT_REGS_PARM4(ctx));
+		socket_enter(ctx, probe, fd, ENTRY_HOW(CALL_GETSOCKOPT, SOCKET_DIRECTION_TRANSMIT, ADDRESS_NONE), PT_REGS_PARM4(ctx));
 		break;
 	case SOCKET_PROBE_LISTEN:
-		enter(ctx, probe, fd, CALL_LISTEN, SOCKET_DIRECTION_RECEIVE, ADDRESS_NONE, 0);
+		socket_enter(ctx, probe, fd, ENTRY_HOW(CALL_LISTEN, SOCKET_DIRECTION_RECEIVE, ADDRESS_NONE), 0);
 		break;
 	case SOCKET_PROBE_GETADDRINFO:
 		counted(&socket_stats, probe);

@@ -6,7 +6,7 @@ import dev.jvmebpf.bpf.btf.StructLayout;
 public final class HistStructs {
 
   public static final StructLayout HIST_LAYOUT = StructLayout.struct("hist_layout")
-      .u64Array("upper", HistogramLayout.MAX_BUCKETS)
+      .u64Array("upper", HistogramLayout.LAYOUT_ENTRIES)
       .u32("bucket_count")
       .s32("first_index")
       .s32("scale")

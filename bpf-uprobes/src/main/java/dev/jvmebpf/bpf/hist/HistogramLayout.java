@@ -25,6 +25,8 @@ public final class HistogramLayout {
 
   /** Mirror of HIST_MAX_BUCKETS in hist.h. */
   public static final int MAX_BUCKETS = 400;
+  /** Mirror of HIST_LAYOUT_ENTRIES in hist.h: the table's entries, those past the buckets 2^64-1. */
+  public static final int LAYOUT_ENTRIES = 512;
   /** Values below this are bucketed exactly. */
   public static final long EXACT_LIMIT = 1L << 48;
   public static final int MIN_SCALE = 0;
@@ -122,19 +124,23 @@ public final class HistogramLayout {
     return upper[k];
   }
 
-  /** The kernel bucket of a value v > 0, by the same search the BPF program does. */
+  /**
+   * The kernel bucket of a value v > 0, by the same search the BPF program does (hist_bucket in
+   * common.bpf.h): the number of entries below v in the table padded to {@link #LAYOUT_ENTRIES}.
+   */
   public int bucketOf(long v) {
-    int lo = 0;
-    int hi = upper.length - 1;
-    while (lo < hi) {
-      int mid = (lo + hi) >>> 1;
-      if (Long.compareUnsigned(v, upper[mid]) <= 0) {
-        hi = mid;
-      } else {
-        lo = mid + 1;
+    int pos = 0;
+    for (int step = LAYOUT_ENTRIES / 2; step > 0; step >>= 1) {
+      if (Long.compareUnsigned(tableEntry(pos + step - 1), v) < 0) {
+        pos += step;
       }
     }
-    return lo;
+    return pos;
+  }
+
+  /** Entry k of the table as the kernel holds it: 2^64-1 past the buckets. */
+  private long tableEntry(int k) {
+    return k < upper.length ? upper[k] : -1L;
   }
 
   /** Converts a base-unit value to the metric's unit. */
@@ -145,8 +151,8 @@ public final class HistogramLayout {
   /** Writes this table as a {@code struct hist_layout} at the buffer's position. */
   public void writeTo(ByteBuffer out) {
     int at = out.position();
-    for (int k = 0; k < MAX_BUCKETS; k++) {
-      out.putLong(at + HistStructs.HIST_LAYOUT.offset("upper") + 8 * k, k < upper.length ? upper[k] : -1L);
+    for (int k = 0; k < LAYOUT_ENTRIES; k++) {
+      out.putLong(at + HistStructs.HIST_LAYOUT.offset("upper") + 8 * k, tableEntry(k));
     }
     out.putInt(at + HistStructs.HIST_LAYOUT.offset("bucket_count"), upper.length);
     out.putInt(at + HistStructs.HIST_LAYOUT.offset("first_index"), firstIndex);
