@@ -42,6 +42,44 @@ class ModuleBoundariesTest {
     assertEquals(List.of(), crossing, module + " must not depend on " + forbidden);
   }
 
+  /** A JDK class named in source, imported or written out: its package is group 1. */
+  private static final Pattern JDK_CLASS = Pattern.compile("\\b((?:java|javax|jdk|sun|com\\.sun)(?:\\.[a-z]\\w*)+)\\.[A-Z]");
+
+  /**
+   * bpf-uprobes' code runs as a named module of the agent's layer, whose descriptor requires only
+   * java.base and what the jar's Jvm-Ebpf-Requires attribute lists (bpf-uprobes/pom.xml): a class
+   * of any other module would fail to link at run time.
+   */
+  @Test
+  void bpfUprobesUsesOnlyTheModulesItsManifestDeclares() throws IOException {
+    Matcher declared = Pattern.compile("<Jvm-Ebpf-Requires>([^<]*)</Jvm-Ebpf-Requires>")
+        .matcher(Files.readString(Path.of("..", "bpf-uprobes", "pom.xml")));
+    assertTrue(declared.find(), "bpf-uprobes/pom.xml declares Jvm-Ebpf-Requires");
+    java.util.Set<String> allowed = new java.util.HashSet<>(List.of(declared.group(1).trim().split("[,\\s]+")));
+    allowed.add("java.base");
+    Path root = Path.of("..", "bpf-uprobes", "src", "main", "java");
+    List<Path> sources;
+    try (Stream<Path> files = Files.walk(root)) {
+      sources = files.filter(p -> p.toString().endsWith(".java")).toList();
+    }
+    java.util.Set<String> used = new java.util.TreeSet<>();
+    List<String> outside = new java.util.ArrayList<>();
+    for (Path source : sources) {
+      Matcher m = JDK_CLASS.matcher(Files.readString(source));
+      while (m.find()) {
+        String pkg = m.group(1);
+        String module = ModuleLayer.boot().modules().stream().filter(md -> md.getPackages().contains(pkg))
+            .map(Module::getName).findFirst().orElse("(no module: " + pkg + ")");
+        used.add(module);
+        if (!allowed.contains(module)) {
+          outside.add(root.relativize(source) + ": " + pkg + " of " + module);
+        }
+      }
+    }
+    assertTrue(used.contains("java.management") && used.contains("java.base"), "the scan sees JDK classes: " + used);
+    assertEquals(List.of(), outside, "modules bpf-uprobes uses but does not declare in Jvm-Ebpf-Requires");
+  }
+
   /** The rule's own check: the pattern sees imports, static ones too (a scan that sees nothing passes anything). */
   @Test
   void theScanSeesImports() {

@@ -182,7 +182,7 @@ final class IsolatedRuntime {
     JarModules modules = JarModules.of(layerDir, dir.resolve("resources"));
     Set<String> roots = new HashSet<>();
     for (ModuleReference module : modules.finder().findAll()) {
-      roots.add(module.descriptor().name()); // automatic modules declare no requires: resolve all
+      roots.add(module.descriptor().name());
     }
     Configuration configuration = ModuleLayer.boot().configuration()
         .resolve(modules.finder(), ModuleFinder.of(), roots);

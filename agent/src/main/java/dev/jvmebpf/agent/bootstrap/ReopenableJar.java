@@ -6,10 +6,12 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
+import java.util.Enumeration;
 import java.util.List;
 import java.util.Optional;
 import java.util.jar.JarEntry;
 import java.util.jar.JarFile;
+import java.util.jar.Manifest;
 
 /**
  * A jar the agent's class loaders read from, opened on first use and closable at any time: the
@@ -95,10 +97,21 @@ final class ReopenableJar implements AutoCloseable {
     return Optional.of(target);
   }
 
+  /** The names of the jar's files (not its directories). */
   synchronized List<String> names() throws IOException {
     List<String> out = new ArrayList<>();
-    jar().stream().filter(e -> !e.isDirectory()).forEach(e -> out.add(e.getName()));
+    for (Enumeration<JarEntry> entries = jar().entries(); entries.hasMoreElements(); ) {
+      JarEntry entry = entries.nextElement();
+      if (!entry.isDirectory()) {
+        out.add(entry.getName());
+      }
+    }
     return out;
+  }
+
+  /** The jar's manifest, null when it has none. */
+  synchronized Manifest manifest() throws IOException {
+    return jar().getManifest();
   }
 
   @Override
