@@ -49,30 +49,69 @@ public final class ElfFile {
   }
 
   private final String origin;
+  /** The file, read section by section on demand; null for an ELF held in memory. */
+  private final Path path;
+  /** The whole ELF when held in memory; null for a file. */
   private final ByteBuffer data;
+  private final long size;
+  private final List<Segment> segments;
   private final List<Section> sections;
 
-  private ElfFile(String origin, ByteBuffer data) throws IOException {
+  private ElfFile(String origin, Path path, ByteBuffer data, long size, Source source) throws IOException {
     this.origin = origin;
-    this.data = data.order(ByteOrder.LITTLE_ENDIAN);
-    if (data.capacity() < 64 || data.getInt(0) != 0x464c457f) {
+    this.path = path;
+    this.data = data == null ? null : data.order(ByteOrder.LITTLE_ENDIAN);
+    this.size = size;
+    ByteBuffer header = source.read(0, Math.min(64, size));
+    if (header.limit() < 64 || header.getInt(0) != 0x464c457f) {
       throw new IOException(origin + ": not an ELF file");
     }
-    if (data.get(4) != 2 || data.get(5) != 1) {
+    if (header.get(4) != 2 || header.get(5) != 1) {
       throw new IOException(origin + ": only 64-bit little-endian ELF is supported");
     }
-    this.sections = readSections();
+    this.segments = readSegments(header, source);
+    this.sections = readSections(header, source);
   }
 
-  /** Maps the file read-only; the mapping lives as long as this object is reachable. */
+  /** Reads {@code length} bytes at {@code offset}: a little-endian buffer positioned at 0. */
+  private interface Source {
+    ByteBuffer read(long offset, long length) throws IOException;
+  }
+
+  /**
+   * Reads the file's headers now, and a section's bytes each time {@link #contents} asks, into
+   * memory: no file descriptor is kept open and no mapping made. (A read-only mapping costs the
+   * JDK a reflective constructor call, whose method handles it generates on first use: about 25
+   * ms of the agent's start. The sections read are those whose symbols or notes are looked up.)
+   */
   public static ElfFile read(Path path) throws IOException {
     try (FileChannel channel = FileChannel.open(path, StandardOpenOption.READ)) {
-      return new ElfFile(path.toString(), channel.map(FileChannel.MapMode.READ_ONLY, 0, channel.size()));
+      long size = channel.size();
+      return new ElfFile(path.toString(), path, null, size, (offset, length) -> read(channel, path, offset, length));
     }
+  }
+
+  private static ByteBuffer read(FileChannel channel, Path path, long offset, long length) throws IOException {
+    if (length > Integer.MAX_VALUE - 8) {
+      throw new IOException(path + ": " + length + " bytes at " + offset + " are too many to read at once");
+    }
+    ByteBuffer out = ByteBuffer.allocate((int) length).order(ByteOrder.LITTLE_ENDIAN);
+    while (out.hasRemaining()) {
+      if (channel.read(out, offset + out.position()) < 0) {
+        throw new IOException(path + ": ends before byte " + (offset + length));
+      }
+    }
+    return out.flip();
   }
 
   public static ElfFile of(String origin, byte[] bytes) throws IOException {
-    return new ElfFile(origin, ByteBuffer.wrap(bytes));
+    ByteBuffer data = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN);
+    return new ElfFile(origin, null, data, bytes.length, (offset, length) -> slice(data, offset, length));
+  }
+
+  private static ByteBuffer slice(ByteBuffer data, long offset, long length) {
+    return data.duplicate().position((int) offset).limit((int) (offset + length)).slice()
+        .order(ByteOrder.LITTLE_ENDIAN);
   }
 
   public String origin() {
@@ -84,31 +123,70 @@ public final class ElfFile {
   }
 
   public Optional<Section> section(String name) {
-    return sections.stream().filter(s -> s.name().equals(name)).findFirst();
+    for (Section section : sections) {
+      if (section.name().equals(name)) {
+        return Optional.of(section);
+      }
+    }
+    return Optional.empty();
   }
 
-  /** The bytes of a section, positioned at 0, little-endian. */
+  /** The bytes of a section, positioned at 0, little-endian (read from the file for a file). */
   public ByteBuffer contents(Section section) throws IOException {
-    if (section.offset() < 0 || section.offset() + section.size() > data.capacity()) {
+    if (section.offset() < 0 || section.size() < 0 || section.offset() + section.size() > size) {
       throw new IOException(origin + ": section " + section.name() + " lies outside the file");
     }
-    return data.duplicate().position((int) section.offset())
-        .limit((int) (section.offset() + section.size())).slice().order(ByteOrder.LITTLE_ENDIAN);
+    if (data != null) {
+      return slice(data, section.offset(), section.size());
+    }
+    try (FileChannel channel = FileChannel.open(path, StandardOpenOption.READ)) {
+      return read(channel, path, section.offset(), section.size());
+    }
+  }
+
+  /** {@code length} bytes of a section from {@code offset} within it (only those read from a file). */
+  public byte[] contents(Section section, long offset, int length) throws IOException {
+    if (offset < 0 || length < 0 || offset + length > section.size()) {
+      throw new IOException(origin + ": bytes " + offset + "+" + length + " lie outside section " + section.name());
+    }
+    if (section.offset() < 0 || section.offset() + section.size() > size) {
+      throw new IOException(origin + ": section " + section.name() + " lies outside the file");
+    }
+    byte[] out = new byte[length];
+    if (data != null) {
+      slice(data, section.offset() + offset, length).get(out);
+      return out;
+    }
+    try (FileChannel channel = FileChannel.open(path, StandardOpenOption.READ)) {
+      read(channel, path, section.offset() + offset, length).get(out);
+      return out;
+    }
   }
 
   public List<Segment> loadSegments() {
-    long phoff = data.getLong(32);
-    int phentsize = Short.toUnsignedInt(data.getShort(54));
-    int phnum = Short.toUnsignedInt(data.getShort(56));
+    return segments;
+  }
+
+  private List<Segment> readSegments(ByteBuffer header, Source source) throws IOException {
+    long phoff = header.getLong(32);
+    int phentsize = Short.toUnsignedInt(header.getShort(54));
+    int phnum = Short.toUnsignedInt(header.getShort(56));
+    if (phnum == 0) {
+      return List.of();
+    }
+    if (phoff <= 0 || phentsize < 56 || phoff + (long) phnum * phentsize > size) {
+      throw new IOException(origin + ": malformed program header table");
+    }
+    ByteBuffer table = source.read(phoff, (long) phnum * phentsize);
     List<Segment> out = new ArrayList<>();
     for (int i = 0; i < phnum; i++) {
-      int at = (int) (phoff + (long) i * phentsize);
-      if (data.getInt(at) == PT_LOAD) {
-        out.add(new Segment(data.getLong(at + 8), data.getLong(at + 16), data.getLong(at + 32),
-            data.getLong(at + 40), data.getInt(at + 4)));
+      int at = i * phentsize;
+      if (table.getInt(at) == PT_LOAD) {
+        out.add(new Segment(table.getLong(at + 8), table.getLong(at + 16), table.getLong(at + 32),
+            table.getLong(at + 40), table.getInt(at + 4)));
       }
     }
-    return out;
+    return List.copyOf(out);
   }
 
   /** Where in the file the byte at {@code virtualAddress} is (from the PT_LOAD segments). */
@@ -174,23 +252,27 @@ public final class ElfFile {
       if (table.type() != type) {
         continue;
       }
-      ByteBuffer symbols = contents(table);
-      ByteBuffer strings = contents(sections.get(table.link()));
+      ByteBuffer symbolBuffer = contents(table);
+      ByteBuffer stringBuffer = contents(sections.get(table.link()));
+      // Plain arrays (both buffers are heap buffers): the scan runs mostly interpreted, where
+      // each ByteBuffer read is several calls.
+      byte[] symbols = array(symbolBuffer);
+      byte[] strings = array(stringBuffer);
       long[] heads = new long[left.size()];
       long[] masks = new long[left.size()];
       heads(left, heads, masks);
       for (int at = 0; !left.isEmpty() && (at = nextCandidate(symbols, strings, at, heads, masks)) >= 0; at += 24) {
-        int nameOffset = symbols.getInt(at);
-        int section = Short.toUnsignedInt(symbols.getShort(at + 6));
+        int nameOffset = int32(symbols, at);
+        int section = (symbols[at + 6] & 0xff) | (symbols[at + 7] & 0xff) << 8;
         if (definedOnly && section == 0) {
           continue;
         }
         for (int i = 0; i < left.size(); i++) {
           byte[] wanted = left.get(i);
           if (matches(strings, nameOffset, wanted)) {
-            int info = Byte.toUnsignedInt(symbols.get(at + 4));
+            int info = symbols[at + 4] & 0xff;
             String name = new String(wanted, StandardCharsets.UTF_8);
-            found.put(name, new Symbol(name, symbols.getLong(at + 8), symbols.getLong(at + 16), info & 0xf,
+            found.put(name, new Symbol(name, int64(symbols, at + 8), int64(symbols, at + 16), info & 0xf,
                 info >> 4, section));
             left.remove(i);
             heads = new long[left.size()];
@@ -201,6 +283,25 @@ public final class ElfFile {
         }
       }
     }
+  }
+
+  /** A buffer's remaining bytes as an array of exactly that length (the backing array when it is one). */
+  private static byte[] array(ByteBuffer buffer) {
+    if (buffer.hasArray() && buffer.arrayOffset() == 0 && buffer.position() == 0
+        && buffer.limit() == buffer.array().length) {
+      return buffer.array();
+    }
+    byte[] out = new byte[buffer.remaining()];
+    buffer.duplicate().get(out);
+    return out;
+  }
+
+  private static int int32(byte[] b, int at) {
+    return (b[at] & 0xff) | (b[at + 1] & 0xff) << 8 | (b[at + 2] & 0xff) << 16 | (b[at + 3] & 0xff) << 24;
+  }
+
+  private static long int64(byte[] b, int at) {
+    return (int32(b, at) & 0xffffffffL) | (long) int32(b, at + 4) << 32;
   }
 
   /**
@@ -224,18 +325,18 @@ public final class ElfFile {
    * does, or -1. A name within eight bytes of the table's end is always a candidate: the full
    * comparison decides it.
    */
-  private static int nextCandidate(ByteBuffer symbols, ByteBuffer strings, int from, long[] heads, long[] masks) {
-    int last = symbols.limit() - 24;
-    int stringsEnd = strings.limit();
+  private static int nextCandidate(byte[] symbols, byte[] strings, int from, long[] heads, long[] masks) {
+    int last = symbols.length - 24;
+    int stringsEnd = strings.length;
     for (int at = from; at <= last; at += 24) {
-      int name = symbols.getInt(at);
+      int name = int32(symbols, at);
       if (name <= 0 || name >= stringsEnd) {
         continue;
       }
       if (name > stringsEnd - 8) {
         return at;
       }
-      long head = strings.getLong(name);
+      long head = int64(strings, name);
       for (int i = 0; i < heads.length; i++) {
         if ((head & masks[i]) == heads[i]) {
           return at;
@@ -245,16 +346,16 @@ public final class ElfFile {
     return -1;
   }
 
-  private static boolean matches(ByteBuffer strings, int offset, byte[] wanted) {
-    if (offset + wanted.length >= strings.limit()) {
+  private static boolean matches(byte[] strings, int offset, byte[] wanted) {
+    if (offset < 0 || offset + wanted.length >= strings.length) {
       return false;
     }
     for (int i = 0; i < wanted.length; i++) {
-      if (strings.get(offset + i) != wanted[i]) {
+      if (strings[offset + i] != wanted[i]) {
         return false;
       }
     }
-    return strings.get(offset + wanted.length) == 0;
+    return strings[offset + wanted.length] == 0;
   }
 
   /** Every USDT probe site of the .note.stapsdt section (several sites may share a name). */
@@ -293,25 +394,29 @@ public final class ElfFile {
     return probes;
   }
 
-  private List<Section> readSections() throws IOException {
-    long shoff = data.getLong(40);
-    int shentsize = Short.toUnsignedInt(data.getShort(58));
-    int shnum = Short.toUnsignedInt(data.getShort(60));
-    int shstrndx = Short.toUnsignedInt(data.getShort(62));
-    if (shoff <= 0 || shoff + (long) shnum * shentsize > data.capacity() || shstrndx >= shnum) {
+  private List<Section> readSections(ByteBuffer header, Source source) throws IOException {
+    long shoff = header.getLong(40);
+    int shentsize = Short.toUnsignedInt(header.getShort(58));
+    int shnum = Short.toUnsignedInt(header.getShort(60));
+    int shstrndx = Short.toUnsignedInt(header.getShort(62));
+    if (shoff <= 0 || shentsize < 64 || shoff + (long) shnum * shentsize > size || shstrndx >= shnum) {
       throw new IOException(origin + ": malformed section header table");
     }
-    int namesAt = (int) (shoff + (long) shstrndx * shentsize);
-    long namesOffset = data.getLong(namesAt + 24);
-    long namesSize = data.getLong(namesAt + 32);
+    ByteBuffer table = source.read(shoff, (long) shnum * shentsize);
+    int namesAt = shstrndx * shentsize;
+    long namesOffset = table.getLong(namesAt + 24);
+    long namesSize = table.getLong(namesAt + 32);
+    if (namesOffset < 0 || namesSize < 0 || namesOffset + namesSize > size) {
+      throw new IOException(origin + ": malformed section name table");
+    }
+    ByteBuffer names = source.read(namesOffset, namesSize);
     List<Section> out = new ArrayList<>(shnum);
     for (int i = 0; i < shnum; i++) {
-      int at = (int) (shoff + (long) i * shentsize);
-      int nameOffset = data.getInt(at);
-      String name = nameOffset < namesSize
-          ? cString(data, (int) (namesOffset + nameOffset), (int) (namesOffset + namesSize)) : "";
-      out.add(new Section(name, data.getInt(at + 4), data.getLong(at + 16), data.getLong(at + 24),
-          data.getLong(at + 32), data.getInt(at + 40)));
+      int at = i * shentsize;
+      int nameOffset = table.getInt(at);
+      String name = nameOffset >= 0 && nameOffset < namesSize ? cString(names, nameOffset, (int) namesSize) : "";
+      out.add(new Section(name, table.getInt(at + 4), table.getLong(at + 16), table.getLong(at + 24),
+          table.getLong(at + 32), table.getInt(at + 40)));
     }
     return List.copyOf(out);
   }

@@ -97,8 +97,9 @@ public final class LibcHooks {
     try {
       ElfFile elf = jvm.libcElf();
       decided.putAll(ProbePlacement.inLibrary(elf, functions, atEntry));
+      Map<String, ElfFile.Symbol> symbols = elf.symbols(decided.keySet());
       for (ProbePlacement p : decided.values()) {
-        long symbol = elf.symbol(p.function()).orElseThrow().value();
+        long symbol = symbols.get(p.function()).value();
         OptionalLong at = elf.fileOffsetOf(symbol + p.offset());
         if (at.isEmpty()) {
           throw new BpfException(family + ": " + p.function() + " of " + libc + " is in no loaded segment", 0);

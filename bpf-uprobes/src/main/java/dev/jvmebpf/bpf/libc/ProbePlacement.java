@@ -4,7 +4,6 @@ import dev.jvmebpf.bpf.elf.ElfFile;
 import dev.jvmebpf.bpf.x86.Instruction;
 import dev.jvmebpf.bpf.x86.InstructionDecoder;
 import java.io.IOException;
-import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -72,27 +71,32 @@ public record ProbePlacement(String function, long offset, boolean emulated, Str
   public static Map<String, ProbePlacement> inLibrary(ElfFile elf, List<String> functions, boolean atEntry)
       throws IOException {
     Map<String, ProbePlacement> out = new LinkedHashMap<>();
+    Map<String, ElfFile.Symbol> symbols = elf.symbols(functions);
     for (String function : functions) {
-      Optional<byte[]> code = code(elf, function);
-      code.ifPresent(c -> out.put(function, atEntry ? entry(function, c, "as configured") : choose(function, c)));
+      Optional<byte[]> code = code(elf, symbols.get(function));
+      if (code.isPresent()) {
+        out.put(function, atEntry ? entry(function, code.get(), "as configured") : choose(function, code.get()));
+      }
     }
     return out;
   }
 
   /** The bytes of a function symbol, from the section that holds them. */
   static Optional<byte[]> code(ElfFile elf, String function) throws IOException {
-    Optional<ElfFile.Symbol> symbol = elf.symbol(function);
-    if (symbol.isEmpty() || symbol.get().size() <= 0 || symbol.get().type() != ElfFile.Symbol.STT_FUNC) {
+    return code(elf, elf.symbol(function).orElse(null));
+  }
+
+  /** The bytes of a function (null: none), read from the section that holds them. */
+  private static Optional<byte[]> code(ElfFile elf, ElfFile.Symbol symbol) throws IOException {
+    if (symbol == null || symbol.size() <= 0 || symbol.size() > Integer.MAX_VALUE
+        || symbol.type() != ElfFile.Symbol.STT_FUNC) {
       return Optional.empty();
     }
-    long address = symbol.get().value();
+    long address = symbol.value();
     for (ElfFile.Section section : elf.sections()) {
-      if (section.address() <= address && address + symbol.get().size() <= section.address() + section.size()
+      if (section.address() <= address && address + symbol.size() <= section.address() + section.size()
           && section.type() != 8 /* SHT_NOBITS */ && section.address() != 0) {
-        ByteBuffer bytes = elf.contents(section);
-        byte[] code = new byte[(int) symbol.get().size()];
-        bytes.get((int) (address - section.address()), code);
-        return Optional.of(code);
+        return Optional.of(elf.contents(section, address - section.address(), (int) symbol.size()));
       }
     }
     return Optional.empty();

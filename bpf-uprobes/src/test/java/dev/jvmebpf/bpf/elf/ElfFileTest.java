@@ -91,4 +91,31 @@ class ElfFileTest {
       assertEquals(firstValue.get(name), all.get(name).value(), name + " value, looked up with the others");
     }
   }
+
+  /**
+   * The file is read, not mapped: sections, segments and a function's bytes must be what readelf
+   * and the file's own bytes (read whole, independently) say, and the same from memory.
+   */
+  @Test
+  void sectionsSegmentsAndRangesMatchTheFileRead() throws Exception {
+    Path libjvm = JvmProcess.current().libjvm();
+    byte[] whole = java.nio.file.Files.readAllBytes(libjvm);
+    ElfFile fromFile = ElfFile.read(libjvm);
+    ElfFile fromMemory = ElfFile.of(libjvm.toString(), whole);
+    assertEquals(fromMemory.sections(), fromFile.sections());
+    assertEquals(fromMemory.loadSegments(), fromFile.loadSegments());
+    String readelf = BpfTestSupport.toolOutput("readelf", "-lW", libjvm.toString());
+    long loads = readelf.lines().filter(l -> l.trim().startsWith("LOAD ")).count();
+    assertTrue(loads > 0, "readelf lists LOAD segments");
+    assertEquals(loads, fromFile.loadSegments().size());
+    ElfFile.Section text = fromFile.section(".text").orElseThrow();
+    ElfFile.Symbol function = fromFile.symbol("JNI_CreateJavaVM").orElseThrow();
+    long at = function.value() - text.address();
+    byte[] expected = java.util.Arrays.copyOfRange(whole, (int) (text.offset() + at), (int) (text.offset() + at + 64));
+    assertTrue(java.util.Arrays.equals(expected, fromFile.contents(text, at, 64)), "a function's bytes, read from the file");
+    assertTrue(java.util.Arrays.equals(expected, fromMemory.contents(text, at, 64)), "the same from memory");
+    java.nio.ByteBuffer dynsym = fromFile.contents(fromFile.section(".dynsym").orElseThrow());
+    ElfFile.Section dynsymSection = fromFile.section(".dynsym").orElseThrow();
+    assertEquals(java.nio.ByteBuffer.wrap(whole, (int) dynsymSection.offset(), (int) dynsymSection.size()), dynsym);
+  }
 }
