@@ -40,8 +40,7 @@ public final class AgentBootstrap {
   private static void start(String arguments, Instrumentation instrumentation, String entry) {
     long started = System.nanoTime();
     try {
-      Thread init = new Thread(() -> IsolatedRuntime.startAgent(arguments, instrumentation, entry),
-          "jvm-ebpf-agent-init");
+      Thread init = new Thread(new Init(arguments, instrumentation, entry), "jvm-ebpf-agent-init");
       init.setDaemon(true);
       init.start();
     } catch (Throwable e) {
@@ -52,6 +51,27 @@ public final class AgentBootstrap {
       } catch (Throwable ignored) {
         // A security manager may refuse; the figure is only informative.
       }
+    }
+  }
+
+  /**
+   * The init thread's task. A class, not a lambda: premain runs on the application's main thread,
+   * where linking a lambda would cost the JVM a class spun at run time.
+   */
+  private static final class Init implements Runnable {
+    private final String arguments;
+    private final Instrumentation instrumentation;
+    private final String entry;
+
+    Init(String arguments, Instrumentation instrumentation, String entry) {
+      this.arguments = arguments;
+      this.instrumentation = instrumentation;
+      this.entry = entry;
+    }
+
+    @Override
+    public void run() {
+      IsolatedRuntime.startAgent(arguments, instrumentation, entry);
     }
   }
 }

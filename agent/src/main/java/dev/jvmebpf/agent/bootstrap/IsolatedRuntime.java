@@ -19,7 +19,6 @@ import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.Enumeration;
 import java.util.HashSet;
 import java.util.List;
@@ -28,7 +27,6 @@ import java.util.Set;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.jar.JarEntry;
 import java.util.jar.JarFile;
-import java.util.stream.Stream;
 
 /**
  * Builds the agent's own class loaders from the jars nested in jvm-ebpf-agent.jar, so that the
@@ -138,7 +136,7 @@ final class IsolatedRuntime {
       Path dir = privateDirectory();
       try {
         Loaders built = load(dir, instrumentation);
-        Thread exit = new Thread(() -> stopAtExit(built), "jvm-ebpf-agent-exit");
+        Thread exit = new Thread(new StopAtExit(built), "jvm-ebpf-agent-exit");
         Runtime.getRuntime().addShutdownHook(exit);
         loaders = built;
         return built;
@@ -146,6 +144,20 @@ final class IsolatedRuntime {
         deleteQuietly(dir);
         throw e;
       }
+    }
+  }
+
+  /** The shutdown hook's task (a class: no lambda is spun for it). */
+  private static final class StopAtExit implements Runnable {
+    private final Loaders shared;
+
+    StopAtExit(Loaders shared) {
+      this.shared = shared;
+    }
+
+    @Override
+    public void run() {
+      stopAtExit(shared);
     }
   }
 
@@ -384,10 +396,25 @@ final class IsolatedRuntime {
       return;
     }
     releaseLock(dir);
-    try (Stream<Path> files = Files.walk(dir)) {
-      files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+    delete(dir);
+  }
+
+  /**
+   * Deletes a file, or a directory with what it holds, never following a link; best effort. A
+   * plain walk: Files.walk's stream and lambdas would be spun at the JVM's exit.
+   */
+  private static void delete(Path path) {
+    try {
+      if (Files.isDirectory(path, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+        try (DirectoryStream<Path> children = Files.newDirectoryStream(path)) {
+          for (Path child : children) {
+            delete(child);
+          }
+        }
+      }
+      Files.deleteIfExists(path);
     } catch (IOException | RuntimeException ignored) {
-      // Best effort.
+      // Best effort: what is left goes with the next start's removeStale.
     }
   }
 }
