@@ -5,10 +5,6 @@ import java.lang.instrument.Instrumentation;
 import java.lang.invoke.MethodHandles;
 import java.util.Map;
 import java.util.Set;
-import org.objectweb.asm.ClassReader;
-import org.objectweb.asm.ClassWriter;
-import org.objectweb.asm.commons.ClassRemapper;
-import org.objectweb.asm.commons.SimpleRemapper;
 
 /**
  * Classes of ours defined inside {@code java.base}, by the bootstrap class loader, where the JDK
@@ -16,11 +12,18 @@ import org.objectweb.asm.commons.SimpleRemapper;
  * bootstrap loader sees nothing else), and where every other loader sees them too when the package
  * is exported. A template class of the agent, renamed, is defined once per JVM through a private
  * lookup into the package (which {@code Instrumentation.redefineModule} opens to the agent); a
- * later start in the same JVM (attach after detach) finds and reuses it. Such a template uses JDK
+ * later start in the same JVM (attach after detach) finds and reuses it. The template declares
+ * its name there as {@code JAVA_BASE_NAME}, and the build writes its renamed copy next to it
+ * (dev.jvmebpf.agent.build.JavaBaseTemplates). Such a template uses JDK
  * types only, has no nested class and no lambda, and the agent reaches its state through
  * reflection.
  */
 public final class JavaBaseClasses {
+
+  /** The static final String a template declares: its internal name inside java.base. */
+  public static final String NAME_FIELD = "JAVA_BASE_NAME";
+  /** The template renamed, next to {@code Template.class}: {@code Template.java-base}. */
+  public static final String COPY_SUFFIX = ".java-base";
 
   private JavaBaseClasses() {}
 
@@ -48,18 +51,21 @@ public final class JavaBaseClasses {
     try {
       return Class.forName(name, true, null);
     } catch (ClassNotFoundException notYet) {
+      // Renamed at build time (JavaBaseTemplates), from the template's JAVA_BASE_NAME.
+      String copy = template.getSimpleName() + COPY_SUFFIX;
       byte[] bytes;
-      try (InputStream in = template.getResourceAsStream(template.getSimpleName() + ".class")) {
+      try (InputStream in = template.getResourceAsStream(copy)) {
         if (in == null) {
-          throw new IllegalStateException("the class file of " + template.getName() + " is missing from the agent");
+          throw new IllegalStateException(copy + ", the java.base copy of " + template.getName()
+              + ", is missing from the agent");
         }
         bytes = in.readAllBytes();
       }
-      ClassWriter writer = new ClassWriter(0);
-      new ClassReader(bytes).accept(new ClassRemapper(writer,
-          new SimpleRemapper(template.getName().replace('.', '/'), internalName)), 0);
-      Class<?> defined = MethodHandles.privateLookupIn(inPackage, MethodHandles.lookup())
-          .defineClass(writer.toByteArray());
+      Class<?> defined = MethodHandles.privateLookupIn(inPackage, MethodHandles.lookup()).defineClass(bytes);
+      if (!defined.getName().equals(name)) {
+        throw new IllegalStateException(copy + " defines " + defined.getName() + ", not " + name
+            + " (its JAVA_BASE_NAME differs from the caller's)");
+      }
       return Class.forName(defined.getName(), true, null);
     }
   }

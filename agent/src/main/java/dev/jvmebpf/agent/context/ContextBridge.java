@@ -32,6 +32,9 @@ import java.util.function.Consumer;
  */
 public final class ContextBridge {
 
+  /** Its name inside java.base (the build writes its copy renamed so: JavaBaseTemplates). */
+  public static final String JAVA_BASE_NAME = "java/lang/JebContextBridge";
+
   /** The record's layout (ThreadContextWriter's, OTEP 4947): trace id, span id, valid, flags. */
   static final int TRACE_ID = 0;
   static final int SPAN_ID = 16;

@@ -31,7 +31,7 @@ import java.util.function.Consumer;
 public final class ThreadContextInstrumentation implements AutoCloseable {
 
   /** The bridge's name in java.base. */
-  static final String BRIDGE = "java/lang/JebContextBridge";
+  static final String BRIDGE = ContextBridge.JAVA_BASE_NAME;
 
   private final Instrumentation instrumentation;
   private final ContextStorageTransformer transformer;

@@ -34,7 +34,7 @@ import java.util.function.Supplier;
  */
 public final class JdkSocketTiming implements SocketProbes.IoSource {
 
-  static final String POINT = "sun/nio/ch/JebSocketTiming";
+  static final String POINT = SocketTimingPoint.JAVA_BASE_NAME;
   private static final String[] DIRECTIONS = {"receive", "transmit"};
 
   private final Class<?> point;

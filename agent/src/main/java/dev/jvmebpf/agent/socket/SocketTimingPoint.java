@@ -24,6 +24,9 @@ import java.util.concurrent.atomic.AtomicReferenceArray;
  */
 public final class SocketTimingPoint {
 
+  /** Its name inside java.base (the build writes its copy renamed so: JavaBaseTemplates). */
+  public static final String JAVA_BASE_NAME = "sun/nio/ch/JebSocketTiming";
+
   /** Receive, then transmit: network.io.direction's order in SocketStructs.DIRECTIONS. */
   public static final int RECEIVE = 0;
   public static final int TRANSMIT = 1;
