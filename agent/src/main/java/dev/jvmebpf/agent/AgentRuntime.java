@@ -168,8 +168,11 @@ final class AgentRuntime {
     }
 
     log.debug("OpenTelemetry SDK set up in " + StartCost.since(before, cpuBefore));
-    ProbeLoader.Result probes = ProbeLoader.attach(config, settings, log, privateDir, this::register,
-        (loaded, events) -> beforeFamilies(loaded, events, settings), this::jdkSocketTiming);
+    // Lambdas, not references to private methods: the build turns lambdas into classes (see
+    // LambdaDesugar); a method reference would be linked at run time.
+    ProbeLoader.Result probes = ProbeLoader.attach(config, settings, log, privateDir,
+        closeable -> register(closeable), (loaded, events) -> beforeFamilies(loaded, events, settings),
+        (loaded, durations, sizes, peerLimit) -> jdkSocketTiming(loaded, durations, sizes, peerLimit));
     libbpf = probes.libbpf();
     boolean spansOn = false;
     if (probes.events() != null) {

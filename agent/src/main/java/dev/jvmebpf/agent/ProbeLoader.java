@@ -18,8 +18,10 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.function.BiConsumer;
 import java.util.function.LongFunction;
 import java.util.function.Predicate;
@@ -149,6 +151,7 @@ final class ProbeLoader {
       return off(e.getMessage(), libbpf);
     }
     log.debug("libbpf from " + libbpf.path() + ", " + jvm);
+    lookUpSymbols(config, jvm);
     List<String> problems = new ArrayList<>();
     SpanEvents events = null;
     if (settings.spans()) {
@@ -175,6 +178,31 @@ final class ProbeLoader {
     }
     List<String> attached = ProbeFamilies.ALL.stream().map(ProbeFamilies.Family::name).filter(on::contains).toList();
     return new Result(stopped ? "stopping" : null, attached, problems, libbpf, stopped, events, starts);
+  }
+
+  /**
+   * Looks up, in one read of each library's symbol tables, the symbols every enabled family will
+   * ask for (the tables remember them); a family that finds a library unreadable says so itself.
+   */
+  private static void lookUpSymbols(AgentConfig config, JvmProcess jvm) {
+    Set<String> libjvm = new LinkedHashSet<>();
+    Set<String> libc = new LinkedHashSet<>();
+    for (ProbeFamilies.Family<?> family : ProbeFamilies.ALL) {
+      if (config.getBoolean(family.configKey())) {
+        libjvm.addAll(family.needs().libjvmSymbols().values());
+        libc.addAll(family.needs().libcFunctions());
+      }
+    }
+    try {
+      if (!libjvm.isEmpty()) {
+        jvm.libjvmElf().symbols(libjvm);
+      }
+      if (!libc.isEmpty() && jvm.libc().isPresent()) {
+        jvm.libcElf().symbols(libc);
+      }
+    } catch (IOException e) {
+      // Each family reads the library again and reports what fails.
+    }
   }
 
   /**

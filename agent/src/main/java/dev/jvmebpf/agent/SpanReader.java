@@ -40,7 +40,7 @@ final class SpanReader implements AutoCloseable {
     this.events = events;
     this.spans = spans;
     this.log = log;
-    this.thread = new Thread(this::run, "jvm-ebpf-agent-spans");
+    this.thread = new Thread(() -> run(), "jvm-ebpf-agent-spans"); // a lambda: made a class at build time
     this.thread.setDaemon(true);
   }
 

@@ -56,6 +56,12 @@ public final class ElfFile {
   private final long size;
   private final List<Segment> segments;
   private final List<Section> sections;
+  /**
+   * What {@link #symbols} found so far, by name (empty: absent). A lookup scans the tables only
+   * for names not in here, so callers that ask for all their names first (the agent asks for
+   * every family's before the families attach) read libjvm's 5 MB of symbols once.
+   */
+  private final Map<String, Optional<Symbol>> looked = new HashMap<>();
 
   private ElfFile(String origin, Path path, ByteBuffer data, long size, Source source) throws IOException {
     this.origin = origin;
@@ -209,21 +215,39 @@ public final class ElfFile {
 
   /**
    * {@link #symbol} of each of {@code names} (those found), reading each table once however many
-   * names are asked for. A large .symtab (libjvm's has about 70,000 entries) is what start-up pays
+   * names are asked for, and not at all for names asked before. A large .symtab (libjvm's has about 70,000 entries) is what start-up pays
    * for: exports are looked up first in the much smaller .dynsym, and the names left are found in
    * one pass over .symtab.
    */
-  public Map<String, Symbol> symbols(Collection<String> names) throws IOException {
-    Map<String, Symbol> found = new HashMap<>();
+  public synchronized Map<String, Symbol> symbols(Collection<String> names) throws IOException {
     List<byte[]> left = new ArrayList<>();
     for (String name : names) {
-      left.add(name.getBytes(StandardCharsets.UTF_8));
+      if (!looked.containsKey(name)) {
+        left.add(name.getBytes(StandardCharsets.UTF_8));
+      }
     }
-    // Definitions in .dynsym, then .symtab, then whatever .dynsym has (undefined: imports).
-    findSymbols(SHT_DYNSYM, true, left, found);
-    findSymbols(SHT_SYMTAB, false, left, found);
-    findSymbols(SHT_DYNSYM, false, left, found);
-    return found;
+    if (!left.isEmpty()) {
+      List<String> asked = new ArrayList<>();
+      for (byte[] name : left) {
+        asked.add(new String(name, StandardCharsets.UTF_8));
+      }
+      Map<String, Symbol> found = new HashMap<>();
+      // Definitions in .dynsym, then .symtab, then whatever .dynsym has (undefined: imports).
+      findSymbols(SHT_DYNSYM, true, left, found);
+      findSymbols(SHT_SYMTAB, false, left, found);
+      findSymbols(SHT_DYNSYM, false, left, found);
+      for (String name : asked) {
+        looked.put(name, Optional.ofNullable(found.get(name)));
+      }
+    }
+    Map<String, Symbol> out = new HashMap<>();
+    for (String name : names) {
+      Optional<Symbol> symbol = looked.get(name);
+      if (symbol.isPresent()) {
+        out.put(name, symbol.get());
+      }
+    }
+    return out;
   }
 
   /** The symbol named exactly {@code name} in .dynsym only: what the file exports or imports. */

@@ -118,4 +118,20 @@ class ElfFileTest {
     ElfFile.Section dynsymSection = fromFile.section(".dynsym").orElseThrow();
     assertEquals(java.nio.ByteBuffer.wrap(whole, (int) dynsymSection.offset(), (int) dynsymSection.size()), dynsym);
   }
+
+  /** Lookups remember what they found and what is absent; later ones answer as a fresh file would. */
+  @Test
+  void laterLookupsAnswerAsAFreshFileWould() throws Exception {
+    Path libjvm = JvmProcess.current().libjvm();
+    ElfFile elf = ElfFile.read(libjvm);
+    String local = "_ZN11AllocTracer27send_allocation_in_new_tlabEP5KlassPP12HeapWordImplmmP10JavaThread";
+    String exported = "JNI_CreateJavaVM";
+    String absent = "no_such_symbol_in_libjvm";
+    assertEquals(java.util.Set.of(local), elf.symbols(List.of(local, absent)).keySet());
+    java.util.Map<String, ElfFile.Symbol> again = elf.symbols(List.of(exported, local, absent));
+    java.util.Map<String, ElfFile.Symbol> fresh = ElfFile.read(libjvm).symbols(List.of(exported, local, absent));
+    assertEquals(fresh, again);
+    assertEquals(java.util.Set.of(exported, local), again.keySet());
+    assertTrue(elf.symbol(absent).isEmpty());
+  }
 }
