@@ -96,8 +96,9 @@ final class IsolatedRuntime {
         main.getMethod("detach", String.class).invoke(null, arguments);
         shared.closeFiles();
       } else {
-        main.getMethod("start", String.class, Instrumentation.class, String.class, Path.class)
-            .invoke(null, arguments, instrumentation, entry, shared.dir());
+        // (String, Object[]): premain's shape, whose reflective call the JVM has already linked.
+        main.getMethod("start", String.class, Object[].class)
+            .invoke(null, arguments, new Object[] {instrumentation, entry, shared.dir()});
       }
     } catch (Throwable e) {
       Throwable cause = e instanceof java.lang.reflect.InvocationTargetException && e.getCause() != null

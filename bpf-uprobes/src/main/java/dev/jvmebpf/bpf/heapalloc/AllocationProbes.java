@@ -139,6 +139,16 @@ public final class AllocationProbes extends ProbeFamily<AllocationSnapshot> {
       }
     }
     ThreadCounts counts = threadCounts;
+    long newTlab;
+    long outsideTlab;
+    try {
+      newTlab = jvm.libjvmFileOffset(NEW_TLAB);
+      outsideTlab = jvm.libjvmFileOffset(OUTSIDE_TLAB);
+    } catch (IOException e) {
+      closeQuietly(klassNames);
+      closeQuietly(counts);
+      throw new BpfException("allocation: " + e.getMessage(), e);
+    }
     try {
       return open(libbpf, OBJECT, config, object -> {
         object.preferUprobeMulti("uprobe_alloc_new_tlab");
@@ -150,8 +160,10 @@ public final class AllocationProbes extends ProbeFamily<AllocationSnapshot> {
         // Thread start and stop first: every thread the hooks count is then seen ending.
         object.attachUsdt("usdt_thread_start", jvm.pid(), jvm.libjvm(), "hotspot", "thread__start");
         object.attachUsdt("usdt_thread_stop", jvm.pid(), jvm.libjvm(), "hotspot", "thread__stop");
-        object.attachUprobe("uprobe_alloc_new_tlab", jvm.pid(), jvm.libjvm(), NEW_TLAB, 0, false);
-        object.attachUprobe("uprobe_alloc_outside_tlab", jvm.pid(), jvm.libjvm(), OUTSIDE_TLAB, 0, false);
+        object.attachUprobes("uprobe_alloc_new_tlab", jvm.pid(), jvm.libjvm(), new long[] {newTlab},
+            new long[] {0}, false);
+        object.attachUprobes("uprobe_alloc_outside_tlab", jvm.pid(), jvm.libjvm(), new long[] {outsideTlab},
+            new long[] {0}, false);
         if (!new ThreadNames().hasJavaNames()) {
           limitations.add("thread names are the kernel's (at most 15 bytes): java.lang is not open to the agent");
         }

@@ -99,6 +99,20 @@ public final class JvmProcess {
     return addresses;
   }
 
+  /**
+   * Where in libjvm.so's file the code of {@code symbol} begins: what a uprobe on it attaches to,
+   * given as an offset so that libbpf need not search libjvm's symbol tables again (about 5 ms
+   * per probe).
+   */
+  public long libjvmFileOffset(String symbol) throws IOException {
+    ElfFile.Symbol found = libjvmElf().symbols(List.of(symbol)).get(symbol);
+    if (found == null) {
+      throw new IOException("no symbol " + symbol + " in " + libjvm);
+    }
+    return libjvmElf().fileOffsetOf(found.value())
+        .orElseThrow(() -> new IOException(symbol + " of " + libjvm + " is in no loaded segment"));
+  }
+
   /** Run-time address of a symbol of libjvm's symbol tables. */
   public long libjvmAddress(ElfFile.Symbol symbol) throws IOException {
     // A shared object's first PT_LOAD (file offset 0) maps at base + its p_vaddr.
