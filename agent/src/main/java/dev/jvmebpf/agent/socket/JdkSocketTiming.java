@@ -11,7 +11,6 @@ import dev.jvmebpf.bpf.socket.SocketProbes;
 import dev.jvmebpf.bpf.socket.SocketSnapshot;
 import java.io.IOException;
 import java.lang.instrument.Instrumentation;
-import java.lang.reflect.Method;
 import java.net.InetAddress;
 import java.util.ArrayList;
 import java.util.List;
@@ -19,6 +18,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.function.Consumer;
+import java.util.function.Function;
 import java.util.function.Supplier;
 
 /**
@@ -37,34 +37,29 @@ public final class JdkSocketTiming implements SocketProbes.IoSource {
   static final String POINT = SocketTimingPoint.JAVA_BASE_NAME;
   private static final String[] DIRECTIONS = {"receive", "transmit"};
 
-  private final Class<?> point;
+  /** The point's SocketTimingPoint.CONTROL: its operations, called without reflection. */
+  private final Function<Object[], Object> point;
   private final HistogramLayout durations;
   private final HistogramLayout sizes;
-  private final Method count;
-  private final Method address;
-  private final Method port;
-  private final Method unix;
-  private final Method other;
-  private final Method data;
-  private final Method failures;
-  private final Method stride;
 
   private final Supplier<SpanParent> parents;
 
-  private JdkSocketTiming(Class<?> point, HistogramLayout durations, HistogramLayout sizes,
-      Supplier<SpanParent> parents) throws ReflectiveOperationException {
+  private JdkSocketTiming(Function<Object[], Object> point, HistogramLayout durations, HistogramLayout sizes,
+      Supplier<SpanParent> parents) {
     this.point = point;
     this.parents = parents;
     this.durations = durations;
     this.sizes = sizes;
-    count = point.getMethod("count");
-    address = point.getMethod("address", int.class);
-    port = point.getMethod("port", int.class);
-    unix = point.getMethod("unix", int.class);
-    other = point.getMethod("other", int.class);
-    data = point.getMethod("data", int.class);
-    failures = point.getMethod("failures");
-    stride = point.getMethod("stride");
+  }
+
+  /** The point's control, read once (the only reflection: a public static field of java.base's copy). */
+  @SuppressWarnings("unchecked")
+  static Function<Object[], Object> control(Class<?> point) throws ReflectiveOperationException {
+    return (Function<Object[], Object>) point.getField("CONTROL").get(null);
+  }
+
+  private Object call(Object... operation) {
+    return point.apply(operation);
   }
 
   /**
@@ -87,16 +82,15 @@ public final class JdkSocketTiming implements SocketProbes.IoSource {
       throw new IllegalStateException("this JVM cannot retransform classes");
     }
     Class<?> channel = Class.forName("sun.nio.ch.SocketChannelImpl", false, null);
-    Class<?> point = JavaBaseClasses.define(instrumentation, SocketTimingPoint.class, POINT, channel);
+    Function<Object[], Object> point = control(JavaBaseClasses.define(instrumentation, SocketTimingPoint.class,
+        POINT, channel));
     JdkSocketTiming timing = new JdkSocketTiming(point, durations, sizes, parents);
-    point.getField("on").setBoolean(null, false);
-    point.getField("slow").set(null, null);
-    point.getField("slowNanos").setLong(null, Long.MAX_VALUE);
-    point.getMethod("configure", long[].class, long[].class, int.class)
-        .invoke(null, table(durations), table(sizes), peerLimit);
-    Method listen = point.getMethod("listening", int.class);
+    timing.call("on", false);
+    timing.call("slow", null);
+    timing.call("slowNanos", Long.MAX_VALUE);
+    timing.call("configure", table(durations), table(sizes), peerLimit);
     for (int p : listening) {
-      listen.invoke(null, p);
+      timing.call("listening", p);
     }
     List<Class<?>> targets = new ArrayList<>();
     for (String name : SocketTimingTransformer.CLASSES) {
@@ -116,7 +110,7 @@ public final class JdkSocketTiming implements SocketProbes.IoSource {
       throw new IllegalStateException("the JDK's socket classes were not all rewritten: " + transformer.failures
           + " (rewritten: " + transformer.rewritten + ")");
     }
-    point.getField("on").setBoolean(null, true);
+    timing.call("on", true);
     return timing;
   }
 
@@ -136,12 +130,8 @@ public final class JdkSocketTiming implements SocketProbes.IoSource {
     // Once here, so that the application's first slow call does not load our classes on its
     // thread (measured: 5 ms inside that call on a first run).
     event(new Object[] {InetAddress.getLoopbackAddress(), 1, false, SocketTimingPoint.RECEIVE, 0L, 0L, 0L, null});
-    try {
-      point.getField("slow").set(null, slow);
-      point.getField("slowNanos").setLong(null, Math.max(0, minNanos));
-    } catch (ReflectiveOperationException e) {
-      throw new IllegalStateException("the JDK socket timing point has no span hook: " + e, e);
-    }
+    call("slow", slow);
+    call("slowNanos", Math.max(0, minNanos));
   }
 
   /** A slow call, as the timing point hands it over, with the calling thread's parent. */
@@ -155,47 +145,43 @@ public final class JdkSocketTiming implements SocketProbes.IoSource {
 
   @Override
   public List<SocketSnapshot.Io> io() {
-    try {
-      List<SocketSnapshot.Io> out = new ArrayList<>();
-      int slots = (int) count.invoke(null);
-      int step = (int) stride.invoke(null);
-      SocketPeer[] peers = new SocketPeer[slots];
-      for (int s = 0; s < slots; s++) {
-        peers[s] = (boolean) other.invoke(null, s) ? SocketPeer.OTHER
-            : (boolean) unix.invoke(null, s) ? new SocketPeer("", 0, "unix", false)
-            : SocketPeer.of((InetAddress) address.invoke(null, s), (int) port.invoke(null, s), "tcp");
-        AtomicLongArray d = (AtomicLongArray) data.invoke(null, s);
-        for (int direction = 0; direction < 2; direction++) {
-          HistogramSnapshot took = read(d, (2 * direction) * step, durations);
-          if (took.count() > 0) {
-            out.add(new SocketSnapshot.Io(peers[s], DIRECTIONS[direction], null, took,
-                read(d, (2 * direction + 1) * step, sizes)));
-          }
-          HistogramSnapshot blocked = read(d, (SocketTimingPoint.RECEIVE_EAGAIN + direction) * step, durations);
-          if (blocked.count() > 0) {
-            out.add(new SocketSnapshot.Io(peers[s], DIRECTIONS[direction], "EAGAIN", blocked,
-                HistogramSnapshot.empty(sizes)));
-          }
-        }
-      }
-      @SuppressWarnings("unchecked")
-      Map<String, AtomicLongArray> failed = (Map<String, AtomicLongArray>) failures.invoke(null);
-      for (Map.Entry<String, AtomicLongArray> f : failed.entrySet()) {
-        String[] key = f.getKey().split(" ", 3);
-        int s = Integer.parseInt(key[0]);
-        if (s >= slots) {
-          continue; // its slot appeared after our count: next time
-        }
-        HistogramSnapshot took = read(f.getValue(), 0, durations);
+    List<SocketSnapshot.Io> out = new ArrayList<>();
+    int slots = (Integer) call("count");
+    int step = (Integer) call("stride");
+    SocketPeer[] peers = new SocketPeer[slots];
+    for (int s = 0; s < slots; s++) {
+      peers[s] = (Boolean) call("other", s) ? SocketPeer.OTHER
+          : (Boolean) call("unix", s) ? new SocketPeer("", 0, "unix", false)
+          : SocketPeer.of((InetAddress) call("address", s), (Integer) call("port", s), "tcp");
+      AtomicLongArray d = (AtomicLongArray) call("data", s);
+      for (int direction = 0; direction < 2; direction++) {
+        HistogramSnapshot took = read(d, (2 * direction) * step, durations);
         if (took.count() > 0) {
-          out.add(new SocketSnapshot.Io(peers[s], DIRECTIONS[Integer.parseInt(key[1])], key[2], took,
+          out.add(new SocketSnapshot.Io(peers[s], DIRECTIONS[direction], null, took,
+              read(d, (2 * direction + 1) * step, sizes)));
+        }
+        HistogramSnapshot blocked = read(d, (SocketTimingPoint.RECEIVE_EAGAIN + direction) * step, durations);
+        if (blocked.count() > 0) {
+          out.add(new SocketSnapshot.Io(peers[s], DIRECTIONS[direction], "EAGAIN", blocked,
               HistogramSnapshot.empty(sizes)));
         }
       }
-      return out;
-    } catch (ReflectiveOperationException e) {
-      throw new IllegalStateException("read the JDK socket timing point: " + e, e);
     }
+    @SuppressWarnings("unchecked")
+    Map<String, AtomicLongArray> failed = (Map<String, AtomicLongArray>) call("failures");
+    for (Map.Entry<String, AtomicLongArray> f : failed.entrySet()) {
+      String[] key = f.getKey().split(" ", 3);
+      int s = Integer.parseInt(key[0]);
+      if (s >= slots) {
+        continue; // its slot appeared after our count: next time
+      }
+      HistogramSnapshot took = read(f.getValue(), 0, durations);
+      if (took.count() > 0) {
+        out.add(new SocketSnapshot.Io(peers[s], DIRECTIONS[Integer.parseInt(key[1])], key[2], took,
+            HistogramSnapshot.empty(sizes)));
+      }
+    }
+    return out;
   }
 
   /** One histogram at {@code base}, as the kernel's struct hist reads (min 0 when zeros were counted). */
@@ -211,12 +197,8 @@ public final class JdkSocketTiming implements SocketProbes.IoSource {
 
   @Override
   public void close() {
-    try {
-      point.getField("on").setBoolean(null, false);
-      point.getField("slowNanos").setLong(null, Long.MAX_VALUE);
-      point.getField("slow").set(null, null);
-    } catch (ReflectiveOperationException ignored) {
-      // public static
-    }
+    call("on", false);
+    call("slowNanos", Long.MAX_VALUE);
+    call("slow", null);
   }
 }

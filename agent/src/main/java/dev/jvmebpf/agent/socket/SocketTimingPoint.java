@@ -22,7 +22,7 @@ import java.util.concurrent.atomic.AtomicReferenceArray;
  * Recording is a few atomic adds and a binary search over the bucket table Java computed for
  * the kernel (HistogramLayout): nothing allocates after a series exists.
  */
-public final class SocketTimingPoint {
+public final class SocketTimingPoint implements java.util.function.Function<Object[], Object> {
 
   /** Its name inside java.base (the build writes its copy renamed so: JavaBaseTemplates). */
   public static final String JAVA_BASE_NAME = "sun/nio/ch/JebSocketTiming";
@@ -77,7 +77,60 @@ public final class SocketTimingPoint {
   static Object[] waiting;
   static final int STRIPES = 64;
 
+  /**
+   * The agent's way in: the agent sees this class only through its java.base copy, and calls
+   * {@link #apply} on this instance instead of each method and field by reflection (for which the
+   * JDK made method handles of each new shape at the agent's start, about 20 ms, and which every
+   * export then paid per series).
+   */
+  public static final SocketTimingPoint CONTROL = new SocketTimingPoint();
+
   private SocketTimingPoint() {}
+
+  /**
+   * One operation of the agent's: {@code call[0]} names it, the rest are its arguments; returns
+   * its result (null for none). Operations: on, slow, slowNanos, configure, listening (setting);
+   * count, stride, address, port, unix, other, data, failures (reading a series by slot).
+   */
+  @Override
+  @SuppressWarnings("unchecked")
+  public Object apply(Object[] call) {
+    switch ((String) call[0]) {
+      case "on":
+        on = (Boolean) call[1];
+        return null;
+      case "slow":
+        slow = (java.util.function.Consumer<Object[]>) call[1];
+        return null;
+      case "slowNanos":
+        slowNanos = (Long) call[1];
+        return null;
+      case "configure":
+        configure((long[]) call[1], (long[]) call[2], (Integer) call[3]);
+        return null;
+      case "listening":
+        listening((Integer) call[1]);
+        return null;
+      case "count":
+        return count();
+      case "stride":
+        return stride();
+      case "address":
+        return address((Integer) call[1]);
+      case "port":
+        return port((Integer) call[1]);
+      case "unix":
+        return unix((Integer) call[1]);
+      case "other":
+        return other((Integer) call[1]);
+      case "data":
+        return data((Integer) call[1]);
+      case "failures":
+        return failures();
+      default:
+        throw new IllegalArgumentException("no operation " + call[0]);
+    }
+  }
 
   /** Sets the tables up; {@code on} stays false until the agent sets it. */
   public static void configure(long[] durations, long[] sizes, int peerLimit) {
