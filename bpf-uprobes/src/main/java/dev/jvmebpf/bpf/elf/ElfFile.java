@@ -5,6 +5,7 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
@@ -54,6 +55,8 @@ public final class ElfFile {
   /** The whole ELF when held in memory; null for a file. */
   private final ByteBuffer data;
   private final long size;
+  /** The file's modification time when read (ms); contents refuses a file changed since. */
+  private final long modified;
   private final List<Segment> segments;
   private final List<Section> sections;
   /**
@@ -63,11 +66,13 @@ public final class ElfFile {
    */
   private final Map<String, Optional<Symbol>> looked = new HashMap<>();
 
-  private ElfFile(String origin, Path path, ByteBuffer data, long size, Source source) throws IOException {
+  private ElfFile(String origin, Path path, ByteBuffer data, long size, long modified, Source source)
+      throws IOException {
     this.origin = origin;
     this.path = path;
     this.data = data == null ? null : data.order(ByteOrder.LITTLE_ENDIAN);
     this.size = size;
+    this.modified = modified;
     ByteBuffer header = source.read(0, Math.min(64, size));
     if (header.limit() < 64 || header.getInt(0) != 0x464c457f) {
       throw new IOException(origin + ": not an ELF file");
@@ -93,7 +98,9 @@ public final class ElfFile {
   public static ElfFile read(Path path) throws IOException {
     try (FileChannel channel = FileChannel.open(path, StandardOpenOption.READ)) {
       long size = channel.size();
-      return new ElfFile(path.toString(), path, null, size, (offset, length) -> read(channel, path, offset, length));
+      long modified = Files.getLastModifiedTime(path).toMillis();
+      return new ElfFile(path.toString(), path, null, size, modified,
+          (offset, length) -> read(channel, path, offset, length));
     }
   }
 
@@ -112,7 +119,7 @@ public final class ElfFile {
 
   public static ElfFile of(String origin, byte[] bytes) throws IOException {
     ByteBuffer data = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN);
-    return new ElfFile(origin, null, data, bytes.length, (offset, length) -> slice(data, offset, length));
+    return new ElfFile(origin, null, data, bytes.length, 0, (offset, length) -> slice(data, offset, length));
   }
 
   private static ByteBuffer slice(ByteBuffer data, long offset, long length) {
@@ -145,8 +152,22 @@ public final class ElfFile {
     if (data != null) {
       return slice(data, section.offset(), section.size());
     }
-    try (FileChannel channel = FileChannel.open(path, StandardOpenOption.READ)) {
+    try (FileChannel channel = reopen()) {
       return read(channel, path, section.offset(), section.size());
+    }
+  }
+
+  /** The file again, refused when it is no longer the one read (replaced or rewritten since). */
+  private FileChannel reopen() throws IOException {
+    FileChannel channel = FileChannel.open(path, StandardOpenOption.READ);
+    try {
+      if (channel.size() != size || Files.getLastModifiedTime(path).toMillis() != modified) {
+        throw new IOException(path + " changed on disk since it was read");
+      }
+      return channel;
+    } catch (IOException | RuntimeException e) {
+      channel.close();
+      throw e;
     }
   }
 
@@ -163,7 +184,7 @@ public final class ElfFile {
       slice(data, section.offset() + offset, length).get(out);
       return out;
     }
-    try (FileChannel channel = FileChannel.open(path, StandardOpenOption.READ)) {
+    try (FileChannel channel = reopen()) {
       read(channel, path, section.offset() + offset, length).get(out);
       return out;
     }

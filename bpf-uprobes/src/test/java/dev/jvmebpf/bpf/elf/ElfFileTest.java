@@ -134,4 +134,18 @@ class ElfFileTest {
     assertEquals(java.util.Set.of(exported, local), again.keySet());
     assertTrue(elf.symbol(absent).isEmpty());
   }
+
+  /** A file replaced after its headers were read is refused, not read as if it were the same. */
+  @Test
+  void aFileChangedSinceItWasReadIsRefused(@org.junit.jupiter.api.io.TempDir Path tmp) throws Exception {
+    Path copy = tmp.resolve("libjvm-copy.so");
+    java.nio.file.Files.copy(JvmProcess.current().libjvm(), copy);
+    ElfFile elf = ElfFile.read(copy);
+    ElfFile.Section dynsym = elf.section(".dynsym").orElseThrow();
+    assertTrue(elf.contents(dynsym).remaining() > 0, "read while unchanged");
+    java.nio.file.Files.write(copy, new byte[] {0}, java.nio.file.StandardOpenOption.APPEND);
+    java.io.IOException e = org.junit.jupiter.api.Assertions.assertThrows(java.io.IOException.class,
+        () -> elf.contents(dynsym));
+    assertTrue(e.getMessage().contains("changed on disk"), e.getMessage());
+  }
 }
