@@ -76,7 +76,7 @@ public final class JavaBaseTemplates {
   static byte[] renamed(byte[] classFile, String internalName) {
     ClassReader reader = new ClassReader(classFile);
     ClassWriter writer = new ClassWriter(0);
-    reader.accept(new ClassRemapper(writer, new SimpleRemapper(reader.getClassName(), internalName)), 0);
+    reader.accept(new ClassRemapper(writer, new SimpleRemapper(Opcodes.ASM9, reader.getClassName(), internalName)), 0);
     return writer.toByteArray();
   }
 }
