@@ -146,14 +146,29 @@ public final class ElfFile {
 
   /** The bytes of a section, positioned at 0, little-endian (read from the file for a file). */
   public ByteBuffer contents(Section section) throws IOException {
+    return bytes(section, 0, section.size());
+  }
+
+  /** {@code length} bytes of a section from {@code offset} within it (only those read from a file). */
+  public byte[] contents(Section section, long offset, int length) throws IOException {
+    byte[] out = new byte[length];
+    bytes(section, offset, length).get(out);
+    return out;
+  }
+
+  /** {@code length} bytes of a section from {@code offset}: a slice in memory, or read from the file. */
+  private ByteBuffer bytes(Section section, long offset, long length) throws IOException {
     if (section.offset() < 0 || section.size() < 0 || section.offset() + section.size() > size) {
       throw new IOException(origin + ": section " + section.name() + " lies outside the file");
     }
+    if (offset < 0 || length < 0 || offset + length > section.size()) {
+      throw new IOException(origin + ": bytes " + offset + "+" + length + " lie outside section " + section.name());
+    }
     if (data != null) {
-      return slice(data, section.offset(), section.size());
+      return slice(data, section.offset() + offset, length);
     }
     try (FileChannel channel = reopen()) {
-      return read(channel, path, section.offset(), section.size());
+      return read(channel, path, section.offset() + offset, length);
     }
   }
 
@@ -168,25 +183,6 @@ public final class ElfFile {
     } catch (IOException | RuntimeException e) {
       channel.close();
       throw e;
-    }
-  }
-
-  /** {@code length} bytes of a section from {@code offset} within it (only those read from a file). */
-  public byte[] contents(Section section, long offset, int length) throws IOException {
-    if (offset < 0 || length < 0 || offset + length > section.size()) {
-      throw new IOException(origin + ": bytes " + offset + "+" + length + " lie outside section " + section.name());
-    }
-    if (section.offset() < 0 || section.offset() + section.size() > size) {
-      throw new IOException(origin + ": section " + section.name() + " lies outside the file");
-    }
-    byte[] out = new byte[length];
-    if (data != null) {
-      slice(data, section.offset() + offset, length).get(out);
-      return out;
-    }
-    try (FileChannel channel = reopen()) {
-      read(channel, path, section.offset() + offset, length).get(out);
-      return out;
     }
   }
 
