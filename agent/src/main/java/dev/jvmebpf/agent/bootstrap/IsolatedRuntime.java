@@ -1,7 +1,7 @@
 package dev.jvmebpf.agent.bootstrap;
 
 import java.io.IOException;
-import java.io.InputStream;
+import java.io.RandomAccessFile;
 import java.lang.instrument.Instrumentation;
 import java.lang.module.Configuration;
 import java.lang.module.ModuleFinder;
@@ -15,18 +15,14 @@ import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
-import java.util.Enumeration;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ThreadLocalRandom;
-import java.util.jar.JarEntry;
-import java.util.jar.JarFile;
 
 /**
  * Builds the agent's own class loaders from the jars nested in jvm-ebpf-agent.jar, so that the
@@ -41,8 +37,9 @@ import java.util.jar.JarFile;
  *       loaded by a class loader whose parent is that layer's.</li>
  * </ol>
  *
- * <p>The nested jars are extracted into a fresh directory with mode 0700 under java.io.tmpdir and
- * read through {@link ReopenableJar}s. In a JVM the loaders are built once and serve every start
+ * <p>The nested jars are read where they lie in jvm-ebpf-agent.jar, through {@link ReopenableJar}s;
+ * resources that must be files (the native library) are extracted on request into a fresh
+ * directory with mode 0700 under java.io.tmpdir. In a JVM the loaders are built once and serve every start
  * of the agent: a detached agent can be attached again without loading a class twice, and once
  * it is detached its jars are closed (they reopen on the next read). The directory goes when the
  * JVM exits, after the agent has flushed; directories left by JVMs that died without cleaning up
@@ -188,11 +185,25 @@ final class IsolatedRuntime {
   }
 
   private static Loaders load(Path dir, Instrumentation instrumentation) throws Exception {
-    Path layerDir = Files.createDirectory(dir.resolve("layer"));
-    Path impl = dir.resolve("agent-impl.jar");
-    extract(layerDir, impl);
+    Path agentJar = agentJar();
+    Path resources = dir.resolve("resources");
+    List<ReopenableJar> layerJars = new ArrayList<>();
+    ReopenableJar impl = null;
+    for (Nested nested : nestedJars(agentJar)) {
+      String file = nested.name().substring(nested.name().lastIndexOf('/') + 1);
+      ReopenableJar jar = new ReopenableJar(agentJar, agentJar + "!/" + nested.name(), nested.start(),
+          nested.length(), resources.resolve(nested.name().equals(IMPL) ? "agent-impl" : file));
+      if (nested.name().equals(IMPL)) {
+        impl = jar;
+      } else {
+        layerJars.add(jar);
+      }
+    }
+    if (impl == null) {
+      throw new IOException(agentJar + " lacks " + IMPL + ": not a complete jvm-ebpf-agent.jar");
+    }
 
-    JarModules modules = JarModules.of(layerDir, dir.resolve("resources"));
+    JarModules modules = JarModules.of(layerJars);
     Set<String> roots = new HashSet<>();
     for (ModuleReference module : modules.finder().findAll()) {
       roots.add(module.descriptor().name());
@@ -203,8 +214,7 @@ final class IsolatedRuntime {
         ClassLoader.getPlatformClassLoader());
     grantNativeAccess(layer, instrumentation);
     ClassLoader layerLoader = layer.findLoader(BPF_MODULE);
-    JarClassLoader implLoader = new JarClassLoader("jvm-ebpf-agent",
-        new ReopenableJar(impl, dir.resolve("resources").resolve("agent-impl")), layerLoader);
+    JarClassLoader implLoader = new JarClassLoader("jvm-ebpf-agent", impl, layerLoader);
     return new Loaders(dir, implLoader, modules);
   }
 
@@ -228,29 +238,32 @@ final class IsolatedRuntime {
     }
   }
 
-  private static void extract(Path layerDir, Path impl) throws IOException {
-    Path agentJar = agentJar();
-    try (JarFile jar = new JarFile(agentJar.toFile())) {
-      Enumeration<JarEntry> entries = jar.entries();
-      while (entries.hasMoreElements()) {
-        JarEntry entry = entries.nextElement();
-        String name = entry.getName();
-        Path target;
-        if (name.startsWith(LAYER) && name.endsWith(".jar") && name.indexOf('/', LAYER.length()) < 0) {
-          target = layerDir.resolve(name.substring(LAYER.length()));
-        } else if (name.equals(IMPL)) {
-          target = impl;
-        } else {
+  /** A jar nested in jvm-ebpf-agent.jar: its entry name and where its bytes lie. */
+  private record Nested(String name, long start, long length) {}
+
+  /**
+   * The jars nested in the agent's jar, read where they lie: the build stores them uncompressed,
+   * so each is a byte range of the file (no copy under java.io.tmpdir, 14 MB, at every start).
+   */
+  private static List<Nested> nestedJars(Path agentJar) throws IOException {
+    List<Nested> out = new ArrayList<>();
+    try (RandomAccessFile file = new RandomAccessFile(agentJar.toFile(), "r")) {
+      ZipSlice outer = ZipSlice.read(file, 0, file.length());
+      for (ZipSlice.Entry entry : outer.entries()) {
+        String name = entry.name();
+        boolean layer = name.startsWith(LAYER) && name.endsWith(".jar") && name.indexOf('/', LAYER.length()) < 0;
+        if (!layer && !name.equals(IMPL)) {
           continue;
         }
-        try (InputStream in = jar.getInputStream(entry)) {
-          Files.copy(in, target, StandardCopyOption.REPLACE_EXISTING);
+        if (entry.method() != ZipSlice.STORED) {
+          throw new IOException(agentJar + ": " + name + " is compressed; this build stores its nested jars");
         }
+        out.add(new Nested(name, outer.dataPosition(file, entry), entry.size()));
       }
+    } catch (IOException e) {
+      throw new StartFailure("cannot read " + agentJar + ": " + e.getMessage(), e);
     }
-    if (!Files.exists(impl)) {
-      throw new IOException(agentJar + " lacks " + IMPL + ": not a complete jvm-ebpf-agent.jar");
-    }
+    return out;
   }
 
   private static Path agentJar() throws IOException {

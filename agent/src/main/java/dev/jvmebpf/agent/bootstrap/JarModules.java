@@ -8,8 +8,6 @@ import java.lang.module.ModuleReader;
 import java.lang.module.ModuleReference;
 import java.net.URI;
 import java.nio.ByteBuffer;
-import java.nio.file.DirectoryStream;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -45,19 +43,12 @@ final class JarModules {
     this.jars = jars;
   }
 
-  /** The modules of the jars in {@code jarDir}; resources are extracted under {@code resourceDir}. */
-  static JarModules of(Path jarDir, Path resourceDir) throws IOException {
+  /** The modules of {@code jars}, one each. */
+  static JarModules of(List<ReopenableJar> jars) throws IOException {
     Map<String, ModuleReference> modules = new HashMap<>();
-    List<ReopenableJar> jars = new ArrayList<>();
-    try (DirectoryStream<Path> found = Files.newDirectoryStream(jarDir, "*.jar")) {
-      for (Path file : found) {
-        Path jarPath = file.toAbsolutePath().normalize();
-        ReopenableJar jar = new ReopenableJar(jarPath,
-            resourceDir.resolve(jarPath.getFileName().toString()).toAbsolutePath().normalize());
-        jars.add(jar);
-        ModuleDescriptor descriptor = descriptor(jar.path(), jar.manifest(), jar.names());
-        modules.put(descriptor.name(), new Reference(descriptor, jar));
-      }
+    for (ReopenableJar jar : jars) {
+      ModuleDescriptor descriptor = descriptor(jar.name(), jar.manifest(), jar.names());
+      modules.put(descriptor.name(), new Reference(descriptor, jar));
     }
     ModuleFinder finder = new ModuleFinder() {
       @Override
@@ -73,12 +64,12 @@ final class JarModules {
     return new JarModules(finder, List.copyOf(jars));
   }
 
-  /** The descriptor of a layer jar at {@code path}, from its manifest and its entries' names. */
-  static ModuleDescriptor descriptor(Path path, Manifest manifest, List<String> entries) throws IOException {
+  /** The descriptor of the layer jar {@code jar} names, from its manifest and its entries' names. */
+  static ModuleDescriptor descriptor(String jar, Manifest manifest, List<String> entries) throws IOException {
     Attributes main = manifest == null ? new Attributes() : manifest.getMainAttributes();
     String name = main.getValue("Automatic-Module-Name");
     if (name == null) {
-      throw new IOException(path + " names no module (no Automatic-Module-Name in its manifest)");
+      throw new IOException(jar + " names no module (no Automatic-Module-Name in its manifest)");
     }
     ModuleDescriptor.Builder module = ModuleDescriptor.newOpenModule(name);
     String requires = main.getValue(REQUIRES);

@@ -1,15 +1,16 @@
 package dev.jvmebpf.agent.bootstrap;
 
+import java.io.ByteArrayInputStream;
 import java.io.IOException;
-import java.io.InputStream;
+import java.io.RandomAccessFile;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.util.ArrayList;
-import java.util.Enumeration;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
-import java.util.jar.JarEntry;
 import java.util.jar.JarFile;
 import java.util.jar.Manifest;
 
@@ -19,6 +20,11 @@ import java.util.jar.Manifest;
  * life, which for the agent is the JVM's; closing these when the agent detaches leaves no
  * descriptor behind, while the classes stay loaded for a later attach.
  *
+ * <p>The jar may lie inside another file ({@link ZipSlice}): the agent's nested jars are read
+ * where they are in jvm-ebpf-agent.jar. A file that changed on disk since its first read (another
+ * agent version copied over it between a detach and the next attach) is refused by name rather
+ * than read at offsets that no longer hold what they did.
+ *
  * <p>Classes are read straight from the jar. Other resources (native libraries, BPF objects,
  * service files) are extracted on first request into a directory and handed out as files, so
  * that no {@code jar:} URL (which the JDK caches, open) ever exists.
@@ -26,70 +32,97 @@ import java.util.jar.Manifest;
 final class ReopenableJar implements AutoCloseable {
 
   private final Path path;
+  private final String name;
+  private final long start;
+  private final long length;
   private final Path resources;
-  private JarFile jar;
+  private RandomAccessFile file;
+  private ZipSlice slice;
+  /** Size, modification time and file key at the first open; null before it. */
+  private List<Object> identity;
 
+  /** The jar that is the whole of {@code path}. */
   ReopenableJar(Path path, Path resources) {
+    this(path, path.toString(), 0, -1, resources);
+  }
+
+  /**
+   * The jar at {@code [start, start + length)} of {@code path}, called {@code name} in messages;
+   * a length of -1 means to the file's end.
+   */
+  ReopenableJar(Path path, String name, long start, long length, Path resources) {
     this.path = path;
+    this.name = name;
+    this.start = start;
+    this.length = length;
     this.resources = resources;
   }
 
+  /** The file the jar lies in. */
   Path path() {
     return path;
   }
 
-  private JarFile jar() throws IOException {
-    if (jar == null) {
-      jar = new JarFile(path.toFile());
-    }
-    return jar;
+  /** What messages call the jar: its file, or its file and where in it. */
+  String name() {
+    return name;
   }
 
-  synchronized boolean contains(String name) throws IOException {
-    JarEntry entry = jar().getJarEntry(name);
+  private ZipSlice jar() throws IOException {
+    if (file == null) {
+      BasicFileAttributes now = Files.readAttributes(path, BasicFileAttributes.class);
+      List<Object> seen = Arrays.asList(now.size(), now.lastModifiedTime(), now.fileKey());
+      if (identity != null && !identity.equals(seen)) {
+        throw new IOException(path + " changed on disk since this JVM first read it: restart the JVM to use"
+            + " the agent that is there now");
+      }
+      RandomAccessFile opened = new RandomAccessFile(path.toFile(), "r");
+      try {
+        if (slice == null) {
+          slice = ZipSlice.read(opened, start, length < 0 ? opened.length() - start : length);
+          identity = seen;
+        }
+      } catch (IOException | RuntimeException e) {
+        opened.close();
+        throw new IOException(name + " is not a readable jar: " + e.getMessage(), e);
+      }
+      file = opened;
+    }
+    return slice;
+  }
+
+  synchronized boolean contains(String entryName) throws IOException {
+    ZipSlice.Entry entry = jar().entry(entryName);
     return entry != null && !entry.isDirectory();
   }
 
   /** The bytes of an entry, empty when there is none. */
-  synchronized Optional<byte[]> read(String name) throws IOException {
-    JarEntry entry = jar().getJarEntry(name);
+  synchronized Optional<byte[]> read(String entryName) throws IOException {
+    ZipSlice.Entry entry = jar().entry(entryName);
     if (entry == null || entry.isDirectory()) {
       return Optional.empty();
     }
-    try (InputStream in = jar().getInputStream(entry)) {
-      long size = entry.getSize();
-      if (size < 0 || size > Integer.MAX_VALUE - 8) {
-        return Optional.of(in.readAllBytes());
-      }
-      // The size is known from the jar's directory: one array, filled once (readAllBytes grows
-      // and copies its buffers, for each of the agent's thousand classes).
-      byte[] bytes = new byte[(int) size];
-      int read = in.readNBytes(bytes, 0, bytes.length);
-      if (read != bytes.length || in.read() != -1) {
-        throw new IOException(path + ": " + name + " is not " + size + " bytes long");
-      }
-      return Optional.of(bytes);
-    }
+    return Optional.of(slice.contents(file, entry));
   }
 
   /** An entry as a file of its own (extracted on first request), empty when there is none. */
-  synchronized Optional<Path> file(String name) throws IOException {
-    Path target = resources.resolve(name).normalize();
+  synchronized Optional<Path> file(String entryName) throws IOException {
+    Path target = resources.resolve(entryName).normalize();
     if (!target.startsWith(resources)) {
       return Optional.empty();
     }
     if (Files.isRegularFile(target)) {
       return Optional.of(target);
     }
-    JarEntry entry = jar().getJarEntry(name);
-    if (entry == null || entry.isDirectory()) {
+    Optional<byte[]> bytes = read(entryName);
+    if (bytes.isEmpty()) {
       return Optional.empty();
     }
     Files.createDirectories(target.getParent());
     // Not Files.createTempFile: its SecureRandom would open /dev/random in the application's JVM.
     Path partial = target.resolveSibling(target.getFileName() + ".part" + System.nanoTime());
-    try (InputStream in = jar().getInputStream(entry)) {
-      Files.copy(in, partial, StandardCopyOption.REPLACE_EXISTING);
+    try {
+      Files.write(partial, bytes.get());
       Files.move(partial, target, StandardCopyOption.ATOMIC_MOVE);
     } finally {
       Files.deleteIfExists(partial);
@@ -100,10 +133,9 @@ final class ReopenableJar implements AutoCloseable {
   /** The names of the jar's files (not its directories). */
   synchronized List<String> names() throws IOException {
     List<String> out = new ArrayList<>();
-    for (Enumeration<JarEntry> entries = jar().entries(); entries.hasMoreElements(); ) {
-      JarEntry entry = entries.nextElement();
+    for (ZipSlice.Entry entry : jar().entries()) {
       if (!entry.isDirectory()) {
-        out.add(entry.getName());
+        out.add(entry.name());
       }
     }
     return out;
@@ -111,18 +143,19 @@ final class ReopenableJar implements AutoCloseable {
 
   /** The jar's manifest, null when it has none. */
   synchronized Manifest manifest() throws IOException {
-    return jar().getManifest();
+    Optional<byte[]> bytes = read(JarFile.MANIFEST_NAME);
+    return bytes.isEmpty() ? null : new Manifest(new ByteArrayInputStream(bytes.get()));
   }
 
   @Override
   public synchronized void close() {
-    if (jar != null) {
+    if (file != null) {
       try {
-        jar.close();
+        file.close();
       } catch (IOException ignored) {
         // Read-only; nothing to lose.
       }
-      jar = null;
+      file = null;
     }
   }
 }

@@ -39,7 +39,7 @@ class JarModulesTest {
 
   @Test
   void anOpenModuleExportingEachPackageAndRequiringWhatTheManifestLists() throws IOException {
-    ModuleDescriptor d = JarModules.descriptor(Path.of("x.jar"), manifest("dev.example.m", " java.management, java.logging "),
+    ModuleDescriptor d = JarModules.descriptor("x.jar", manifest("dev.example.m", " java.management, java.logging "),
         List.of("META-INF/MANIFEST.MF", "META-INF/maven/x/pom.xml", "dev/example/A.class", "dev/example/a/B.class",
             "dev/example/programs/gc.bpf.o", "dev/example/native/linux-x86_64/lib.so", "top.txt"));
     assertEquals("dev.example.m", d.name());
@@ -72,13 +72,13 @@ class JarModulesTest {
     ModuleDescriptor automatic = ModuleFinder.of(jar).find("dev.example.m").orElseThrow().descriptor();
     assertTrue(automatic.isAutomatic());
     try (ReopenableJar reopenable = new ReopenableJar(jar, tmp.resolve("res"))) {
-      assertEquals(automatic.packages(), JarModules.descriptor(jar, reopenable.manifest(), reopenable.names()).packages());
+      assertEquals(automatic.packages(), JarModules.descriptor(jar.toString(), reopenable.manifest(), reopenable.names()).packages());
     }
   }
 
   @Test
   void aJarWithoutAModuleNameIsRefusedByName() {
-    IOException e = assertThrows(IOException.class, () -> JarModules.descriptor(Path.of("/x/y.jar"), manifest(null, null),
+    IOException e = assertThrows(IOException.class, () -> JarModules.descriptor("/x/y.jar", manifest(null, null),
         List.of("a/B.class")));
     assertTrue(e.getMessage().contains("/x/y.jar") && e.getMessage().contains("Automatic-Module-Name"), e.getMessage());
   }
