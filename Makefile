@@ -9,7 +9,7 @@ AGENT_JAR := agent/target/jvm-ebpf-agent.jar
 # command -> Debian package that provides it
 TOOLS := java:openjdk-17-jdk-headless javac:openjdk-17-jdk-headless mvn:maven gcc:gcc make:make \
          clang:clang llvm-strip:llvm bpftool:bpftool dpkg-source:dpkg-dev readelf:binutils \
-         runuser:util-linux curl:curl
+         runuser:util-linux curl:curl patch:patch
 
 .PHONY: all deps build test demo doctor bench clean
 

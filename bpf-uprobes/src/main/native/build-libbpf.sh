@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds libbpf-bundled.so: libbpf + libelf + zlib, all compiled from Debian's own source packages
-# with -fPIC (Debian's static archives are not position-independent, see PLATFORM.md), plus our
-# small C shim (jeb_shim.c) and its JNI binding (jeb_jni.c). The result depends on glibc only.
+# with -fPIC (Debian's static archives are not position-independent, see PLATFORM.md; libbpf
+# with our one change, libbpf-btf-owned.patch), plus our small C shim (jeb_shim.c) and its JNI
+# binding (jeb_jni.c). The result depends on glibc only.
 # Beside it, libjeb-threadctx.so (jeb_threadctx.c): our OpenTelemetry thread context pointer,
 # which the shim loads RTLD_LOCAL.
 #
@@ -45,8 +46,11 @@ PINS=(
 )
 ARCHIVE_CFLAGS="-O2 -fPIC"
 # Bump when the archive recipe below changes in a way the pins and flags do not show.
-RECIPE=2
-key=$(printf '%s\n' "${PINS[@]}" "$ARCHIVE_CFLAGS" "$RECIPE" | sha256sum | cut -c1-16)
+RECIPE=3
+# Our own change to libbpf's sources (see the file's head), applied after unpacking; part of the
+# cache key, so that an edited patch rebuilds the archives.
+PATCHES=("$here/libbpf-btf-owned.patch")
+key=$( (printf '%s\n' "${PINS[@]}" "$ARCHIVE_CFLAGS" "$RECIPE"; cat "${PATCHES[@]}") | sha256sum | cut -c1-16)
 cache=${JEB_NATIVE_CACHE:-$HOME/.cache/jvm-ebpf-agent}/archives-$key
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/jeb-libbpf.XXXXXX")
@@ -54,7 +58,7 @@ trap 'rm -rf "$work"' EXIT
 jobs=$(nproc 2>/dev/null || echo 2)
 
 if [ ! -f "$cache/libbpf.a" ]; then
-  for tool in gcc make dpkg-source apt-get sha256sum; do
+  for tool in gcc make dpkg-source apt-get sha256sum patch; do
     command -v "$tool" >/dev/null || { echo "build-libbpf.sh: '$tool' is missing; run 'make deps' (as root) first" >&2; exit 1; }
   done
 
@@ -122,6 +126,9 @@ if [ ! -f "$cache/libbpf.a" ]; then
   zsrc=$work/src/zlib-src
   esrc=$work/src/elfutils-src
   bsrc=$work/src/libbpf-src
+  for p in "${PATCHES[@]}"; do
+    patch -s -p1 -d "$bsrc" < "$p" || { echo "build-libbpf.sh: $p does not apply to libbpf's sources" >&2; exit 1; }
+  done
 
   echo "build-libbpf.sh: building zlib" >&2
   (cd "$zsrc" && CFLAGS="$ARCHIVE_CFLAGS" ./configure --static >/dev/null && make -s -j"$jobs" libz.a >/dev/null)
