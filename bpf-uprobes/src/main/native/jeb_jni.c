@@ -324,6 +324,46 @@ JNIEXPORT jlong JNICALL JNI_FN(tlsThreadPointerOffset)(JNIEnv *env, jclass cls, 
 	return offset;
 }
 
+JNIEXPORT jint JNICALL JNI_FN(elfSymbols)(JNIEnv *env, jclass cls, jstring path, jint type, jboolean defined_only,
+					  jobjectArray names, jlongArray out, jbooleanArray found)
+{
+	const char *chars[64];
+	jstring strings[64];
+	jsize count = (*env)->GetArrayLength(env, names);
+	const char *p;
+	jlong *o;
+	jboolean *f;
+	int rc = -EINVAL, n = 0;
+
+	(void)cls;
+	if (count > 64 || (*env)->GetArrayLength(env, out) < 4 * count || (*env)->GetArrayLength(env, found) < count)
+		return -EINVAL;
+	p = chars_of(env, path);
+	for (; p && n < count; n++) {
+		strings[n] = (jstring)(*env)->GetObjectArrayElement(env, names, n);
+		chars[n] = chars_of(env, strings[n]);
+		if (!chars[n])
+			break;
+	}
+	if (p && n == count) {
+		o = (*env)->GetLongArrayElements(env, out, NULL);
+		f = (*env)->GetBooleanArrayElements(env, found, NULL);
+		if (o && f)
+			rc = jeb_elf_symbols(p, (unsigned int)type, defined_only, chars, count,
+					     (unsigned long long *)o, (unsigned char *)f);
+		if (f)
+			(*env)->ReleaseBooleanArrayElements(env, found, f, 0);
+		if (o)
+			(*env)->ReleaseLongArrayElements(env, out, o, 0);
+	}
+	for (int i = 0; i < n && i < count; i++) {
+		release_string(env, strings[i], chars[i]);
+		(*env)->DeleteLocalRef(env, strings[i]);
+	}
+	release_string(env, path, p);
+	return rc;
+}
+
 JNIEXPORT jint JNICALL JNI_FN(threadContextOpen)(JNIEnv *env, jclass cls, jstring path)
 {
 	const char *p = chars_of(env, path);

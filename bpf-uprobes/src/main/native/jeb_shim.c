@@ -6,6 +6,7 @@
 #define _GNU_SOURCE /* dlinfo, RTLD_DI_TLS_MODID */
 #include <dirent.h>
 #include <dlfcn.h>
+#include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <link.h>
@@ -343,6 +344,111 @@ long jeb_tls_tp_offset(const char *path, const char *symbol)
 	(void)symbol;
 	return 0;
 #endif
+}
+
+/*
+ * Looks names up in the symbol tables of type sh_type (SHT_SYMTAB or SHT_DYNSYM) of the 64-bit
+ * little-endian ELF file at path, as ElfFile's own scan does: for each name not found yet
+ * (found[i] == 0), the first entry named exactly so, in section then entry order, undefined
+ * entries skipped when defined_only; its value, size, info and section index go to
+ * out[4 * i .. 4 * i + 3] and found[i] becomes 1. The file is mapped for the scan only: libjvm's
+ * tables (5 MB) never enter the Java heap. Returns how many names were found, or a negative errno
+ * (-ENOEXEC: not such an ELF file, or a table lying outside it).
+ */
+int jeb_elf_symbols(const char *path, unsigned int sh_type, int defined_only, const char *const *names,
+		    int count, unsigned long long *out, unsigned char *found)
+{
+	size_t lengths[64];
+	const unsigned char *base;
+	const Elf64_Ehdr *eh;
+	const Elf64_Shdr *sections;
+	struct stat st;
+	size_t size;
+	void *map;
+	int fd, left = 0, hits = 0, err = 0;
+
+	if (count < 0 || count > (int)(sizeof(lengths) / sizeof(lengths[0])))
+		return -EINVAL;
+	for (int i = 0; i < count; i++) {
+		lengths[i] = strlen(names[i]);
+		left += !found[i];
+	}
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st)) {
+		err = -errno;
+		close(fd);
+		return err;
+	}
+	size = (size_t)st.st_size;
+	if (size < sizeof(Elf64_Ehdr)) {
+		close(fd);
+		return -ENOEXEC;
+	}
+	map = mmap(NULL, size, PROT_READ, MAP_PRIVATE, fd, 0);
+	err = map == MAP_FAILED ? -errno : 0;
+	close(fd);
+	if (err)
+		return err;
+	base = map;
+	eh = map;
+	if (memcmp(eh->e_ident, ELFMAG, SELFMAG) || eh->e_ident[EI_CLASS] != ELFCLASS64 ||
+	    eh->e_ident[EI_DATA] != ELFDATA2LSB || eh->e_shentsize != sizeof(Elf64_Shdr) ||
+	    eh->e_shoff > size || eh->e_shnum > (size - eh->e_shoff) / sizeof(Elf64_Shdr)) {
+		munmap(map, size);
+		return -ENOEXEC;
+	}
+	sections = (const Elf64_Shdr *)(base + eh->e_shoff);
+	for (unsigned int t = 0; t < eh->e_shnum && left > 0; t++) {
+		const Elf64_Shdr *table = &sections[t], *strings;
+		const Elf64_Sym *symbols;
+		const char *names_at;
+		size_t entries;
+
+		if (table->sh_type != sh_type)
+			continue;
+		if (table->sh_link >= eh->e_shnum) {
+			err = -ENOEXEC;
+			break;
+		}
+		strings = &sections[table->sh_link];
+		if (table->sh_offset > size || table->sh_size > size - table->sh_offset ||
+		    strings->sh_offset > size || strings->sh_size > size - strings->sh_offset) {
+			err = -ENOEXEC;
+			break;
+		}
+		symbols = (const Elf64_Sym *)(base + table->sh_offset);
+		entries = table->sh_size / sizeof(Elf64_Sym);
+		names_at = (const char *)(base + strings->sh_offset);
+		for (size_t e = 0; e < entries && left > 0; e++) {
+			const Elf64_Sym *sym = &symbols[e];
+			const char *name;
+			size_t room;
+
+			if (sym->st_name == 0 || sym->st_name >= strings->sh_size)
+				continue;
+			if (defined_only && sym->st_shndx == SHN_UNDEF)
+				continue;
+			name = names_at + sym->st_name;
+			room = strings->sh_size - sym->st_name;
+			for (int i = 0; i < count; i++) {
+				if (found[i] || lengths[i] >= room || name[0] != names[i][0] ||
+				    memcmp(name, names[i], lengths[i]) || name[lengths[i]] != 0)
+					continue;
+				out[4 * i] = sym->st_value;
+				out[4 * i + 1] = sym->st_size;
+				out[4 * i + 2] = sym->st_info;
+				out[4 * i + 3] = sym->st_shndx;
+				found[i] = 1;
+				left--;
+				hits++;
+				break;
+			}
+		}
+	}
+	munmap(map, size);
+	return err ? err : hits;
 }
 
 static int count_adds(struct dl_phdr_info *info, size_t size, void *data)

@@ -29,6 +29,8 @@ int jeb_attach_uprobe_multi(struct bpf_program *prog, int pid, const char *binar
 int jeb_ring_create(unsigned int bytes);
 int jeb_array_create(const char *name, unsigned int value_size, unsigned int entries);
 long jeb_tls_tp_offset(const char *path, const char *symbol);
+int jeb_elf_symbols(const char *path, unsigned int sh_type, int defined_only, const char *const *names,
+		    int count, unsigned long long *out, unsigned char *found);
 long jeb_loaded_objects(void);
 int jeb_listening_tcp_ports(int *ports, int max);
 long jeb_tls_objects(char *out, size_t size);

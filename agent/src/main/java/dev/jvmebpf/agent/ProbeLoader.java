@@ -2,6 +2,7 @@ package dev.jvmebpf.agent;
 
 import dev.jvmebpf.bpf.FamilySnapshot;
 import dev.jvmebpf.bpf.ProbeFamily;
+import dev.jvmebpf.bpf.elf.ElfFile;
 import dev.jvmebpf.bpf.events.EventStructs;
 import dev.jvmebpf.bpf.events.SpanEvents;
 import dev.jvmebpf.bpf.gc.GcProbes;
@@ -151,7 +152,7 @@ final class ProbeLoader {
       return off(e.getMessage(), libbpf);
     }
     log.debug("libbpf from " + libbpf.path() + ", " + jvm);
-    lookUpSymbols(config, jvm);
+    lookUpSymbols(config, jvm, libbpf);
     List<String> problems = new ArrayList<>();
     SpanEvents events = null;
     if (settings.spans()) {
@@ -183,8 +184,9 @@ final class ProbeLoader {
   /**
    * Looks up, in one read of each library's symbol tables, the symbols every enabled family will
    * ask for (the tables remember them); a family that finds a library unreadable says so itself.
+   * The tables are scanned by our native library: libjvm's 5 MB of them stay out of the heap.
    */
-  private static void lookUpSymbols(AgentConfig config, JvmProcess jvm) {
+  private static void lookUpSymbols(AgentConfig config, JvmProcess jvm, Libbpf libbpf) {
     Set<String> libjvm = new LinkedHashSet<>();
     Set<String> libc = new LinkedHashSet<>();
     for (ProbeFamilies.Family<?> family : ProbeFamilies.ALL) {
@@ -193,12 +195,14 @@ final class ProbeLoader {
         libc.addAll(family.needs().libcFunctions());
       }
     }
+    ElfFile.TableScan scan = (file, type, definedOnly, names, found, out) ->
+        libbpf.scanSymbols(file, type, definedOnly, names, found, out);
     try {
       if (!libjvm.isEmpty()) {
-        jvm.libjvmElf().symbols(libjvm);
+        jvm.libjvmElf().symbols(libjvm, scan);
       }
       if (!libc.isEmpty() && jvm.libc().isPresent()) {
-        jvm.libcElf().symbols(libc);
+        jvm.libcElf().symbols(libc, scan);
       }
     } catch (IOException e) {
       // Each family reads the library again and reports what fails.

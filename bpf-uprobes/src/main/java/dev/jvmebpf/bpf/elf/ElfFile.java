@@ -236,7 +236,29 @@ public final class ElfFile {
    * for: exports are looked up first in the much smaller .dynsym, and the names left are found in
    * one pass over .symtab.
    */
-  public synchronized Map<String, Symbol> symbols(Collection<String> names) throws IOException {
+  public Map<String, Symbol> symbols(Collection<String> names) throws IOException {
+    return symbols(names, null);
+  }
+
+  /**
+   * A scan of one type of symbol table done outside Java, for a file: for each of {@code names}
+   * not found yet ({@code found[i]} false), the first entry named exactly so in the file's
+   * tables of {@code type}, in section then entry order, undefined entries skipped when
+   * {@code definedOnly}; it sets {@code found[i]} and writes value, size, info and section index
+   * to {@code out[4 * i]} to {@code out[4 * i + 3]}. The agent's native library does this without
+   * reading libjvm's 5 MB of tables into the Java heap.
+   */
+  @FunctionalInterface
+  public interface TableScan {
+    void scan(Path file, int type, boolean definedOnly, String[] names, boolean[] found, long[] out)
+        throws IOException;
+  }
+
+  /**
+   * {@link #symbols(Collection)}, the tables scanned by {@code scan} when this ELF is a file and
+   * {@code scan} is not null; should it fail, by this class itself.
+   */
+  public synchronized Map<String, Symbol> symbols(Collection<String> names, TableScan scan) throws IOException {
     List<byte[]> left = new ArrayList<>();
     for (String name : names) {
       if (!looked.containsKey(name)) {
@@ -249,10 +271,13 @@ public final class ElfFile {
         asked.add(new String(name, StandardCharsets.UTF_8));
       }
       Map<String, Symbol> found = new HashMap<>();
-      // Definitions in .dynsym, then .symtab, then whatever .dynsym has (undefined: imports).
-      findSymbols(SHT_DYNSYM, true, left, found);
-      findSymbols(SHT_SYMTAB, false, left, found);
-      findSymbols(SHT_DYNSYM, false, left, found);
+      if (scan == null || path == null || !scanElsewhere(scan, asked, found)) {
+        found.clear();
+        // Definitions in .dynsym, then .symtab, then whatever .dynsym has (undefined: imports).
+        findSymbols(SHT_DYNSYM, true, left, found);
+        findSymbols(SHT_SYMTAB, false, left, found);
+        findSymbols(SHT_DYNSYM, false, left, found);
+      }
       for (String name : asked) {
         looked.put(name, Optional.ofNullable(found.get(name)));
       }
@@ -265,6 +290,33 @@ public final class ElfFile {
       }
     }
     return out;
+  }
+
+  /**
+   * The three passes of {@link #symbols} through {@code scan}, on this very file (refused when it
+   * changed since its headers were read); false when {@code scan} fails.
+   */
+  private boolean scanElsewhere(TableScan scan, List<String> asked, Map<String, Symbol> out) {
+    String[] names = asked.toArray(new String[0]);
+    boolean[] found = new boolean[names.length];
+    long[] values = new long[4 * names.length];
+    try {
+      reopen().close();
+      scan.scan(path, SHT_DYNSYM, true, names, found, values);
+      scan.scan(path, SHT_SYMTAB, false, names, found, values);
+      scan.scan(path, SHT_DYNSYM, false, names, found, values);
+      reopen().close();
+    } catch (IOException | RuntimeException e) {
+      return false;
+    }
+    for (int i = 0; i < names.length; i++) {
+      if (found[i]) {
+        int info = (int) values[4 * i + 2];
+        out.put(names[i], new Symbol(names[i], values[4 * i], values[4 * i + 1], info & 0xf, info >> 4,
+            (int) values[4 * i + 3]));
+      }
+    }
+    return true;
   }
 
   /** The symbol named exactly {@code name} in .dynsym only: what the file exports or imports. */

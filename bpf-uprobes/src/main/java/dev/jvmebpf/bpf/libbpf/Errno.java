@@ -31,7 +31,7 @@ public final class Errno {
   /** Names of the values above and of the errors socket calls fail with. */
   private static final Map<Integer, String> NAMES = Map.ofEntries(
       Map.entry(EPERM, "EPERM"), Map.entry(ENOENT, "ENOENT"), Map.entry(ESRCH, "ESRCH"), Map.entry(4, "EINTR"),
-      Map.entry(EIO, "EIO"), Map.entry(E2BIG, "E2BIG"), Map.entry(EBADF, "EBADF"),
+      Map.entry(EIO, "EIO"), Map.entry(E2BIG, "E2BIG"), Map.entry(8, "ENOEXEC"), Map.entry(EBADF, "EBADF"),
       Map.entry(EAGAIN, "EAGAIN"), Map.entry(ENOMEM, "ENOMEM"), Map.entry(EACCES, "EACCES"),
       Map.entry(EFAULT, "EFAULT"), Map.entry(EBUSY, "EBUSY"), Map.entry(EEXIST, "EEXIST"),
       Map.entry(ENODEV, "ENODEV"), Map.entry(EINVAL, "EINVAL"), Map.entry(23, "ENFILE"), Map.entry(EMFILE, "EMFILE"),

@@ -146,6 +146,19 @@ public final class Libbpf {
     return LibbpfNative.tlsThreadPointerOffset(path, symbol);
   }
 
+  /**
+   * {@link dev.jvmebpf.bpf.elf.ElfFile.TableScan}'s work done in C over a mapping of the file: a
+   * library's symbol tables (libjvm's are 5 MB) are scanned without entering the Java heap or
+   * waiting for the JIT.
+   */
+  public void scanSymbols(java.nio.file.Path file, int type, boolean definedOnly, String[] names, boolean[] found,
+      long[] out) throws java.io.IOException {
+    int rc = LibbpfNative.elfSymbols(file.toString(), type, definedOnly, names, out, found);
+    if (rc < 0) {
+      throw new java.io.IOException(file + ": symbol tables not scanned: " + describe(-rc));
+    }
+  }
+
   /** Our thread context writer's library (it exports {@code otel_thread_ctx_v1}); null when it did not load. */
   public Path threadContextLibrary() {
     return threadContextLibrary;

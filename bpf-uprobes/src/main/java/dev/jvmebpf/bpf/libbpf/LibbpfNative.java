@@ -84,6 +84,14 @@ final class LibbpfNative {
   /** The thread pointer minus the calling thread's address of TLS variable {@code symbol} of {@code path}; 0: unknown. */
   static native long tlsThreadPointerOffset(String path, String symbol);
 
+  /**
+   * ElfFile's symbol scan of the tables of {@code type} of {@code path}, in C over a mapping of the
+   * file (jeb_elf_symbols): fills {@code found} and {@code out} (4 per name); how many were found
+   * now, or a negative errno.
+   */
+  static native int elfSymbols(String path, int type, boolean definedOnly, String[] names, long[] out,
+      boolean[] found);
+
   /** Loads our thread context writer's library (libjeb-threadctx.so); 0 or a negative errno. */
   static native int threadContextOpen(String path);
 

@@ -135,6 +135,22 @@ class ElfFileTest {
     assertTrue(elf.symbol(absent).isEmpty());
   }
 
+  /** A scan done elsewhere that fails leaves the lookup to this class: the same answer, not none. */
+  @Test
+  void aFailingTableScanFallsBackToTheJavaScan() throws Exception {
+    Path libjvm = JvmProcess.current().libjvm();
+    List<String> names = List.of("JNI_CreateJavaVM", "_ZN20SafepointSynchronize5beginEv", "pthread_create", "absent_x");
+    int[] calls = {0};
+    java.util.Map<String, ElfFile.Symbol> viaFailure = ElfFile.read(libjvm).symbols(names,
+        (file, type, definedOnly, wanted, found, out) -> {
+          calls[0]++;
+          throw new java.io.IOException("scan failed");
+        });
+    assertEquals(1, calls[0]);
+    assertEquals(ElfFile.read(libjvm).symbols(names), viaFailure);
+    assertEquals(3, viaFailure.size(), viaFailure.toString());
+  }
+
   /** A file replaced after its headers were read is refused, not read as if it were the same. */
   @Test
   void aFileChangedSinceItWasReadIsRefused(@org.junit.jupiter.api.io.TempDir Path tmp) throws Exception {
