@@ -20,6 +20,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Set;
 import java.util.Map;
 
 /**
@@ -30,6 +31,10 @@ import java.util.Map;
  * captured {@code Klass*}; threads are named by their Java names.
  */
 public final class AllocationProbes extends ProbeFamily<AllocationSnapshot> {
+
+  /** The C++ types whose VMStructs entries threadOffsets and KlassNames read. */
+  static final Set<String> STRUCT_TYPES = Set.of("Thread", "ThreadLocalAllocBuffer", "Klass", "Symbol");
+
 
   static final String OBJECT = "heapalloc";
   /** AllocTracer::send_allocation_in_new_tlab(Klass*, HeapWord*, size_t, size_t, JavaThread*). */
@@ -102,7 +107,7 @@ public final class AllocationProbes extends ProbeFamily<AllocationSnapshot> {
         + "of it the thread used";
     VmStructs structs = null;
     try {
-      structs = VmStructs.of(jvm);
+      structs = VmStructs.of(jvm, STRUCT_TYPES);
     } catch (IOException e) {
       limitations.add(String.format(noClassNames, e.getMessage()));
       limitations.add(String.format(noThreadCounts, e.getMessage()));

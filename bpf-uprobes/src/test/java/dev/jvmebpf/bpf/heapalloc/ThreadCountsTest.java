@@ -22,7 +22,7 @@ class ThreadCountsTest {
 
   @Test
   void aParkedThreadsCountIsThreadMxBeans() throws Exception {
-    long[] offsets = AllocationProbes.threadOffsets(VmStructs.of(JvmProcess.current()));
+    long[] offsets = AllocationProbes.threadOffsets(VmStructs.of(JvmProcess.current(), AllocationProbes.STRUCT_TYPES));
     Field eetop = Thread.class.getDeclaredField("eetop");
     eetop.setAccessible(true);
     com.sun.management.ThreadMXBean mx = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
@@ -57,7 +57,7 @@ class ThreadCountsTest {
 
   @Test
   void anUnreadableThreadCountsNothing() throws Exception {
-    long[] offsets = AllocationProbes.threadOffsets(VmStructs.of(JvmProcess.current()));
+    long[] offsets = AllocationProbes.threadOffsets(VmStructs.of(JvmProcess.current(), AllocationProbes.STRUCT_TYPES));
     try (ThreadCounts counts = new ThreadCounts(ProcessMemory.self(), offsets)) {
       // The first page is never mapped: /proc/self/mem fails there instead of crashing.
       assertEquals(0, counts.read(8));
