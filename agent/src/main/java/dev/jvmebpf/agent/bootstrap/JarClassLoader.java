@@ -3,6 +3,7 @@ package dev.jvmebpf.agent.bootstrap;
 import java.io.IOException;
 import java.net.MalformedURLException;
 import java.net.URL;
+import java.nio.ByteBuffer;
 import java.security.CodeSource;
 import java.security.ProtectionDomain;
 import java.security.cert.Certificate;
@@ -33,9 +34,9 @@ final class JarClassLoader extends ClassLoader {
 
   @Override
   protected Class<?> findClass(String name) throws ClassNotFoundException {
-    Optional<byte[]> bytes;
+    Optional<ByteBuffer> bytes;
     try {
-      bytes = jar.read(name.replace('.', '/') + ".class");
+      bytes = jar.readBuffer(name.replace('.', '/') + ".class");
     } catch (IOException e) {
       throw new ClassNotFoundException(name + ": " + e.getMessage(), e);
     }
@@ -53,8 +54,12 @@ final class JarClassLoader extends ClassLoader {
         }
       }
     }
-    byte[] b = bytes.get();
-    return defineClass(name, b, 0, b.length, domain);
+    ByteBuffer b = bytes.get();
+    try {
+      return defineClass(name, b, domain);
+    } finally {
+      jar.release(b);
+    }
   }
 
   @Override

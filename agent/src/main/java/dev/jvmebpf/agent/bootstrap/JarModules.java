@@ -163,7 +163,12 @@ final class JarModules {
 
     @Override
     public Optional<ByteBuffer> read(String name) throws IOException {
-      return jar.read(name).map(ByteBuffer::wrap);
+      return jar.readBuffer(name);
+    }
+
+    @Override
+    public void release(ByteBuffer buffer) {
+      jar.release(buffer);
     }
 
     @Override

@@ -3,10 +3,12 @@ package dev.jvmebpf.agent.bootstrap;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.RandomAccessFile;
+import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.BasicFileAttributes;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -40,6 +42,9 @@ final class ReopenableJar implements AutoCloseable {
   private ZipSlice slice;
   /** Size, modification time and file key at the first open; null before it. */
   private List<Object> identity;
+  /** Arrays that {@link #release} handed back (at most {@link #SPARE_ARRAYS}; a load nested deeper reads into a new one). */
+  private final ArrayDeque<byte[]> spare = new ArrayDeque<>();
+  private static final int SPARE_ARRAYS = 2;
 
   /** The jar that is the whole of {@code path}. */
   ReopenableJar(Path path, Path resources) {
@@ -105,6 +110,35 @@ final class ReopenableJar implements AutoCloseable {
     return Optional.of(slice.contents(file, entry));
   }
 
+  /**
+   * The bytes of an entry in a buffer of this jar's (position 0, limit its size), to be handed
+   * back with {@link #release} once used; empty when there is none. The arrays are reused: the
+   * agent's classes, read once each and copied by defineClass, leave no 2 MB of garbage behind.
+   */
+  synchronized Optional<ByteBuffer> readBuffer(String entryName) throws IOException {
+    ZipSlice.Entry entry = jar().entry(entryName);
+    if (entry == null || entry.isDirectory()) {
+      return Optional.empty();
+    }
+    if (entry.size() > Integer.MAX_VALUE - 8) {
+      throw new IOException(name + ": " + entryName + " is too large");
+    }
+    int size = (int) entry.size();
+    byte[] array = spare.pollFirst();
+    if (array == null || array.length < size) {
+      array = new byte[Math.max(size, 16 * 1024)];
+    }
+    slice.contents(file, entry, array);
+    return Optional.of(ByteBuffer.wrap(array, 0, size));
+  }
+
+  /** Hands back a buffer {@link #readBuffer} gave, for the next read to fill. */
+  synchronized void release(ByteBuffer buffer) {
+    if (buffer != null && buffer.hasArray() && spare.size() < SPARE_ARRAYS) {
+      spare.addFirst(buffer.array());
+    }
+  }
+
   /** An entry as a file of its own (extracted on first request), empty when there is none. */
   synchronized Optional<Path> file(String entryName) throws IOException {
     Path target = resources.resolve(entryName).normalize();
@@ -149,6 +183,7 @@ final class ReopenableJar implements AutoCloseable {
 
   @Override
   public synchronized void close() {
+    spare.clear();
     if (file != null) {
       try {
         file.close();

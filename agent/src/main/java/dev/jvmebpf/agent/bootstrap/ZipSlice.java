@@ -163,7 +163,17 @@ final class ZipSlice {
 
   /** An entry's contents, inflated when it is deflated. */
   byte[] contents(RandomAccessFile file, Entry entry) throws IOException {
-    if (entry.size() > Integer.MAX_VALUE - 8 || entry.compressedSize() > Integer.MAX_VALUE - 8) {
+    if (entry.size() > Integer.MAX_VALUE - 8) {
+      throw new IOException(entry.name() + ": too large");
+    }
+    byte[] out = new byte[(int) entry.size()];
+    contents(file, entry, out);
+    return out;
+  }
+
+  /** An entry's contents into the start of {@code out}, which has room for them. */
+  void contents(RandomAccessFile file, Entry entry, byte[] out) throws IOException {
+    if (entry.size() > out.length || entry.compressedSize() > Integer.MAX_VALUE - 8) {
       throw new IOException(entry.name() + ": too large");
     }
     long data = dataPosition(file, entry);
@@ -171,28 +181,29 @@ final class ZipSlice {
       if (entry.compressedSize() != entry.size()) {
         throw new IOException(entry.name() + ": stored, yet its two sizes differ");
       }
-      return bytes(file, data, (int) entry.size());
+      file.seek(data);
+      file.readFully(out, 0, (int) entry.size());
+      return;
     }
     if (entry.method() != DEFLATED) {
       throw new IOException(entry.name() + ": compression method " + entry.method() + " is not supported");
     }
     byte[] in = bytes(file, data, (int) entry.compressedSize());
-    byte[] out = new byte[(int) entry.size()];
+    int size = (int) entry.size();
     Inflater inflater = new Inflater(true);
     try {
       inflater.setInput(in);
       int n = 0;
-      while (n < out.length && !inflater.finished()) {
-        int got = inflater.inflate(out, n, out.length - n);
+      while (n < size && !inflater.finished()) {
+        int got = inflater.inflate(out, n, size - n);
         if (got == 0 && (inflater.needsInput() || inflater.needsDictionary())) {
           break;
         }
         n += got;
       }
-      if (n != out.length || (!inflater.finished() && inflater.inflate(new byte[1]) > 0)) {
-        throw new IOException(entry.name() + ": does not inflate to " + out.length + " bytes");
+      if (n != size || (!inflater.finished() && inflater.inflate(new byte[1]) > 0)) {
+        throw new IOException(entry.name() + ": does not inflate to " + size + " bytes");
       }
-      return out;
     } catch (DataFormatException e) {
       throw new IOException(entry.name() + ": " + e.getMessage(), e);
     } finally {

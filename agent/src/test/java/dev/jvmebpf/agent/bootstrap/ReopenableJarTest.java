@@ -98,7 +98,16 @@ class ReopenableJarTest {
       for (JarEntry e : Collections.list(oracle.entries())) {
         if (!e.isDirectory()) {
           expected.add(e.getName());
-          assertArrayEquals(oracle.getInputStream(e).readAllBytes(), jar.read(e.getName()).orElseThrow(), e.getName());
+          byte[] expectedBytes = oracle.getInputStream(e).readAllBytes();
+          assertArrayEquals(expectedBytes, jar.read(e.getName()).orElseThrow(), e.getName());
+          java.nio.ByteBuffer buffer = jar.readBuffer(e.getName()).orElseThrow();
+          byte[] viaBuffer = new byte[buffer.remaining()];
+          buffer.duplicate().get(viaBuffer);
+          assertArrayEquals(expectedBytes, viaBuffer, e.getName());
+          jar.release(buffer);
+          java.nio.ByteBuffer again = jar.readBuffer(e.getName()).orElseThrow();
+          assertTrue(again.array() == buffer.array(), "a released array is filled again");
+          jar.release(again);
         }
       }
       List<String> names = new ArrayList<>(jar.names());
