@@ -7,6 +7,7 @@ import dev.jvmebpf.bpf.events.SpanEvents;
 import dev.jvmebpf.bpf.events.ThreadContextWriter;
 import dev.jvmebpf.bpf.hist.HistogramLayout;
 import dev.jvmebpf.bpf.libbpf.Libbpf;
+import dev.jvmebpf.bpf.process.JvmProcess;
 import dev.jvmebpf.bpf.process.ProcessContextMapping;
 import dev.jvmebpf.bpf.socket.SocketProbes;
 import dev.jvmebpf.otel.GcMetrics;
@@ -393,7 +394,7 @@ final class AgentRuntime {
    * only move the wait.
    */
   private static String handOffProbes(Libbpf libbpf) {
-    if (ProcessHandle.current().pid() == 1) {
+    if (JvmProcess.selfPid() == 1) {
       return " (no hand-off: this JVM is its namespace's init)";
     }
     int helper = libbpf.handOffProbesAtExit();

@@ -298,7 +298,7 @@ final class IsolatedRuntime {
     // open in the application's JVM for good. mkdir is atomic and never follows a link that
     // someone planted under the name; a taken name just means another try.
     for (int attempt = 0; ; attempt++) {
-      Path dir = tmp.resolve(DIR_PREFIX + ProcessHandle.current().pid() + "-"
+      Path dir = tmp.resolve(DIR_PREFIX + pidForName() + "-"
           + Long.toUnsignedString(ThreadLocalRandom.current().nextLong(), 36));
       try {
         Path made = Files.createDirectory(dir,
@@ -313,6 +313,18 @@ final class IsolatedRuntime {
         throw new StartFailure("cannot create a private directory under " + tmp + ": " + reason(e)
             + " (java.io.tmpdir must be a writable directory)", e);
       }
+    }
+  }
+
+  /**
+   * Our pid as /proc names it (what ps shows beside this JVM): informative only, the lock decides
+   * whose a directory is. Not ProcessHandle, whose first use sets up the JDK's process reaper.
+   */
+  private static String pidForName() {
+    try {
+      return Files.readSymbolicLink(Path.of("/proc/self")).toString();
+    } catch (IOException | RuntimeException e) {
+      return Long.toString(ProcessHandle.current().pid());
     }
   }
 
@@ -373,9 +385,12 @@ final class IsolatedRuntime {
    */
   static void removeStale(Path tmp) {
     String user = System.getProperty("user.name", "");
-    try (DirectoryStream<Path> dirs = Files.newDirectoryStream(tmp, DIR_PREFIX + "*")) {
-      for (Path dir : dirs) {
+    // java.io.File's plain list: a glob would compile a regular expression at every start.
+    String[] names = tmp.toFile().list();
+    for (String name : names == null ? new String[0] : names) {
+      if (name.startsWith(DIR_PREFIX)) {
         try {
+          Path dir = tmp.resolve(name);
           if (Files.isDirectory(dir, java.nio.file.LinkOption.NOFOLLOW_LINKS)
               && Files.getOwner(dir, java.nio.file.LinkOption.NOFOLLOW_LINKS).getName().equals(user) && stale(dir)) {
             deleteQuietly(dir);
@@ -384,8 +399,6 @@ final class IsolatedRuntime {
           // Not ours to judge; the next start looks again.
         }
       }
-    } catch (IOException | RuntimeException ignored) {
-      // Best effort.
     }
   }
 

@@ -1,5 +1,6 @@
 package dev.jvmebpf.agent.otel;
 
+import dev.jvmebpf.bpf.process.JvmProcess;
 import io.opentelemetry.api.common.AttributeKey;
 import io.opentelemetry.api.common.Attributes;
 import io.opentelemetry.sdk.resources.Resource;
@@ -26,7 +27,7 @@ public final class AgentResource {
 
   static Resource customize(Resource configured, String agentVersion) {
     Attributes process = Attributes.builder()
-        .put("process.pid", ProcessHandle.current().pid())
+        .put("process.pid", JvmProcess.selfPid())
         .put("process.runtime.name", System.getProperty("java.runtime.name", "Java"))
         .put("process.runtime.version", System.getProperty("java.runtime.version", ""))
         .put("process.runtime.description", System.getProperty("java.vm.vendor", "") + " "
@@ -52,7 +53,7 @@ public final class AgentResource {
    * keeps /dev/random and /dev/urandom open in the application's JVM after the agent detached.
    */
   static String instanceId() {
-    String name = hostName() + "/" + ProcessHandle.current().pid() + "/"
+    String name = hostName() + "/" + JvmProcess.selfPid() + "/"
         + ManagementFactory.getRuntimeMXBean().getStartTime();
     byte[] bytes = name.getBytes(StandardCharsets.UTF_8);
     long high = fnv1a(bytes, 0xcbf29ce484222325L);

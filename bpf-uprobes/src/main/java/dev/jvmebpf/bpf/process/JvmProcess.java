@@ -48,7 +48,32 @@ public final class JvmProcess {
     Path ns = Path.of("/proc/self/ns/pid");
     long device = ((Number) Files.getAttribute(ns, "unix:dev")).longValue();
     long inode = ((Number) Files.getAttribute(ns, "unix:ino")).longValue();
-    return new JvmProcess((int) ProcessHandle.current().pid(), device, inode, libjvm, libc, base);
+    return new JvmProcess((int) selfPid(), device, inode, libjvm, libc, base);
+  }
+
+  /**
+   * This process's pid in its own pid namespace, as getpid() returns it: the last value of the
+   * NSpid line of /proc/self/status (whichever namespace mounted /proc), else its Pid line. Not
+   * ProcessHandle.current(), whose first use sets up the JDK's process reaper (about 10 ms of
+   * the agent's start); that only when /proc says neither.
+   */
+  public static long selfPid() {
+    try {
+      String nsPid = null;
+      String pid = null;
+      for (String line : new String(Files.readAllBytes(Path.of("/proc/self/status")),
+          java.nio.charset.StandardCharsets.ISO_8859_1).split("\n")) {
+        if (line.startsWith("NSpid:")) {
+          String values = line.substring(6).trim(); // "1234", or "1234\t1" in a namespace
+          nsPid = values.substring(Math.max(values.lastIndexOf('\t'), values.lastIndexOf(' ')) + 1);
+        } else if (line.startsWith("Pid:")) {
+          pid = line.substring(4).trim();
+        }
+      }
+      return Long.parseLong(nsPid != null ? nsPid : pid);
+    } catch (IOException | RuntimeException e) {
+      return ProcessHandle.current().pid();
+    }
   }
 
   public int pid() {
