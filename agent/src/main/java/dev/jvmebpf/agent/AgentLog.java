@@ -99,15 +99,20 @@ public final class AgentLog {
     }
   }
 
-  /** A URL's user info (scheme://user:password@host): its password must not reach a log. */
-  private static final java.util.regex.Pattern USER_INFO =
-      java.util.regex.Pattern.compile("([a-zA-Z][a-zA-Z0-9+.-]*://)[^/@\\s]+@");
+  /**
+   * A URL's user info (scheme://user:password@host): its password must not reach a log. Compiled
+   * on first need only (a line with an '@'): most starts print none.
+   */
+  private static final class UserInfo {
+    static final java.util.regex.Pattern PATTERN =
+        java.util.regex.Pattern.compile("([a-zA-Z][a-zA-Z0-9+.-]*://)[^/@\\s]+@");
+  }
 
   /**
    * {@code text} with the user info of every URL in it replaced by "***" (an endpoint such as
    * {@code http://user:secret@collector:4318} is printed {@code http://***@collector:4318}).
    */
   static String withoutCredentials(String text) {
-    return text == null ? null : USER_INFO.matcher(text).replaceAll("$1***@");
+    return text == null || text.indexOf('@') < 0 ? text : UserInfo.PATTERN.matcher(text).replaceAll("$1***@");
   }
 }

@@ -4,8 +4,6 @@ import dev.jvmebpf.bpf.libbpf.BpfUnsupportedException;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 /**
  * A Linux version, major and minor ("6.2"), as a probe family's minimum or as the running kernel's
@@ -13,15 +11,31 @@ import java.util.regex.Pattern;
  */
 public record KernelVersion(int major, int minor) implements Comparable<KernelVersion> {
 
-  private static final Pattern RELEASE = Pattern.compile("^(\\d+)\\.(\\d+)");
-
-  /** The version at the start of a release string; IllegalArgumentException when there is none. */
+  /**
+   * The version at the start of a release string (digits, a dot, digits); IllegalArgumentException
+   * when there is none. Parsed by hand: a regular expression cost the start a compilation and two
+   * spun lambdas.
+   */
   public static KernelVersion parse(String release) {
-    Matcher m = RELEASE.matcher(release.trim());
-    if (!m.find()) {
+    String r = release.trim();
+    int dot = digitsEnd(r, 0);
+    int end = dot < r.length() && r.charAt(dot) == '.' ? digitsEnd(r, dot + 1) : dot;
+    if (dot == 0 || end == dot + 1 || end == dot) {
       throw new IllegalArgumentException("not a kernel release: " + release);
     }
-    return new KernelVersion(Integer.parseInt(m.group(1)), Integer.parseInt(m.group(2)));
+    try {
+      return new KernelVersion(Integer.parseInt(r.substring(0, dot)), Integer.parseInt(r.substring(dot + 1, end)));
+    } catch (NumberFormatException e) {
+      throw new IllegalArgumentException("not a kernel release: " + release, e);
+    }
+  }
+
+  private static int digitsEnd(String s, int from) {
+    int i = from;
+    while (i < s.length() && s.charAt(i) >= '0' && s.charAt(i) <= '9') {
+      i++;
+    }
+    return i;
   }
 
   /**

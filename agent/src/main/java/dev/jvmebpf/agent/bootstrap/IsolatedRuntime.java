@@ -231,8 +231,8 @@ final class IsolatedRuntime {
       Module bpf = layer.findModule(BPF_MODULE).orElseThrow();
       instrumentation.redefineModule(Object.class.getModule(), Set.of(), Map.of(),
           Map.of("java.lang", Set.of(bpf)), Set.of(), Map.of());
-      Class<?> access = layer.findLoader(BPF_MODULE).loadClass("dev.jvmebpf.bpf.libbpf.NativeAccess");
-      access.getMethod("enable", Set.class).invoke(null, layer.modules());
+      // Initializing NativeAccess grants access to each module of its layer: no reflective call here.
+      Class.forName("dev.jvmebpf.bpf.libbpf.NativeAccess", true, layer.findLoader(BPF_MODULE));
     } catch (Throwable ignored) {
       // Native access stays as the JVM's defaults have it.
     }

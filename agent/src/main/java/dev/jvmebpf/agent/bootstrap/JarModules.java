@@ -73,10 +73,17 @@ final class JarModules {
     }
     ModuleDescriptor.Builder module = ModuleDescriptor.newOpenModule(name);
     String requires = main.getValue(REQUIRES);
-    for (String required : requires == null ? new String[0] : requires.trim().split("[,\\s]+")) {
-      if (!required.isEmpty()) {
-        module.requires(required);
+    // Names separated by commas and white space (split by hand: a pattern costs the start its compilation).
+    int at = 0;
+    while (requires != null && at < requires.length()) {
+      int end = at;
+      while (end < requires.length() && requires.charAt(end) != ',' && !Character.isWhitespace(requires.charAt(end))) {
+        end++;
       }
+      if (end > at) {
+        module.requires(requires.substring(at, end));
+      }
+      at = end + 1;
     }
     for (String pkg : packages(entries)) {
       module.exports(pkg);
@@ -152,13 +159,14 @@ final class JarModules {
 
     @Override
     public Optional<URI> find(String name) throws IOException {
-      return jar.file(name).map(Path::toUri);
+      Optional<Path> file = jar.file(name); // no method reference: the bootstrap's are spun at run time
+      return file.isPresent() ? Optional.of(file.get().toUri()) : Optional.empty();
     }
 
     @Override
     public Optional<InputStream> open(String name) throws IOException {
       Optional<byte[]> bytes = jar.read(name);
-      return bytes.map(java.io.ByteArrayInputStream::new);
+      return bytes.isPresent() ? Optional.of(new java.io.ByteArrayInputStream(bytes.get())) : Optional.empty();
     }
 
     @Override

@@ -13,7 +13,28 @@ import java.util.Set;
  */
 public final class NativeAccess {
 
+  /**
+   * Whether this class, as it initialized, granted native access to every module of its own layer
+   * (the agent's): the bootstrap initializes it with Class.forName right after opening java.lang,
+   * which needs no reflective call and none of the method handles the JDK spins for one. False
+   * outside a layer (tests) or when the JDK refused.
+   */
+  public static final boolean GRANTED_TO_OWN_LAYER = grantToOwnLayer();
+
   private NativeAccess() {}
+
+  private static boolean grantToOwnLayer() {
+    ModuleLayer layer = NativeAccess.class.getModule().getLayer();
+    if (layer == null) {
+      return false;
+    }
+    try {
+      enable(layer.modules());
+      return true;
+    } catch (ReflectiveOperationException | RuntimeException e) {
+      return false;
+    }
+  }
 
   public static void enable(Set<Module> modules) throws ReflectiveOperationException {
     Method grant;

@@ -38,8 +38,17 @@ public final class NativeAllocationProbes extends ProbeFamily<NativeAllocationSn
       new LibcHooks.Hook("mmap", "uprobe_mmap", "uretprobe_mmap"),
       new LibcHooks.Hook("munmap", "uprobe_munmap", null));
   /** The libc functions this family probes. */
-  public static final List<String> FUNCTIONS = HOOKS.stream().map(LibcHooks.Hook::function).toList();
+  public static final List<String> FUNCTIONS = functions(HOOKS);
   public static final ProbeRequirements NEEDS = ProbeRequirements.libc(FUNCTIONS);
+
+  /** The hooks' functions (a loop: this class is initialized at every start, on or off, and a stream spins lambdas). */
+  private static List<String> functions(List<LibcHooks.Hook> hooks) {
+    List<String> out = new java.util.ArrayList<>(hooks.size());
+    for (LibcHooks.Hook hook : hooks) {
+      out.add(hook.function());
+    }
+    return List.copyOf(out);
+  }
 
   private final HistogramLayout layout;
   private final BpfMap sizes;
