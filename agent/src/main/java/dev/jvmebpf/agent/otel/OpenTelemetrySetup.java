@@ -48,12 +48,14 @@ public final class OpenTelemetrySetup {
    * exporter unless otel.traces.exporter says otherwise), no logs; and with cumulative temporality (the
    * default) the OTLP exporter does not retry, because the next export carries every count
    * anyway, while retries (about 8 s of back-off) held a refused connection's final export, and
-   * so the application's exit, for seconds.
+   * so the application's exit, for seconds. No propagators: this SDK is the agent's own, never
+   * global, and carries no context across processes (loading W3C's cost each start about 5 ms).
    */
   static Map<String, String> defaults(AgentConfig config) {
     Map<String, String> defaults = new java.util.LinkedHashMap<>();
     defaults.put("otel.traces.exporter", metricsExporter(config));
     defaults.put("otel.logs.exporter", "none");
+    defaults.put("otel.propagators", "none");
     if (cumulative(config)) {
       defaults.put("otel.java.exporter.otlp.retry.disabled", "true");
     }
