@@ -259,20 +259,20 @@ public final class ElfFile {
    * {@code scan} is not null; should it fail, by this class itself.
    */
   public synchronized Map<String, Symbol> symbols(Collection<String> names, TableScan scan) throws IOException {
-    List<byte[]> left = new ArrayList<>();
+    List<String> asked = new ArrayList<>();
     for (String name : names) {
-      if (!looked.containsKey(name)) {
-        left.add(name.getBytes(StandardCharsets.UTF_8));
+      if (!looked.containsKey(name) && !asked.contains(name)) {
+        asked.add(name);
       }
     }
-    if (!left.isEmpty()) {
-      List<String> asked = new ArrayList<>();
-      for (byte[] name : left) {
-        asked.add(new String(name, StandardCharsets.UTF_8));
-      }
+    if (!asked.isEmpty()) {
       Map<String, Symbol> found = new HashMap<>();
       if (scan == null || path == null || !scanElsewhere(scan, asked, found)) {
         found.clear();
+        List<byte[]> left = new ArrayList<>();
+        for (String name : asked) {
+          left.add(name.getBytes(StandardCharsets.UTF_8));
+        }
         // Definitions in .dynsym, then .symtab, then whatever .dynsym has (undefined: imports).
         findSymbols(SHT_DYNSYM, true, left, found);
         findSymbols(SHT_SYMTAB, false, left, found);

@@ -36,7 +36,7 @@ public final class NativeAccess {
     }
   }
 
-  public static void enable(Set<Module> modules) throws ReflectiveOperationException {
+  private static void enable(Set<Module> modules) throws ReflectiveOperationException {
     Method grant;
     try {
       grant = Module.class.getDeclaredMethod("implAddEnableNativeAccess");
