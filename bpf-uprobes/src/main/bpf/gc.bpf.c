@@ -294,12 +294,20 @@ int BPF_USDT(usdt_mem_pool_gc_end, const char *manager_name, long manager_len,
 	if (!active)
 		return 0;
 	active->ends++;
-	if (active->ends == 1 && is_cycle_manager(manager))
-		minor_active = 0;
+	if (active->ends == 1) {
+		/*
+		 * HotSpot stamps the collection's end (GcInfo's) right before its first pool's end;
+		 * the other pools' usage reads and probes follow. Timed from here, a thread switched
+		 * out during that loop does not lengthen the collection.
+		 */
+		active->end_ns = now;
+		if (is_cycle_manager(manager))
+			minor_active = 0;
+	}
 	if (active->ends < active->begins)
 		return 0;
 	if (counts)
-		record_duration(manager, GC_EVENT_COLLECTION, active->start_ns, now, stats);
+		record_duration(manager, GC_EVENT_COLLECTION, active->start_ns, active->end_ns, stats);
 	bpf_map_delete_elem(&gc_active, &key);
 	return 0;
 }

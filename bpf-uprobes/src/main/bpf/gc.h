@@ -6,7 +6,8 @@
  * fires hotspot:mem__pool__gc__begin once per memory pool, and gc_end fires
  * hotspot:mem__pool__gc__end once per pool, all on the collecting thread, both with the
  * manager's name (the bean's name). A collection of manager M on thread T lasts from the
- * first begin to the last end; the kernel knows it is the last end when ends == begins.
+ * first begin to the first end, the probes next to HotSpot's own stamps of its start and end
+ * (GcInfo's); the kernel knows the collection is over at the last end, when ends == begins.
  *
  * Managers that record no pool usage (ZGC's and Shenandoah's "... Pauses") fire no pool
  * probes. Their pauses are the hotspot:gc__begin/gc__end pairs (SvcGCMarker) that contain no
@@ -82,7 +83,8 @@ struct gc_active_key {
 };
 
 struct gc_active {
-	__u64 start_ns;
+	__u64 start_ns;		/* the first pool's begin: right after HotSpot stamps the start */
+	__u64 end_ns;		/* the first pool's end: right after HotSpot stamps the end */
 	__u32 begins;
 	__u32 ends;
 };

@@ -83,7 +83,7 @@ class GcDurationIT extends ReceiverTest {
       System.out.printf("JDK %d %s %s: %d collections, -Xlog:gc pauses %.1f ms, GcInfo %d ms, jvm.gc.duration %.1f ms "
           + "(%+.2f%% of the log's, %+.2f%% of GcInfo's)%n", jdk, collector, where, collections, logged, gcInfo, measured,
           100 * (measured - logged) / logged, 100 * (measured - gcInfo) / gcInfo);
-      // A collection is timed from its first memory pool's begin to its last pool's end. The log's
+      // A collection is timed from its first memory pool's begin to its first pool's end. The log's
       // pause holds that and the work around it (the VM operation's set-up, queuing the GC
       // notification, heap printing), so it is never shorter: above it by 1% at most (the log's
       // rounding, the clocks' difference).

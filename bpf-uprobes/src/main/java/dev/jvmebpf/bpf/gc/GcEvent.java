@@ -11,7 +11,7 @@ import dev.jvmebpf.bpf.events.KernelEvent;
  * @param pause whether this is a pause of a concurrent collector (ZGC, Shenandoah) rather than a
  *     collection
  * @param startNanos CLOCK_MONOTONIC when the first memory pool's collection began (or the pause)
- * @param endNanos when the last pool's ended
+ * @param endNanos when the first pool's ended (or the pause)
  * @param tid the collecting thread
  */
 public record GcEvent(String collector, String action, boolean pause, long startNanos, long endNanos, int tid)
