@@ -1,6 +1,8 @@
 package dev.jvmebpf.agent.bootstrap;
 
+import java.io.ByteArrayInputStream;
 import java.io.IOException;
+import java.io.InputStream;
 import java.net.MalformedURLException;
 import java.net.URL;
 import java.nio.ByteBuffer;
@@ -21,6 +23,8 @@ final class JarClassLoader extends ClassLoader {
   static {
     registerAsParallelCapable();
   }
+
+  private static final String OWN_RESOURCES = "dev/jvmebpf/";
 
   private final ReopenableJar jar;
   private final ProtectionDomain domain;
@@ -60,6 +64,26 @@ final class JarClassLoader extends ClassLoader {
     } finally {
       jar.release(b);
     }
+  }
+
+  /**
+   * Our own resources ({@code dev/jvmebpf/...}, which no parent holds) straight from the jar's
+   * bytes: neither asking every parent loader first (the JDK's module image included) nor
+   * extracting a file for a URL. Other names as any class loader finds them.
+   */
+  @Override
+  public InputStream getResourceAsStream(String name) {
+    if (name.startsWith(OWN_RESOURCES)) {
+      try {
+        Optional<byte[]> bytes = jar.read(name);
+        if (bytes.isPresent()) {
+          return new ByteArrayInputStream(bytes.get());
+        }
+      } catch (IOException e) {
+        return null;
+      }
+    }
+    return super.getResourceAsStream(name);
   }
 
   @Override

@@ -141,8 +141,13 @@ public final class JvmProcess {
   /** Run-time address of a symbol of libjvm's symbol tables. */
   public long libjvmAddress(ElfFile.Symbol symbol) throws IOException {
     // A shared object's first PT_LOAD (file offset 0) maps at base + its p_vaddr.
-    long firstVaddr = libjvmElf().loadSegments().stream().filter(s -> s.offset() == 0)
-        .mapToLong(ElfFile.Segment::virtualAddress).findFirst().orElse(0);
+    long firstVaddr = 0;
+    for (ElfFile.Segment segment : libjvmElf().loadSegments()) {
+      if (segment.offset() == 0) {
+        firstVaddr = segment.virtualAddress();
+        break;
+      }
+    }
     return libjvmBase - firstVaddr + symbol.value();
   }
 
