@@ -74,6 +74,7 @@ final class AgentRuntime {
     try {
       config = AgentConfig.fromAgentArguments(arguments);
       log = new AgentLog(System.err, config.getBoolean("debug"));
+      StartCost.measure(log.isDebug());
     } catch (IllegalArgumentException e) {
       new AgentLog(System.err, false).status("not started: " + e.getMessage());
       AgentStatus.set("off: " + e.getMessage());
@@ -205,8 +206,10 @@ final class AgentRuntime {
           context -> GcMetrics.of(fallback.snapshot(), context)));
     }
     publishProcessContext(libbpf);
-    log.debug("on at JVM uptime " + ManagementFactory.getRuntimeMXBean().getUptime()
-        + " ms; this thread's CPU so far " + StartCost.threadCpuNanos() / 1_000_000 + " ms");
+    if (log.isDebug()) {
+      log.debug("on at JVM uptime " + ManagementFactory.getRuntimeMXBean().getUptime()
+          + " ms; this thread's CPU so far " + StartCost.threadCpuNanos() / 1_000_000 + " ms");
+    }
     // Last before the status: what the GC family counts then begins where the GC MXBeans' counts,
     // read by whoever sees the agent on, stand.
     probes.startCounting(producer);

@@ -10,14 +10,25 @@ final class StartCost {
   /** The calling thread's scheduler statistics: CPU time (ns), then wait time and time slices. */
   private static final Path SCHEDSTAT = Path.of("/proc/thread-self/schedstat");
 
+  /** Whether steps are measured: with debug on only, whose lines are the only reader. */
+  private static volatile boolean measured;
+
   private StartCost() {}
 
+  /** Measures the steps from now on (debug on), or not; without, a reading costs nothing. */
+  static void measure(boolean on) {
+    measured = on;
+  }
+
   /**
-   * The calling thread's CPU time in nanoseconds, -1 when unknown. Read from the kernel's
-   * scheduler statistics rather than ThreadMXBean: the start measures it even without debug, and
-   * the management classes it would load for that cost about 20 ms.
+   * The calling thread's CPU time in nanoseconds, -1 when unknown or not {@link #measure measured}
+   * (a dozen readings of the file cost the start about 5 ms). Read from the kernel's scheduler
+   * statistics rather than ThreadMXBean, whose management classes cost about 20 ms to load.
    */
   static long threadCpuNanos() {
+    if (!measured) {
+      return -1;
+    }
     try {
       String stat = Files.readString(SCHEDSTAT);
       int end = stat.indexOf(' ');
