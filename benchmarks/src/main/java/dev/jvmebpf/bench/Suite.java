@@ -41,6 +41,7 @@ final class Suite {
   private static final Pattern WRK_RATE = Pattern.compile("Requests/sec:\\s+([0-9.]+)");
 
   private final Path jdk;
+  private final Path agentJar;
   private final Path work;
   private final List<Tool> tools;
   private final List<Sample> samples = new ArrayList<>();
@@ -48,6 +49,7 @@ final class Suite {
 
   Suite(Path jdk, Path agent, Path otelAgent, Path work, int rounds) {
     this.jdk = jdk;
+    this.agentJar = agent;
     this.work = work;
     this.rounds = rounds;
     this.tools = List.of(
@@ -80,7 +82,61 @@ final class Suite {
         microBenchmarks(tool, round);
       }
       exportCost(round);
+      detachCost(round);
     }
+  }
+
+  static final String DETACH = "detach (idle app, the agent's defaults)";
+  private static final Pattern STEP_MS = Pattern.compile("debug: (last export|probes removed) in (\\d+) ms");
+
+  /**
+   * The detach command against an idle application with the agent's defaults (and its debug
+   * lines on): how long the agent took from the request's arrival to every probe removed, by its
+   * own account (the last export, then the probes' removal). The command's attach to the JVM is
+   * the JDK's attach mechanism, the same for any agent, and not counted.
+   */
+  private void detachCost(int round) throws Exception {
+    Tool agent = tools.stream().filter(t -> t.name().equals("jvm-ebpf-agent")).findFirst().orElseThrow();
+    Path err = work.resolve("detach.err");
+    List<String> command = List.of(java(), agent.jvmOptions().get(0) + ",debug=true", "-cp", classes(),
+        IdleApp.class.getName(), "20000");
+    Process app = new ProcessBuilder(command).redirectError(err.toFile()).start();
+    Map<String, Double> steps = new LinkedHashMap<>();
+    try (var lines = new java.io.BufferedReader(new java.io.InputStreamReader(app.getInputStream(),
+        StandardCharsets.UTF_8))) {
+      String line;
+      while ((line = lines.readLine()) != null && !line.startsWith("ON_MS ")) {
+        // the agent is on once the idle app says so
+      }
+      if (line == null || !line.contains(" on: ")) {
+        throw new IOException("the idle app saw no agent on: " + line + "\n" + Files.readString(err));
+      }
+      Process detach = new ProcessBuilder(java(), "-jar", agentJar.toString(), "detach", Long.toString(app.pid()))
+          .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+      if (!detach.waitFor(120, TimeUnit.SECONDS) || detach.exitValue() != 0) {
+        detach.destroyForcibly();
+        throw new IOException("detach " + app.pid() + " failed:\n" + Files.readString(err));
+      }
+      for (long deadline = System.nanoTime() + 10_000_000_000L; steps.size() < 2 && System.nanoTime() < deadline; ) {
+        Matcher m = STEP_MS.matcher(Files.readString(err));
+        steps.clear();
+        while (m.find()) {
+          steps.putIfAbsent(m.group(1), Double.parseDouble(m.group(2)));
+        }
+        Thread.sleep(50);
+      }
+    } finally {
+      app.destroy();
+      if (!app.waitFor(30, TimeUnit.SECONDS)) {
+        app.destroyForcibly();
+      }
+    }
+    if (steps.size() < 2) {
+      throw new IOException("the agent said nothing of its detach:\n" + Files.readString(err));
+    }
+    add(DETACH, "last export ms", agent, round, steps.get("last export"));
+    add(DETACH, "probes removed ms", agent, round, steps.get("probes removed"));
+    add(DETACH, "ms in all", agent, round, steps.get("last export") + steps.get("probes removed"));
   }
 
   /**
@@ -432,6 +488,7 @@ final class Suite {
     double rss = median("idle app, 3 s", "peak RSS MB", agent) - median("idle app, 3 s", "peak RSS MB", none);
     double on = median("idle app, 3 s", "probes on at JVM uptime ms", agent);
     double exit = median("idle app, 3 s", "exit ms after main", agent) - median("idle app, 3 s", "exit ms after main", none);
+    double detach = median(DETACH, "ms in all", agent);
     double maps = median("kernel memory of the agent's maps (defaults, spans on)", "MiB bound for 64 possible CPUs", agent);
     md.append("## Goals (the agent's defaults; medians of this run)\n\n| goal | measured | |\n|---|---|---|\n");
     goal(md, "jwebserver steady throughput at least 0.98 of no agent", String.format(Locale.ROOT, "%.3f", web),
@@ -441,6 +498,7 @@ final class Suite {
     goal(md, "start: at most 40 MB peak RSS over no agent", String.format(Locale.ROOT, "+%.0f MB", rss), rss <= 40);
     goal(md, "start: probes on within 1.5 s of the JVM's start", String.format(Locale.ROOT, "%.0f ms", on), on <= 1500);
     goal(md, "exit: at most 100 ms over no agent", String.format(Locale.ROOT, "+%.0f ms", exit), exit <= 100);
+    goal(md, "detach: at most 100 ms", String.format(Locale.ROOT, "%.0f ms", detach), detach <= 100);
     goal(md, "map memory for 64 CPUs at most 32 MiB", String.format(Locale.ROOT, "%.1f MiB", maps), maps <= 32);
     md.append("\n(javac's spread on this VM is often wider than 2%: see its runs below before reading its ratio.)\n\n");
     md.append("Where a goal is not met, why, as profiled, and what would close it: README.md, \"Overhead, measured\","
