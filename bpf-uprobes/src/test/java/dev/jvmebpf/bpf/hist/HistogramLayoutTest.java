@@ -49,6 +49,34 @@ class HistogramLayoutTest {
     }
   }
 
+  /**
+   * Each bucket's upper value is the largest value the data model's index puts in that bucket or
+   * below, found here by a plain binary search over the index (as the table was once built) for
+   * every bucket of every scale: the closed form the table starts from must land on the same.
+   */
+  @ParameterizedTest
+  @CsvSource({"0,1000000000", "1,1000000000", "2,1000000000", "3,1000000000", "0,1", "1,1", "2,1", "3,1",
+      "3,1000", "2,1000000"})
+  void upperValuesAreWhatABinarySearchOverTheIndexFinds(int scale, long perUnit) {
+    HistogramLayout layout = HistogramLayout.create(scale, perUnit);
+    long below = 0;
+    for (int k = 0; k < layout.bucketCount() - 1; k++) {
+      int i = layout.firstIndex() + k;
+      long lo = below;
+      long hi = HistogramLayout.EXACT_LIMIT - 1;
+      while (lo < hi) {
+        long mid = lo + (hi - lo + 1) / 2;
+        if (HistogramLayout.index((double) mid / perUnit, scale) <= i) {
+          lo = mid;
+        } else {
+          hi = mid - 1;
+        }
+      }
+      assertEquals(lo, layout.upper(k), "upper value of bucket " + i + " at scale " + scale + ", " + perUnit);
+      below = lo;
+    }
+  }
+
   @ParameterizedTest
   @CsvSource({"-1", "4", "20"})
   void rejectsScalesTheKernelTableCannotHold(int scale) {
