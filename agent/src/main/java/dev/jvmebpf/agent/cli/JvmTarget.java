@@ -38,6 +38,9 @@ record JvmTarget(long pid, int uid, String command, Path libjvm, Optional<Path> 
       "--module-path", "--upgrade-module-path", "--add-modules", "--add-opens", "--add-exports", "--add-reads",
       "--limit-modules", "--patch-module", "--enable-native-access");
 
+  /** The name of the helper that removes an exited JVM's probes (jeb_shim.c). */
+  static final String EXIT_HELPER = "jvm-ebpf-exit";
+
   static JvmTarget inspect(long pid) throws Unusable {
     Path proc = Path.of("/proc", Long.toString(pid));
     if (pid <= 0 || !Files.isDirectory(proc)) {
@@ -50,6 +53,10 @@ record JvmTarget(long pid, int uid, String command, Path libjvm, Optional<Path> 
       throw new Unusable("no process with pid " + pid);
     }
     String command = field(status, "Name:").orElse("?");
+    if (command.equals(EXIT_HELPER)) {
+      // It shares the exited JVM's command line and memory map for the moment it holds the probes.
+      throw new Unusable("process " + pid + " is jvm-ebpf-agent's exit helper of a JVM that has exited");
+    }
     int uid = effectiveUid(status);
     int us = effectiveUid(self());
     if (us != 0 && uid != us) {
