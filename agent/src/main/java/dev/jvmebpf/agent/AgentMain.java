@@ -22,12 +22,14 @@ public final class AgentMain {
 
   /**
    * {@link #start}, as the bootstrap calls it through reflection: {@code context} holds the
-   * Instrumentation, the entry point's name and the private directory. Two reference parameters,
-   * as premain has: the JDK then reuses, for this reflective call, the method handles it made for
-   * calling premain, instead of making new ones (about 15 ms of every start).
+   * Instrumentation, the entry point's name, the private directory and how the native module was
+   * defined (for the debug log). Two reference parameters, as premain has: the JDK then reuses,
+   * for this reflective call, the method handles it made for calling premain, instead of making
+   * new ones (about 15 ms of every start).
    */
   public static void start(String arguments, Object[] context) {
-    start(arguments, (Instrumentation) context[0], (String) context[1], (Path) context[2]);
+    AgentRuntime.start(arguments, (Instrumentation) context[0], (String) context[1], (Path) context[2], version(),
+        context.length > 3 ? (String) context[3] : null);
   }
 
   /** Flushes and stops the running agent, if any (the JVM is exiting). Never throws. */

@@ -69,12 +69,21 @@ final class AgentRuntime {
 
   /** Called on the agent's init thread. */
   static void start(String arguments, Instrumentation instrumentation, String entry, Path privateDir, String version) {
+    start(arguments, instrumentation, entry, privateDir, version, null);
+  }
+
+  /** {@code nativeModule}: how the bootstrap defined bpf-uprobes' module, for the debug log; null if unsaid. */
+  static void start(String arguments, Instrumentation instrumentation, String entry, Path privateDir, String version,
+      String nativeModule) {
     AgentConfig config;
     AgentLog log;
     try {
       config = AgentConfig.fromAgentArguments(arguments);
       log = new AgentLog(System.err, config.getBoolean("debug"));
       StartCost.measure(log.isDebug());
+      if (nativeModule != null) {
+        log.debug("bpf-uprobes is " + nativeModule);
+      }
     } catch (IllegalArgumentException e) {
       new AgentLog(System.err, false).status("not started: " + e.getMessage());
       AgentStatus.set("off: " + e.getMessage());
@@ -94,6 +103,11 @@ final class AgentRuntime {
     try {
       runtime.run();
     } catch (Throwable e) {
+      if (runtime.stopping()) {
+        // The JVM's exit (or a detach) stopped the start midway, and the exit took the files the
+        // start was reading: nothing failed, so nothing may say so.
+        return;
+      }
       log.status("stopped after an internal error: " + e);
       AgentStatus.set("off: internal error: " + e);
       stopRunning("internal error");
@@ -330,7 +344,15 @@ final class AgentRuntime {
     }
   }
 
+  /** Whether shutdown began: the JVM's exit or a detach. */
+  private synchronized boolean stopping() {
+    return stopped;
+  }
+
   private void notStarted(String line, String status) {
+    if (stopping()) {
+      return; // the exit or a detach came first; what failed then was its doing (see start)
+    }
     log.status("not started: " + line);
     AgentStatus.set("off: " + status);
     stopRunning("not started");

@@ -37,6 +37,26 @@ class HostOutputIT {
   }
 
   /**
+   * The two ways the bootstrap defines bpf-uprobes' module (the code that calls our JNI library):
+   * straight into its class loader, the default, and in a ModuleLayer of its own, the way taken
+   * where the JDK lacks the internal API the first takes (forced here by a system property). On
+   * JDK 25 either must leave the JDK nothing to warn about native access, and the agent on.
+   */
+  @ParameterizedTest(name = "layer {0}")
+  @ValueSource(booleans = {false, true})
+  void eitherWayOfDefiningTheNativeModuleLeavesNoWarning(boolean layer) throws Exception {
+    TargetJvm.Result run = TargetJvm.on(Fixtures.jdk(25)).withAgent("exporter=none,debug=true")
+        .jvmArgs("-Djvm.ebpf.agent.module.layer=" + layer)
+        .run(Duration.ofSeconds(60), PlainApp.class, "1500");
+    assertEquals(42, run.exitCode(), run.stderr());
+    String expected = layer ? "bpf-uprobes is a module of a ModuleLayer of its own"
+        : "bpf-uprobes is a named module defined to its own class loader";
+    assertTrue(run.stderr().lines().anyMatch(l -> l.endsWith(expected)), expected + ":\n" + run.stderr());
+    assertTrue(run.stderr().lines().allMatch(l -> l.startsWith("[jvm-ebpf-agent] ")), "only our lines:\n" + run.stderr());
+    assertTrue(run.stderr().contains("eBPF on, probes gc, safepoint, allocation, socket, dns"), run.stderr());
+  }
+
+  /**
    * An application that ends while the agent is still starting (issue 13, item 9): nothing
    * failed, so nothing may say so. Its output and exit status are its own, and the agent prints
    * nothing, or its status line if it was on in time: never "eBPF off (stopping)", whose

@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.io.RandomAccessFile;
 import java.lang.instrument.Instrumentation;
 import java.lang.module.Configuration;
+import java.lang.module.ModuleDescriptor;
 import java.lang.module.ModuleFinder;
 import java.lang.module.ModuleReference;
 import java.lang.reflect.Method;
@@ -29,12 +30,14 @@ import java.util.concurrent.ThreadLocalRandom;
  * application's libraries (other OpenTelemetry or ASM versions) and ours never meet:
  *
  * <ol>
- *   <li>{@code inst/layer/*.jar} (bpf-uprobes) become modules of a private
- *       {@link ModuleLayer} over the platform class loader. With the Instrumentation we open
- *       {@code java.lang} to our bpf-uprobes module only, which grants native access to each
- *       module of the layer: JDK 24+ then prints no warning when it loads our JNI library.</li>
+ *   <li>{@code inst/layer/*.jar} (bpf-uprobes, the code of our JNI library) becomes a named module,
+ *       defined straight into a class loader of ours over the platform class loader
+ *       ({@code NativeModule}; where that fails, or with more than one such jar, a private
+ *       {@link ModuleLayer} of them). With the Instrumentation, java.base opens {@code java.lang}
+ *       to that module only, which grants it native access: JDK 24+ then prints no warning when it
+ *       loads our JNI library.</li>
  *   <li>{@code inst/agent-impl.jar} (the agent, otel-bridge, a relocated OpenTelemetry SDK and ASM) is
- *       loaded by a class loader whose parent is that layer's.</li>
+ *       loaded by a class loader whose parent is that module's.</li>
  * </ol>
  *
  * <p>The nested jars are read where they lie in jvm-ebpf-agent.jar, through {@link ReopenableJar}s;
@@ -52,6 +55,13 @@ final class IsolatedRuntime {
   private static final String IMPL = "inst/agent-impl.jar";
   private static final String BPF_MODULE = "dev.jvmebpf.bpf";
   private static final String AGENT_MAIN = "dev.jvmebpf.agent.AgentMain";
+  private static final String NATIVE_MODULE = "dev.jvmebpf.agent.NativeModule";
+  private static final String NATIVE_ACCESS = "dev.jvmebpf.bpf.libbpf.NativeAccess";
+  /**
+   * With this system property true, the native module is defined in a ModuleLayer of its own, as
+   * where the JDK lacks the internal API that defining it directly takes (for the tests of that way).
+   */
+  static final String LAYER_PROPERTY = "jvm.ebpf.agent.module.layer";
   /** The agent argument that asks a running agent to detach (set by the detach command). */
   static final String DETACH_ARGUMENT = "command=detach";
   /**
@@ -70,7 +80,8 @@ final class IsolatedRuntime {
   }
 
   /** The loaders of this JVM's agent, with the directory they read from; null until first start. */
-  private record Loaders(Path dir, JarClassLoader impl, JarModules modules) {
+  /** @param nativeModule how the native module was defined, for the agent's debug log */
+  private record Loaders(Path dir, JarClassLoader impl, JarModules modules, String nativeModule) {
     void closeFiles() {
       impl.closeFile();
       modules.closeFiles();
@@ -95,7 +106,7 @@ final class IsolatedRuntime {
       } else {
         // (String, Object[]): premain's shape, whose reflective call the JVM has already linked.
         main.getMethod("start", String.class, Object[].class)
-            .invoke(null, arguments, new Object[] {instrumentation, entry, shared.dir()});
+            .invoke(null, arguments, new Object[] {instrumentation, entry, shared.dir(), shared.nativeModule()});
       }
     } catch (Throwable e) {
       Throwable cause = e instanceof java.lang.reflect.InvocationTargetException && e.getCause() != null
@@ -204,6 +215,13 @@ final class IsolatedRuntime {
     }
 
     JarModules modules = JarModules.of(layerJars);
+    if (instrumentation != null && layerJars.size() == 1 && !Boolean.getBoolean(LAYER_PROPERTY)) {
+      try {
+        return withNamedModule(dir, impl, layerJars.get(0), modules, instrumentation);
+      } catch (Exception | LinkageError e) {
+        // A JDK without the internal API this takes: the same module in a layer of its own.
+      }
+    }
     Set<String> roots = new HashSet<>();
     for (ModuleReference module : modules.finder().findAll()) {
       roots.add(module.descriptor().name());
@@ -215,7 +233,29 @@ final class IsolatedRuntime {
     grantNativeAccess(layer, instrumentation);
     ClassLoader layerLoader = layer.findLoader(BPF_MODULE);
     JarClassLoader implLoader = new JarClassLoader("jvm-ebpf-agent", impl, layerLoader);
-    return new Loaders(dir, implLoader, modules);
+    return new Loaders(dir, implLoader, modules, "a module of a ModuleLayer of its own");
+  }
+
+  /**
+   * The layer jar's module defined straight into a class loader of ours, without the ModuleLayer
+   * API (see NativeModule): java.base exports its internal jdk.internal.module to the agent
+   * implementation's loader (its unnamed module holds our classes alone), whose NativeModule then
+   * defines the module and opens java.lang to it; initializing NativeAccess in the module grants
+   * it native access. Throws where any of this fails: the caller then builds a layer, with new
+   * loaders.
+   */
+  private static Loaders withNamedModule(Path dir, ReopenableJar impl, ReopenableJar jar, JarModules modules,
+      Instrumentation instrumentation) throws Exception {
+    ModuleDescriptor descriptor = modules.finder().findAll().iterator().next().descriptor();
+    JarClassLoader moduleLoader = new JarClassLoader("jvm-ebpf-agent-bpf", jar, ClassLoader.getPlatformClassLoader(),
+        descriptor.name());
+    JarClassLoader implLoader = new JarClassLoader("jvm-ebpf-agent", impl, moduleLoader);
+    instrumentation.redefineModule(Object.class.getModule(), Set.of(),
+        Map.of("jdk.internal.module", Set.of(implLoader.getUnnamedModule())), Map.of(), Set.of(), Map.of());
+    Class.forName(NATIVE_MODULE, true, implLoader).getMethod("define", String.class, Object[].class)
+        .invoke(null, descriptor.name(), new Object[] {moduleLoader, descriptor, jar.path().toUri()});
+    Class.forName(NATIVE_ACCESS, true, moduleLoader);
+    return new Loaders(dir, implLoader, modules, "a named module defined to its own class loader");
   }
 
   /**
@@ -232,7 +272,7 @@ final class IsolatedRuntime {
       instrumentation.redefineModule(Object.class.getModule(), Set.of(), Map.of(),
           Map.of("java.lang", Set.of(bpf)), Set.of(), Map.of());
       // Initializing NativeAccess grants access to each module of its layer: no reflective call here.
-      Class.forName("dev.jvmebpf.bpf.libbpf.NativeAccess", true, layer.findLoader(BPF_MODULE));
+      Class.forName(NATIVE_ACCESS, true, layer.findLoader(BPF_MODULE));
     } catch (Throwable ignored) {
       // Native access stays as the JVM's defaults have it.
     }

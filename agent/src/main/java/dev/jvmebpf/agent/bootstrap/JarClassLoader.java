@@ -30,10 +30,21 @@ final class JarClassLoader extends ClassLoader {
 
   private final ReopenableJar jar;
   private final ProtectionDomain domain;
+  /** The named module whose classes this loader defines, or null: an unnamed module's. */
+  private final String module;
 
   JarClassLoader(String name, ReopenableJar jar, ClassLoader parent) throws MalformedURLException {
+    this(name, jar, parent, null);
+  }
+
+  /**
+   * A loader for the jar's classes; with {@code module}, those of that named module, which must
+   * then be defined to this loader (NativeModule) before its first class is loaded.
+   */
+  JarClassLoader(String name, ReopenableJar jar, ClassLoader parent, String module) throws MalformedURLException {
     super(name, parent);
     this.jar = jar;
+    this.module = module;
     this.domain = new ProtectionDomain(new CodeSource(jar.path().toUri().toURL(), (Certificate[]) null), null,
         this, null);
   }
@@ -83,7 +94,7 @@ final class JarClassLoader extends ClassLoader {
       throw new ClassNotFoundException(name);
     }
     int dot = name.lastIndexOf('.');
-    if (dot > 0) {
+    if (dot > 0 && module == null) { // a named module's packages are its own (defined by the JDK)
       String pkg = name.substring(0, dot);
       if (getDefinedPackage(pkg) == null) {
         try {
@@ -127,6 +138,24 @@ final class JarClassLoader extends ClassLoader {
       Optional<java.nio.file.Path> file = jar.file(name);
       return file.isPresent() ? file.get().toUri().toURL() : null;
     } catch (IOException e) {
+      return null;
+    }
+  }
+
+  /** A resource of our named module (Class.getResource of its classes comes here), else none. */
+  @Override
+  protected URL findResource(String moduleName, String name) {
+    return moduleName == null || moduleName.equals(module) ? findResource(name) : null;
+  }
+
+  @Override
+  protected Class<?> findClass(String moduleName, String name) {
+    if (moduleName != null && !moduleName.equals(module)) {
+      return null;
+    }
+    try {
+      return findClass(name);
+    } catch (ClassNotFoundException e) {
       return null;
     }
   }

@@ -14,22 +14,24 @@ import java.util.Set;
 public final class NativeAccess {
 
   /**
-   * Whether this class, as it initialized, granted native access to every module of its own layer
-   * (the agent's): the bootstrap initializes it with Class.forName right after opening java.lang,
-   * which needs no reflective call and none of the method handles the JDK spins for one. False
-   * outside a layer (tests) or when the JDK refused.
+   * Whether this class, as it initialized, granted native access to its own module and every
+   * other module of its layer, if it has one (the agent's named module): the bootstrap initializes
+   * it with Class.forName right after java.base opened java.lang to that module, which needs no
+   * reflective call and none of the method handles the JDK spins for one. False in an unnamed
+   * module (tests) or when the JDK refused.
    */
-  public static final boolean GRANTED_TO_OWN_LAYER = grantToOwnLayer();
+  public static final boolean GRANTED = grantToOwnModules();
 
   private NativeAccess() {}
 
-  private static boolean grantToOwnLayer() {
-    ModuleLayer layer = NativeAccess.class.getModule().getLayer();
-    if (layer == null) {
+  private static boolean grantToOwnModules() {
+    Module own = NativeAccess.class.getModule();
+    if (!own.isNamed()) {
       return false;
     }
+    ModuleLayer layer = own.getLayer();
     try {
-      enable(layer.modules());
+      enable(layer == null ? Set.of(own) : layer.modules());
       return true;
     } catch (ReflectiveOperationException | RuntimeException e) {
       return false;
