@@ -14,7 +14,8 @@ import java.util.Enumeration;
 import java.util.Optional;
 
 /**
- * Loads the agent's implementation (agent-impl.jar) through a {@link ReopenableJar}, parent
+ * Loads one of the agent's nested jars through a {@link ReopenableJar}: the agent's implementation
+ * (agent-impl.jar, an unnamed module) or bpf-uprobes (a named module, see NativeModule). Parent
  * first like any class loader except for our own names (see {@link #loadClass(String, boolean)}):
  * unlike URLClassLoader it can let go of the jar's file while its classes stay usable, and it
  * never hands out a {@code jar:} URL.
