@@ -61,8 +61,8 @@ final class JarClassLoader extends ClassLoader {
     if (name.startsWith(OWN_CLASSES)) {
       synchronized (getClassLoadingLock(name)) {
         Class<?> c = findLoadedClass(name);
-        if (c == null && hasEntry(name.replace('.', '/') + ".class")) {
-          c = findClass(name);
+        if (c == null) {
+          c = defineFromJar(name);
         }
         if (c != null) {
           if (resolve) {
@@ -75,16 +75,17 @@ final class JarClassLoader extends ClassLoader {
     return super.loadClass(name, resolve);
   }
 
-  private boolean hasEntry(String entryName) throws ClassNotFoundException {
-    try {
-      return jar.contains(entryName);
-    } catch (IOException e) {
-      throw new ClassNotFoundException(entryName + ": " + e.getMessage(), e);
-    }
-  }
-
   @Override
   protected Class<?> findClass(String name) throws ClassNotFoundException {
+    Class<?> c = defineFromJar(name);
+    if (c == null) {
+      throw new ClassNotFoundException(name);
+    }
+    return c;
+  }
+
+  /** The class {@code name} defined from the jar's entry for it; null when the jar has none. */
+  private Class<?> defineFromJar(String name) throws ClassNotFoundException {
     Optional<ByteBuffer> bytes;
     try {
       bytes = jar.readBuffer(name.replace('.', '/') + ".class");
@@ -92,7 +93,7 @@ final class JarClassLoader extends ClassLoader {
       throw new ClassNotFoundException(name + ": " + e.getMessage(), e);
     }
     if (bytes.isEmpty()) {
-      throw new ClassNotFoundException(name);
+      return null;
     }
     int dot = name.lastIndexOf('.');
     if (dot > 0 && module == null) { // a named module's packages are its own (defined by the JDK)

@@ -96,11 +96,6 @@ final class ReopenableJar implements AutoCloseable {
     return slice;
   }
 
-  synchronized boolean contains(String entryName) throws IOException {
-    ZipSlice.Entry entry = jar().entry(entryName);
-    return entry != null && !entry.isDirectory();
-  }
-
   /** The bytes of an entry, empty when there is none. */
   synchronized Optional<byte[]> read(String entryName) throws IOException {
     ZipSlice.Entry entry = jar().entry(entryName);
