@@ -177,8 +177,13 @@ final class ProbeLoader {
       events.close(); // no reader will start; the families' objects keep the ring while they live
       events = null;
     }
-    List<String> attached = ProbeFamilies.ALL.stream().map(ProbeFamilies.Family::name).filter(on::contains).toList();
-    return new Result(stopped ? "stopping" : null, attached, problems, libbpf, stopped, events, starts);
+    List<String> attached = new ArrayList<>(); // in the registry's order; a loop: a stream's toList spins a class
+    for (ProbeFamilies.Family family : ProbeFamilies.ALL) {
+      if (on.contains(family.name())) {
+        attached.add(family.name());
+      }
+    }
+    return new Result(stopped ? "stopping" : null, List.copyOf(attached), problems, libbpf, stopped, events, starts);
   }
 
   /**

@@ -87,6 +87,9 @@ class KernelLayoutTest {
     assertEnum(btf, "socket_direction", SocketStructs.DIRECTION_ENUM, "SOCKET_DIRECTION_COUNT");
     assertEnum(btf, "socket_transport", SocketStructs.TRANSPORT_ENUM, "SOCKET_TRANSPORT_COUNT");
     assertEquals(SocketStructs.PROBE_ENUM.size(), SocketStructs.FUNCTIONS.size());
+    for (int i = 0; i < SocketStructs.FUNCTIONS.size(); i++) {
+      assertEquals("uprobe_" + SocketStructs.FUNCTIONS.get(i), SocketStructs.PROBES.get(i));
+    }
     assertEquals(SocketStructs.DIRECTION_ENUM.size(), SocketStructs.DIRECTIONS.size());
     assertEquals(SocketStructs.TRANSPORT_ENUM.size(), SocketStructs.TRANSPORTS.size());
   }

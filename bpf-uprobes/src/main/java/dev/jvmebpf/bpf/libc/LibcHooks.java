@@ -91,7 +91,12 @@ public final class LibcHooks {
   public static Attached attach(BpfObject object, JvmProcess jvm, List<Hook> hooks, boolean atEntry, String family)
       throws BpfException {
     Path libc = jvm.libc().orElseThrow(() -> new BpfException(family + ": no libc.so in /proc/self/maps", 0));
-    List<String> functions = hooks.stream().map(Hook::function).distinct().toList();
+    List<String> functions = new ArrayList<>();
+    for (Hook hook : hooks) {
+      if (!functions.contains(hook.function())) {
+        functions.add(hook.function());
+      }
+    }
     Map<String, ProbePlacement> decided = new LinkedHashMap<>();
     Map<String, Long> fileOffsets = new LinkedHashMap<>();
     try {
@@ -135,8 +140,13 @@ public final class LibcHooks {
   private static void attachAll(BpfObject object, int pid, Path libc, Map<String, List<long[]>> byProgram,
       boolean returnProbe) throws BpfException {
     for (Map.Entry<String, List<long[]>> program : byProgram.entrySet()) {
-      long[] offsets = program.getValue().stream().mapToLong(p -> p[0]).toArray();
-      long[] cookies = program.getValue().stream().mapToLong(p -> p[1]).toArray();
+      List<long[]> places = program.getValue();
+      long[] offsets = new long[places.size()];
+      long[] cookies = new long[places.size()];
+      for (int i = 0; i < offsets.length; i++) {
+        offsets[i] = places.get(i)[0];
+        cookies[i] = places.get(i)[1];
+      }
       object.attachUprobes(program.getKey(), pid, libc, offsets, cookies, returnProbe);
     }
   }

@@ -65,8 +65,18 @@ public final class SocketProbes extends ProbeFamily<SocketSnapshot> {
    * records the JDK's TCP receives and transmits. recv, send and the rest are called on sockets
    * only (the JDK's UDP uses them), so they trap no file I/O.
    */
-  static final List<LibcHooks.Hook> HOOKS_WITHOUT_JDK_TCP = HOOKS.stream()
-      .filter(h -> !JDK_TCP_FUNCTIONS.contains(h.function())).toList();
+  static final List<LibcHooks.Hook> HOOKS_WITHOUT_JDK_TCP = withoutJdkTcp();
+
+  // A loop, not a stream: a stream's toList spins a class of the JDK at its first use.
+  private static List<LibcHooks.Hook> withoutJdkTcp() {
+    List<LibcHooks.Hook> out = new ArrayList<>();
+    for (LibcHooks.Hook h : HOOKS) {
+      if (!JDK_TCP_FUNCTIONS.contains(h.function())) {
+        out.add(h);
+      }
+    }
+    return List.copyOf(out);
+  }
 
   /**
    * Receives and transmits recorded outside the kernel, in the same bucket layouts: the agent's

@@ -21,7 +21,9 @@ public final class SocketStructs {
       "SOCKET_PROBE_LISTEN");
   public static final List<String> FUNCTIONS = List.of("read", "readv", "recv", "recvfrom", "recvmsg", "write",
       "writev", "send", "sendto", "sendmsg", "sendfile", "connect", "getsockopt", "getaddrinfo", "listen");
-  public static final List<String> PROBES = FUNCTIONS.stream().map(f -> "uprobe_" + f).toList();
+  public static final List<String> PROBES = List.of("uprobe_read", "uprobe_readv", "uprobe_recv", "uprobe_recvfrom",
+      "uprobe_recvmsg", "uprobe_write", "uprobe_writev", "uprobe_send", "uprobe_sendto", "uprobe_sendmsg",
+      "uprobe_sendfile", "uprobe_connect", "uprobe_getsockopt", "uprobe_getaddrinfo", "uprobe_listen");
 
   /** enum socket_direction, in order, and its network.io.direction values. */
   public static final List<String> DIRECTION_ENUM = List.of("SOCKET_DIRECTION_RECEIVE", "SOCKET_DIRECTION_TRANSMIT");
