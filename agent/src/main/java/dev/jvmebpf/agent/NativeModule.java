@@ -35,8 +35,9 @@ public final class NativeModule {
 
   /**
    * Defines the module {@code descriptor} describes to {@code loader}: it reads the modules it
-   * requires, exports and opens every package to everyone, as the layer's open module did, and
-   * java.base opens java.lang to it (for {@code NativeAccess}, which grants it native access).
+   * requires, exports and opens every package to everyone, as the layer's open module did,
+   * java.base opens java.lang to it (for {@code NativeAccess}, which grants it native access), and
+   * java.management exports its internal sun.management to it (for the GC family's GcBeans).
    */
   public static Module define(ClassLoader loader, ModuleDescriptor descriptor, URI location) {
     Module module = Modules.defineModule(loader, descriptor, location);
@@ -53,6 +54,11 @@ public final class NativeModule {
       Modules.addOpensToAllUnnamed(module, pkg);
     }
     Modules.addOpens(Object.class.getModule(), "java.lang", module);
+    // The GC family reads the GC MXBeans from java.management's own registry (GcBeans).
+    Module management = ModuleLayer.boot().findModule("java.management").orElse(null);
+    if (management != null && management.getPackages().contains("sun.management")) {
+      Modules.addExports(management, "sun.management", module);
+    }
     return module;
   }
 }

@@ -1,7 +1,6 @@
 package dev.jvmebpf.bpf.gc;
 
 import java.lang.management.GarbageCollectorMXBean;
-import java.lang.management.ManagementFactory;
 import java.lang.management.MemoryPoolMXBean;
 import java.lang.management.MemoryType;
 import java.util.ArrayList;
@@ -42,12 +41,13 @@ public final class GcCollectors {
 
   /** The collectors and pools of this JVM. */
   public static GcCollectors ofThisJvm() {
+    GcBeans beans = GcBeans.get();
     Map<String, List<String>> managers = new LinkedHashMap<>();
-    for (GarbageCollectorMXBean bean : ManagementFactory.getGarbageCollectorMXBeans()) {
+    for (GarbageCollectorMXBean bean : beans.collectors()) {
       managers.put(bean.getName(), List.of(bean.getMemoryPoolNames()));
     }
     Map<String, String> poolTypes = new LinkedHashMap<>();
-    for (MemoryPoolMXBean pool : ManagementFactory.getMemoryPoolMXBeans()) {
+    for (MemoryPoolMXBean pool : beans.pools()) {
       poolTypes.put(pool.getName(), pool.getType() == MemoryType.HEAP ? "heap" : "non_heap");
     }
     return of(managers, poolTypes);
@@ -113,7 +113,7 @@ public final class GcCollectors {
    * 0 where no collector takes them.
    */
   public int[] pauseCollectors() {
-    List<Collector> pauses = collectors.stream().filter(c -> c.name().endsWith(" Pauses")).toList();
+    List<Collector> pauses = named(" Pauses");
     if (pauses.size() == 1) {
       return new int[] {pauses.get(0).id(), pauses.get(0).id()};
     }
@@ -124,11 +124,27 @@ public final class GcCollectors {
 
   /** Ids of the minor and major cycle collectors of a generational ZGC; 0 when absent. */
   public int[] cycleCollectors() {
-    List<Collector> cycles = collectors.stream().filter(c -> c.name().endsWith(" Cycles")).toList();
+    List<Collector> cycles = named(" Cycles");
     return new int[] {idContaining(cycles, "Minor"), idContaining(cycles, "Major")};
   }
 
+  // Loops, not streams: a stream's terminal operations spin classes of the JDK at their first use.
+  private List<Collector> named(String suffix) {
+    List<Collector> out = new ArrayList<>();
+    for (Collector c : collectors) {
+      if (c.name().endsWith(suffix)) {
+        out.add(c);
+      }
+    }
+    return out;
+  }
+
   private static int idContaining(List<Collector> candidates, String word) {
-    return candidates.stream().filter(c -> c.name().contains(word)).mapToInt(Collector::id).findFirst().orElse(0);
+    for (Collector c : candidates) {
+      if (c.name().contains(word)) {
+        return c.id();
+      }
+    }
+    return 0;
   }
 }

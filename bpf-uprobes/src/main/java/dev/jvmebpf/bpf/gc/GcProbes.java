@@ -14,7 +14,6 @@ import dev.jvmebpf.bpf.libbpf.BpfObject;
 import dev.jvmebpf.bpf.libbpf.Libbpf;
 import dev.jvmebpf.bpf.process.JvmProcess;
 import java.lang.management.GarbageCollectorMXBean;
-import java.lang.management.ManagementFactory;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
@@ -191,7 +190,7 @@ public final class GcProbes extends ProbeFamily<GcSnapshot> {
   static Map<String, Long> mxBeanCounts() {
     try {
       Map<String, Long> counts = new TreeMap<>();
-      for (GarbageCollectorMXBean bean : ManagementFactory.getGarbageCollectorMXBeans()) {
+      for (GarbageCollectorMXBean bean : GcBeans.get().collectors()) {
         counts.put(bean.getName(), bean.getCollectionCount());
       }
       return counts;
