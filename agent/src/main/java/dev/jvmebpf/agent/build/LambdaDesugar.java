@@ -46,6 +46,11 @@ import org.objectweb.asm.tree.MethodNode;
  * <p>Left as they are: serializable lambdas, references to private methods other than lambda bodies
  * (widening them could let a subclass override them), and every other bootstrap.
  *
+ * <p>Some JDK methods make their results with lambdas of the JDK's own ({@code Comparator.comparing},
+ * {@code Collectors.toList}...), which the JVM spins just the same at their first call. In a jar
+ * that holds {@code PlainFunctions}, calls to those the agent's start makes ({@link #REDIRECTED}) go
+ * to its copies instead, which have the same descriptors.
+ *
  * <p>The rewritten jars store their entries uncompressed: the agent reads about a thousand classes
  * from them at every start, and inflating each was about 40 ms of its start thread (plus what the
  * JIT compiled of the JDK's zip code). The agent's own jar holds them stored too (compressed, they
@@ -56,6 +61,22 @@ import org.objectweb.asm.tree.MethodNode;
 public final class LambdaDesugar {
 
   private static final String METAFACTORY = "java/lang/invoke/LambdaMetafactory";
+
+  /** Where the JDK methods of {@link #REDIRECTED} have their lambda-free copies. */
+  static final String PLAIN_FUNCTIONS = "dev/jvmebpf/agent/PlainFunctions";
+  /**
+   * Static JDK methods ({@code owner.name+descriptor}) whose lambdas the agent's start would spin,
+   * found by tracing the classes the JVM defined during a start. PlainFunctions has a method of the
+   * same name and descriptor for each.
+   */
+  static final Set<String> REDIRECTED = Set.of(
+      "java/util/function/Function.identity()Ljava/util/function/Function;",
+      "java/util/Comparator.comparing(Ljava/util/function/Function;)Ljava/util/Comparator;",
+      "java/util/Comparator.comparingInt(Ljava/util/function/ToIntFunction;)Ljava/util/Comparator;",
+      "java/util/stream/Collectors.toList()Ljava/util/stream/Collector;",
+      "java/util/stream/Collectors.toMap(Ljava/util/function/Function;Ljava/util/function/Function;"
+          + "Ljava/util/function/BinaryOperator;Ljava/util/function/Supplier;)Ljava/util/stream/Collector;",
+      "java/lang/System.getenv()Ljava/util/Map;");
   private static final int FLAG_SERIALIZABLE = 1;
   private static final int FLAG_MARKERS = 2;
   private static final int FLAG_BRIDGES = 4;
@@ -66,6 +87,7 @@ public final class LambdaDesugar {
   private final Set<String> touched = new HashSet<>(); // classes rewritten: sites replaced or bodies widened
   private int sites;
   private int kept;
+  private int redirected;
 
   public static void main(String[] args) throws IOException {
     for (String jar : args) {
@@ -75,7 +97,7 @@ public final class LambdaDesugar {
       desugar.rewrite(path, out);
       Files.move(out, path, StandardCopyOption.REPLACE_EXISTING);
       System.out.println("[desugar] " + path.getFileName() + ": " + desugar.sites + " lambda sites made classes, "
-          + desugar.kept + " left to the metafactory");
+          + desugar.kept + " left to the metafactory, " + desugar.redirected + " calls to PlainFunctions");
     }
   }
 
@@ -157,11 +179,20 @@ public final class LambdaDesugar {
 
   private void rewriteSites(ClassNode host) {
     int index = 0;
+    boolean redirect = classes.containsKey(PLAIN_FUNCTIONS + ".class") && !host.name.equals(PLAIN_FUNCTIONS);
     for (MethodNode method : host.methods) {
       if (method.instructions == null) {
         continue;
       }
       for (AbstractInsnNode insn = method.instructions.getFirst(); insn != null; insn = insn.getNext()) {
+        if (redirect && insn instanceof MethodInsnNode call && call.getOpcode() == Opcodes.INVOKESTATIC
+            && REDIRECTED.contains(call.owner + "." + call.name + call.desc)) {
+          call.owner = PLAIN_FUNCTIONS;
+          call.itf = false;
+          touched.add(host.name);
+          redirected++;
+          continue;
+        }
         if (!(insn instanceof InvokeDynamicInsnNode indy) || !indy.bsm.getOwner().equals(METAFACTORY)) {
           continue;
         }

@@ -10,6 +10,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import org.junit.jupiter.api.Test;
 import org.objectweb.asm.ClassReader;
 import org.objectweb.asm.ClassVisitor;
@@ -49,6 +50,52 @@ class LambdaDesugarTest {
   }
 
   /**
+   * In a jar holding PlainFunctions, calls to the JDK methods whose lambdas would be spun go to
+   * PlainFunctions, with the same results; in a jar without it they stay.
+   */
+  @Test
+  void jdkFactoriesGoToPlainFunctionsWithTheSameResults() throws Exception {
+    String calls = "dev/jvmebpf/agent/build/JdkLambdaCalls";
+    Map<String, byte[]> entries = new LinkedHashMap<>();
+    entries.put(calls + ".class", bytes(calls + ".class"));
+    assertEquals(LambdaDesugar.REDIRECTED.size(), jdkCalls(entries.get(calls + ".class")).size(),
+        "JdkLambdaCalls calls each redirected method");
+
+    Map<String, byte[]> alone = new LambdaDesugar().desugar(entries);
+    assertEquals(LambdaDesugar.REDIRECTED.size(), jdkCalls(alone.get(calls + ".class")).size(),
+        "without PlainFunctions in the jar, nothing is redirected");
+
+    String plain = LambdaDesugar.PLAIN_FUNCTIONS + ".class";
+    entries.put(plain, bytes(plain));
+    String nested = LambdaDesugar.PLAIN_FUNCTIONS + "$Plain.class";
+    entries.put(nested, bytes(nested));
+    Map<String, byte[]> desugared = new LambdaDesugar().desugar(entries);
+    assertEquals(Set.of(), jdkCalls(desugared.get(calls + ".class")));
+    assertEquals(Set.of("java/lang/System.getenv()Ljava/util/Map;"), jdkCalls(desugared.get(plain)),
+        "PlainFunctions itself still calls the JDK's getenv");
+    assertEquals(new JdkLambdaCalls().results(), run(desugared, calls));
+  }
+
+  /** The calls to {@link LambdaDesugar#REDIRECTED} methods in a class. */
+  private static Set<String> jdkCalls(byte[] classFile) {
+    Set<String> out = new java.util.TreeSet<>();
+    new ClassReader(classFile).accept(new ClassVisitor(Opcodes.ASM9) {
+      @Override
+      public MethodVisitor visitMethod(int access, String name, String desc, String signature, String[] exceptions) {
+        return new MethodVisitor(Opcodes.ASM9) {
+          @Override
+          public void visitMethodInsn(int opcode, String owner, String n, String d, boolean itf) {
+            if (LambdaDesugar.REDIRECTED.contains(owner + "." + n + d)) {
+              out.add(owner + "." + n + d);
+            }
+          }
+        };
+      }
+    }, 0);
+    return out;
+  }
+
+  /**
    * The templates JavaBaseClasses copies into java.base must spin no lambda: desugared, a lambda
    * would call a class of ours that is not copied with them.
    */
@@ -63,6 +110,10 @@ class LambdaDesugarTest {
 
   /** Runs results() of the rewritten classes, loaded by a loader of their own. */
   private static List<Object> run(Map<String, byte[]> classes) throws Exception {
+    return run(classes, PREFIX);
+  }
+
+  private static List<Object> run(Map<String, byte[]> classes, String main) throws Exception {
     ClassLoader loader = new ClassLoader(LambdaDesugarTest.class.getClassLoader()) {
       @Override
       protected Class<?> loadClass(String name, boolean resolve) throws ClassNotFoundException {
@@ -76,7 +127,7 @@ class LambdaDesugarTest {
         }
       }
     };
-    Class<?> shapes = loader.loadClass(PREFIX.replace('/', '.'));
+    Class<?> shapes = loader.loadClass(main.replace('/', '.'));
     assertTrue(shapes.getClassLoader() == loader, "the rewritten class is the one run");
     Method results = shapes.getMethod("results");
     @SuppressWarnings("unchecked")
