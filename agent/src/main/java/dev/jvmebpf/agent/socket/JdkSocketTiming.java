@@ -28,9 +28,10 @@ import java.util.function.Supplier;
  * measurable to this). Configuration {@code socket.timing=jdk}.
  *
  * <p>{@link #install} defines {@link SocketTimingPoint} in {@code sun.nio.ch} as
- * {@code JebSocketTiming} ({@link JavaBaseClasses}) and retransforms the JDK's socket classes once through
- * {@link SocketTimingTransformer}; {@link #close} switches recording off (the rewritten methods
- * stay, testing one volatile flag per call: no retransformation at exit or detach).
+ * {@code JebSocketTiming} ({@link JavaBaseClasses}) and rewrites the JDK's socket classes through
+ * {@link SocketTimingTransformer}: those loaded already at once, the others as they load;
+ * {@link #close} switches recording off (the rewritten methods stay, testing one volatile flag per
+ * call: no retransformation at exit or detach).
  */
 public final class JdkSocketTiming implements SocketProbes.IoSource {
 
@@ -43,6 +44,9 @@ public final class JdkSocketTiming implements SocketProbes.IoSource {
   private final HistogramLayout sizes;
 
   private final Supplier<SpanParent> parents;
+  /** The transformer rewriting socket classes as they load, removed at close. */
+  private volatile Instrumentation instrumentation;
+  private volatile SocketTimingTransformer transformer;
 
   private JdkSocketTiming(Function<Object[], Object> point, HistogramLayout durations, HistogramLayout sizes,
       Supplier<SpanParent> parents) {
@@ -68,22 +72,31 @@ public final class JdkSocketTiming implements SocketProbes.IoSource {
    */
   public static JdkSocketTiming install(Instrumentation instrumentation, Set<Integer> listening,
       HistogramLayout durations, HistogramLayout sizes, int peerLimit) throws Exception {
-    return install(instrumentation, listening, durations, sizes, peerLimit, () -> null);
+    return install(instrumentation, listening, durations, sizes, peerLimit, () -> null, problem -> { });
   }
 
   /**
    * The same; {@code parents} gives the calling thread's current application span for the spans
    * of slow calls (our thread context writer's, read on that thread), null for none.
+   *
+   * <p>The JDK's socket classes already loaded are retransformed now; the others are rewritten as
+   * they load, by the same transformer, which stays registered until {@link #close}. An
+   * application that opens no socket pays for no rewriting (measured: about 0.1 CPU-second of the
+   * agent's start, most of it ASM running cold and then compiled), and a class rewritten as it
+   * loads costs no RedefineClasses safepoint. A class that cannot be rewritten as it loads loads
+   * as it was; {@code problems} then gets one line saying so (its sockets go untimed).
    */
   public static JdkSocketTiming install(Instrumentation instrumentation, Set<Integer> listening,
-      HistogramLayout durations, HistogramLayout sizes, int peerLimit, Supplier<SpanParent> parents)
-      throws Exception {
+      HistogramLayout durations, HistogramLayout sizes, int peerLimit, Supplier<SpanParent> parents,
+      Consumer<String> problems) throws Exception {
     if (!instrumentation.isRetransformClassesSupported()) {
       throw new IllegalStateException("this JVM cannot retransform classes");
     }
-    Class<?> channel = Class.forName("sun.nio.ch.SocketChannelImpl", false, null);
+    // Any loaded class of sun.nio.ch, to define the point into that package; not one of the
+    // targets, which would then be loaded only to be retransformed.
+    Class<?> anchor = Class.forName("sun.nio.ch.IOUtil", false, null);
     Function<Object[], Object> point = control(JavaBaseClasses.define(instrumentation, SocketTimingPoint.class,
-        POINT, channel));
+        POINT, anchor));
     JdkSocketTiming timing = new JdkSocketTiming(point, durations, sizes, parents);
     timing.call("on", false);
     timing.call("slow", null);
@@ -92,24 +105,36 @@ public final class JdkSocketTiming implements SocketProbes.IoSource {
     for (int p : listening) {
       timing.call("listening", p);
     }
-    List<Class<?>> targets = new ArrayList<>();
-    for (String name : SocketTimingTransformer.CLASSES) {
-      Class<?> c = Class.forName(name.replace('/', '.'), false, null);
-      if (instrumentation.isModifiableClass(c)) {
-        targets.add(c);
-      }
-    }
     SocketTimingTransformer transformer = new SocketTimingTransformer(POINT);
     instrumentation.addTransformer(transformer, true);
     try {
-      instrumentation.retransformClasses(targets.toArray(new Class<?>[0]));
-    } finally {
+      // After addTransformer: a target loading meanwhile is rewritten as it loads, and again here
+      // (retransformation starts from the class's original bytes): never missed, never twice.
+      List<Class<?>> loaded = new ArrayList<>();
+      for (Class<?> c : instrumentation.getInitiatedClasses(null)) {
+        if (SocketTimingTransformer.CLASSES.contains(c.getName().replace('.', '/'))) {
+          if (!instrumentation.isModifiableClass(c)) {
+            throw new IllegalStateException(c.getName() + " cannot be modified in this JVM");
+          }
+          loaded.add(c);
+        }
+      }
+      if (!loaded.isEmpty()) {
+        instrumentation.retransformClasses(loaded.toArray(new Class<?>[0]));
+      }
+      for (Class<?> c : loaded) {
+        if (!transformer.rewritten.contains(c.getName().replace('.', '/'))) {
+          throw new IllegalStateException("the JDK's socket classes were not all rewritten: " + transformer.failures
+              + " (rewritten: " + transformer.rewritten + ")");
+        }
+      }
+    } catch (Exception | LinkageError e) {
       instrumentation.removeTransformer(transformer);
+      throw e;
     }
-    if (!transformer.rewritten.containsAll(SocketTimingTransformer.CLASSES)) {
-      throw new IllegalStateException("the JDK's socket classes were not all rewritten: " + transformer.failures
-          + " (rewritten: " + transformer.rewritten + ")");
-    }
+    transformer.reportFailures(problems);
+    timing.instrumentation = instrumentation;
+    timing.transformer = transformer;
     timing.call("on", true);
     return timing;
   }
@@ -197,6 +222,10 @@ public final class JdkSocketTiming implements SocketProbes.IoSource {
 
   @Override
   public void close() {
+    SocketTimingTransformer t = transformer;
+    if (t != null) {
+      instrumentation.removeTransformer(t);
+    }
     call("on", false);
     call("slowNanos", Long.MAX_VALUE);
     call("slow", null);

@@ -2,10 +2,13 @@ package dev.jvmebpf.agent.socket;
 
 import java.lang.instrument.ClassFileTransformer;
 import java.security.ProtectionDomain;
+import java.util.List;
 import java.util.Set;
+import java.util.function.Consumer;
 import org.objectweb.asm.ClassReader;
 import org.objectweb.asm.ClassVisitor;
 import org.objectweb.asm.ClassWriter;
+import org.objectweb.asm.FieldVisitor;
 import org.objectweb.asm.Label;
 import org.objectweb.asm.MethodVisitor;
 import org.objectweb.asm.Opcodes;
@@ -44,13 +47,30 @@ final class SocketTimingTransformer implements ClassFileTransformer {
       byte[] out = rewrite(name, bytes);
       if (out != null) {
         rewritten.add(name);
+        return out;
       }
-      return out;
+      failed(name, "none of its methods has the shape this agent rewrites");
     } catch (RuntimeException | LinkageError e) {
-      failures.put(name, e.toString());
-      return null; // the class stays as it was
+      failed(name, e.toString());
+    }
+    return null; // the class stays as it was
+  }
+
+  private void failed(String name, String why) {
+    failures.put(name, why);
+    Consumer<String> report = reporter;
+    if (report != null) {
+      report.accept("socket.timing=jdk: " + name.replace('/', '.') + " loaded as it was (" + why
+          + "); its sockets go untimed");
     }
   }
+
+  /** From now on, each class left as it was is also reported to {@code report}, in one line. */
+  void reportFailures(Consumer<String> report) {
+    reporter = report;
+  }
+
+  private volatile Consumer<String> reporter;
 
   /** Classes rewritten so far. */
   final Set<String> rewritten = java.util.concurrent.ConcurrentHashMap.newKeySet();
@@ -68,7 +88,14 @@ final class SocketTimingTransformer implements ClassFileTransformer {
       }
     };
     int[] rewritten = {0};
+    Set<String> fields = new java.util.HashSet<>();
     reader.accept(new ClassVisitor(Opcodes.ASM9, writer) {
+      @Override
+      public FieldVisitor visitField(int access, String field, String desc, String signature, Object value) {
+        fields.add(field + ":" + desc); // a class's fields come before its methods
+        return super.visitField(access, field, desc, signature, value);
+      }
+
       @Override
       public MethodVisitor visitMethod(int access, String method, String desc, String signature, String[] exceptions) {
         MethodVisitor mv = super.visitMethod(access, method, desc, signature, exceptions);
@@ -79,6 +106,12 @@ final class SocketTimingTransformer implements ClassFileTransformer {
         if (kind == null) {
           return mv;
         }
+        // The added code reads these fields: a JDK without them would fail at the first call.
+        for (String field : kind.fields) {
+          if (!fields.contains(field)) {
+            throw new IllegalStateException(name + " has no field " + field);
+          }
+        }
         rewritten[0]++;
         return new Timed(mv, access, method, desc, kind);
       }
@@ -86,7 +119,24 @@ final class SocketTimingTransformer implements ClassFileTransformer {
     return rewritten[0] == 0 ? null : writer.toByteArray();
   }
 
-  private enum Kind { CHANNEL_RECEIVE, CHANNEL_TRANSMIT, STREAM_RECEIVE, STREAM_TRANSMIT, STREAM_LISTEN, CHANNEL_BIND }
+  private enum Kind {
+    CHANNEL_RECEIVE(CHANNEL_FIELDS), CHANNEL_TRANSMIT(CHANNEL_FIELDS), STREAM_RECEIVE(List.of()),
+    STREAM_TRANSMIT(List.of()), STREAM_LISTEN(List.of()), CHANNEL_BIND(List.of());
+
+    /**
+     * The fields ({@code name:descriptor}) the added code reads that the class itself must declare.
+     * NioSocketImpl's address, port and localport are java.net.SocketImpl's, protected fields of the
+     * public API: always there.
+     */
+    final List<String> fields;
+
+    Kind(List<String> fields) {
+      this.fields = fields;
+    }
+  }
+
+  private static final List<String> CHANNEL_FIELDS = List.of("remoteAddress:Ljava/net/SocketAddress;",
+      "localAddress:Ljava/net/SocketAddress;");
 
   static Kind kind(String owner, String method, String desc) {
     switch (owner) {

@@ -2,6 +2,8 @@ package dev.jvmebpf.agent.socket;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.jvmebpf.bpf.hist.HistogramLayout;
@@ -10,10 +12,15 @@ import java.io.InputStream;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.net.InetAddress;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Random;
 import java.util.concurrent.atomic.AtomicLongArray;
 import org.junit.jupiter.api.Test;
 import org.objectweb.asm.ClassReader;
+import org.objectweb.asm.ClassWriter;
+import org.objectweb.asm.MethodVisitor;
+import org.objectweb.asm.Opcodes;
 import org.objectweb.asm.util.CheckClassAdapter;
 
 /** The timing point's arithmetic against the kernel's bucket search, and the rewrite of this JDK's classes. */
@@ -81,5 +88,45 @@ class SocketTimingPointTest {
           new PrintWriter(problems));
       assertEquals("", problems.toString(), name + " verifies");
     }
+  }
+
+  /**
+   * A socket channel class whose methods have the shapes but not the fields the added code reads
+   * (another JDK's layout): left as it was, and said so once the timing point reports, instead of a class
+   * that would throw NoSuchFieldError in the application's first call.
+   */
+  @Test
+  void aClassWithoutTheFieldsIsLeftAsItWasAndReported() {
+    ClassWriter cw = new ClassWriter(ClassWriter.COMPUTE_MAXS | ClassWriter.COMPUTE_FRAMES);
+    cw.visit(Opcodes.V17, Opcodes.ACC_PUBLIC, SocketTimingTransformer.CHANNEL, null, "java/lang/Object", null);
+    cw.visitField(Opcodes.ACC_PRIVATE, "localAddress", "Ljava/net/SocketAddress;", null, null).visitEnd();
+    MethodVisitor mv = cw.visitMethod(Opcodes.ACC_PUBLIC, "write", "(Ljava/nio/ByteBuffer;)I", null, null);
+    mv.visitCode();
+    mv.visitInsn(Opcodes.ICONST_0);
+    mv.visitInsn(Opcodes.IRETURN);
+    mv.visitMaxs(0, 0);
+    mv.visitEnd();
+    cw.visitEnd();
+    byte[] bytes = cw.toByteArray();
+
+    SocketTimingTransformer transformer = new SocketTimingTransformer(JdkSocketTiming.POINT);
+    IllegalStateException e = assertThrows(IllegalStateException.class,
+        () -> transformer.rewrite(SocketTimingTransformer.CHANNEL, bytes));
+    assertTrue(e.getMessage().contains("has no field remoteAddress:Ljava/net/SocketAddress;"), e.getMessage());
+
+    List<String> reported = new ArrayList<>();
+    assertNull(transformer.transform(null, null, SocketTimingTransformer.CHANNEL, null, null, bytes));
+    assertEquals(List.of(), reported, "nothing reported before install hands a reporter over");
+    transformer.reportFailures(reported::add);
+    assertNull(transformer.transform(null, null, SocketTimingTransformer.CHANNEL, null, null, bytes));
+    assertEquals(1, reported.size(), reported.toString());
+    assertTrue(reported.get(0).startsWith("socket.timing=jdk: sun.nio.ch.SocketChannelImpl loaded as it was")
+        && reported.get(0).endsWith("its sockets go untimed"), reported.get(0));
+    assertTrue(transformer.rewritten.isEmpty());
+    // Classes of other loaders, and other classes, are not looked at.
+    assertNull(transformer.transform(null, ClassLoader.getSystemClassLoader(), SocketTimingTransformer.CHANNEL,
+        null, null, bytes));
+    assertNull(transformer.transform(null, null, "java/lang/String", null, null, bytes));
+    assertEquals(1, reported.size());
   }
 }
