@@ -32,8 +32,12 @@ public final class AgentMain {
         context.length > 3 ? (String) context[3] : null);
   }
 
-  /** Flushes and stops the running agent, if any (the JVM is exiting). Never throws. */
-  public static void stop() {
+  /**
+   * Flushes and stops the running agent, if any (the JVM is exiting). Never throws. Its parameters
+   * are unused: {@link #start(String, Object[])}'s shape, so that the bootstrap's reflective call at
+   * exit reuses the method handles made for that one instead of spinning new ones.
+   */
+  public static void stop(String unused, Object[] alsoUnused) {
     AgentRuntime.stopRunning("JVM exit", true);
   }
 

@@ -10,7 +10,6 @@ import java.lang.module.ModuleReference;
 import java.lang.reflect.Method;
 import java.nio.channels.FileChannel;
 import java.nio.file.AccessDeniedException;
-import java.nio.file.DirectoryStream;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.FileSystemException;
 import java.nio.file.Files;
@@ -172,7 +171,8 @@ final class IsolatedRuntime {
 
   private static void stopAtExit(Loaders shared) {
     try {
-      shared.impl().loadClass(AGENT_MAIN).getMethod("stop").invoke(null);
+      // (String, Object[]), as start: the JVM linked this shape of reflective call already.
+      shared.impl().loadClass(AGENT_MAIN).getMethod("stop", String.class, Object[].class).invoke(null, null, null);
     } catch (Throwable e) {
       System.err.println("[jvm-ebpf-agent] stopping at exit failed: " + e);
     } finally {
@@ -468,15 +468,15 @@ final class IsolatedRuntime {
 
   /**
    * Deletes a file, or a directory with what it holds, never following a link; best effort. A
-   * plain walk: Files.walk's stream and lambdas would be spun at the JVM's exit.
+   * plain walk of names (java.io's list): Files.walk's stream and lambdas, and the secure directory
+   * stream's close, would spin classes at the JVM's exit.
    */
   private static void delete(Path path) {
     try {
       if (Files.isDirectory(path, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
-        try (DirectoryStream<Path> children = Files.newDirectoryStream(path)) {
-          for (Path child : children) {
-            delete(child);
-          }
+        String[] children = path.toFile().list();
+        for (String child : children == null ? new String[0] : children) {
+          delete(path.resolve(child));
         }
       }
       Files.deleteIfExists(path);
