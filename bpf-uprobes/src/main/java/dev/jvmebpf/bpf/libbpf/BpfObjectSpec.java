@@ -34,7 +34,12 @@ public final class BpfObjectSpec {
   /** Same, from the resources visible to {@code anchor} (tests keep their objects apart). */
   public static BpfObjectSpec fromResource(Class<?> anchor, String name) throws IOException {
     String resource = RESOURCE_DIR + name + ".bpf.o";
-    try (InputStream in = anchor.getResourceAsStream(resource)) {
+    // Through the class loader, not the class: for a named module's class, Class.getResourceAsStream
+    // asks its loader for a URL, which the agent's loader can give only by writing the object to a
+    // file (five objects at each start); the loader itself serves our resources from its jar's bytes.
+    ClassLoader loader = anchor.getClassLoader();
+    try (InputStream in = loader != null ? loader.getResourceAsStream(resource.substring(1))
+        : anchor.getResourceAsStream(resource)) {
       if (in == null) {
         throw new IOException("BPF object " + resource + " is missing from the class path");
       }
