@@ -80,11 +80,12 @@ public final class JdkSocketTiming implements SocketProbes.IoSource {
    * of slow calls (our thread context writer's, read on that thread), null for none.
    *
    * <p>The JDK's socket classes already loaded are retransformed now; the others are rewritten as
-   * they load, by the same transformer, which stays registered until {@link #close}. An
-   * application that opens no socket pays for no rewriting (measured: about 0.1 CPU-second of the
-   * agent's start, most of it ASM running cold and then compiled), and a class rewritten as it
-   * loads costs no RedefineClasses safepoint. A class that cannot be rewritten as it loads loads
-   * as it was; {@code problems} then gets one line saying so (its sockets go untimed).
+   * they load, by the same transformer, which stays registered until {@link #close}: a class the
+   * application never loads is never rewritten, and one rewritten as it loads costs no
+   * RedefineClasses safepoint. (SocketChannelImpl is loaded by any Files.readAllBytes, so it is
+   * nearly always retransformed here; NioSocketImpl and ServerSocketChannelImpl usually are not.)
+   * A class that cannot be rewritten as it loads loads as it was; {@code problems} then gets one
+   * line saying so (its sockets go untimed).
    */
   public static JdkSocketTiming install(Instrumentation instrumentation, Set<Integer> listening,
       HistogramLayout durations, HistogramLayout sizes, int peerLimit, Supplier<SpanParent> parents,

@@ -60,14 +60,23 @@ final class SocketTimingTransformer implements ClassFileTransformer {
     failures.put(name, why);
     Consumer<String> report = reporter;
     if (report != null) {
-      report.accept("socket.timing=jdk: " + name.replace('/', '.') + " loaded as it was (" + why
-          + "); its sockets go untimed");
+      report.accept(line(name, why));
     }
   }
 
-  /** From now on, each class left as it was is also reported to {@code report}, in one line. */
+  private static String line(String name, String why) {
+    return "socket.timing=jdk: " + name.replace('/', '.') + " loaded as it was (" + why + "); its sockets go untimed";
+  }
+
+  /**
+   * Reports each class left as it was so far (one that loaded while the timing point was being
+   * installed) and, from now on, each such class as it loads, in one line each.
+   */
   void reportFailures(Consumer<String> report) {
     reporter = report;
+    for (java.util.Map.Entry<String, String> f : failures.entrySet()) {
+      report.accept(line(f.getKey(), f.getValue()));
+    }
   }
 
   private volatile Consumer<String> reporter;
