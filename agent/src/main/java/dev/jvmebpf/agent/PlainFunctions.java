@@ -75,11 +75,17 @@ public final class PlainFunctions {
 
   /**
    * {@link System#getenv()}, as an immutable copy: the JDK's unmodifiable view streams its entries
-   * through a lambda of its own.
+   * through a lambda of its own. Copied once: the JDK's map is a snapshot taken as the JVM started.
    */
   public static Map<String, String> getenv() {
-    return Map.copyOf(System.getenv());
+    Map<String, String> copy = environment;
+    if (copy == null) {
+      environment = copy = Map.copyOf(System.getenv()); // immutable: safe to publish without a lock
+    }
+    return copy;
   }
+
+  private static Map<String, String> environment;
 
   /** A collector whose container is its result. */
   private static final class Plain<T, R> implements Collector<T, R, R> {

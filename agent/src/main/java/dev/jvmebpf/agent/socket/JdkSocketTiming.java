@@ -111,9 +111,13 @@ public final class JdkSocketTiming implements SocketProbes.IoSource {
     try {
       // After addTransformer: a target loading meanwhile is rewritten as it loads, and again here
       // (retransformation starts from the class's original bytes): never missed, never twice.
+      Set<String> targets = new java.util.HashSet<>();
+      for (String internal : SocketTimingTransformer.CLASSES) {
+        targets.add(internal.replace('/', '.'));
+      }
       List<Class<?>> loaded = new ArrayList<>();
-      for (Class<?> c : instrumentation.getInitiatedClasses(null)) {
-        if (SocketTimingTransformer.CLASSES.contains(c.getName().replace('.', '/'))) {
+      for (Class<?> c : instrumentation.getInitiatedClasses(null)) { // every class of the boot loader
+        if (targets.contains(c.getName())) {
           if (!instrumentation.isModifiableClass(c)) {
             throw new IllegalStateException(c.getName() + " cannot be modified in this JVM");
           }
