@@ -169,6 +169,13 @@ JNIEXPORT jint JNICALL JNI_FN(init)(JNIEnv *env, jclass cls)
 	return 0;
 }
 
+JNIEXPORT void JNICALL JNI_FN(setLogLevel)(JNIEnv *env, jclass cls, jint max_level)
+{
+	(void)env;
+	(void)cls;
+	jeb_set_log_level(max_level);
+}
+
 /* A ring reader: libbpf's, and its Java side for the duration of one consume. */
 struct ring_context {
 	struct ring_buffer *rb;

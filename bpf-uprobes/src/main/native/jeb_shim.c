@@ -35,6 +35,9 @@
 #include "jeb_shim.h"
 
 static jeb_log_fn log_fn;
+/* The most verbose level handed to log_fn; libbpf's debug messages (over a thousand per start)
+ * are neither formatted nor handed over unless someone listens for them. */
+static volatile int log_max_level = LIBBPF_WARN;
 
 static int forward_log(enum libbpf_print_level level, const char *fmt, va_list args)
 {
@@ -42,7 +45,7 @@ static int forward_log(enum libbpf_print_level level, const char *fmt, va_list a
 	va_list copy;
 	int n;
 
-	if (!log_fn)
+	if (!log_fn || (int)level > log_max_level)
 		return 0;
 	va_copy(copy, args);
 	n = vsnprintf(small, sizeof(small), fmt, copy);
@@ -68,6 +71,11 @@ void jeb_set_log(jeb_log_fn fn)
 {
 	log_fn = fn;
 	libbpf_set_print(forward_log);
+}
+
+void jeb_set_log_level(int max_level)
+{
+	log_max_level = max_level;
 }
 
 int jeb_open(const void *buf, size_t size, const char *name, struct bpf_object **out)

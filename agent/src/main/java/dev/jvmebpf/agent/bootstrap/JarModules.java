@@ -98,12 +98,15 @@ final class JarModules {
    */
   static Set<String> packages(List<String> entries) {
     Set<String> packages = new TreeSet<>();
+    String lastDirectory = null; // a jar lists a directory's files together: each is looked at once
     for (String entry : entries) {
       int slash = entry.lastIndexOf('/');
-      if (slash <= 0 || !entry.endsWith(".class") || entry.startsWith("META-INF/")) {
+      if (slash <= 0 || !entry.endsWith(".class") || entry.startsWith("META-INF/")
+          || (lastDirectory != null && slash == lastDirectory.length() && entry.startsWith(lastDirectory))) {
         continue;
       }
-      String pkg = entry.substring(0, slash).replace('/', '.');
+      lastDirectory = entry.substring(0, slash);
+      String pkg = lastDirectory.replace('/', '.');
       if (isPackageName(pkg)) {
         packages.add(pkg);
       }

@@ -30,6 +30,7 @@ public final class Libbpf {
   /** Our OpenTelemetry thread context writer's library, extracted beside it (jeb_threadctx.c). */
   static final String THREAD_CTX_LIBRARY = "libjeb-threadctx.so";
   static final int LOG_WARN = 0;
+  static final int LOG_DEBUG = 2;
 
   private static Libbpf instance;
 
@@ -267,9 +268,13 @@ public final class Libbpf {
     return possibleCpus;
   }
 
-  /** Receives every libbpf message (level 0 warn, 1 info, 2 debug); null to stop. */
+  /**
+   * Receives every libbpf message (level 0 warn, 1 info, 2 debug); null to stop. Without a
+   * listener only warnings leave the library (the errors' detail is made of them).
+   */
   public void setLogListener(BiConsumer<Integer, String> listener) {
     this.listener = listener;
+    LibbpfNative.setLogLevel(listener == null ? LOG_WARN : LOG_DEBUG);
   }
 
   /**

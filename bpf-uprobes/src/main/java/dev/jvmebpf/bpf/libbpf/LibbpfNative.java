@@ -45,6 +45,12 @@ final class LibbpfNative {
 
   private static native int init();
 
+  /**
+   * The most verbose libbpf level passed to the listener (0 warn, 1 info, 2 debug); the library
+   * drops the others before formatting them. Warnings by default.
+   */
+  static native void setLogLevel(int maxLevel);
+
   // Ring buffer (the span ring).
 
   /** A BPF_MAP_TYPE_RINGBUF of {@code bytes}: its descriptor, or the negative errno. */
