@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds libbpf-bundled.so: libbpf + libelf + zlib, all compiled from Debian's own source packages
 # with -fPIC (Debian's static archives are not position-independent, see PLATFORM.md; libbpf
-# with our one change, libbpf-btf-owned.patch), plus our small C shim (jeb_shim.c) and its JNI
+# with our two changes, libbpf-btf-owned.patch and libbpf-vmlinux-btf-shared.patch), plus our small C shim (jeb_shim.c) and its JNI
 # binding (jeb_jni.c). The result depends on glibc only.
 # Beside it, libjeb-threadctx.so (jeb_threadctx.c): our OpenTelemetry thread context pointer,
 # which the shim loads RTLD_LOCAL.
@@ -49,7 +49,7 @@ ARCHIVE_CFLAGS="-O2 -fPIC"
 RECIPE=3
 # Our own change to libbpf's sources (see the file's head), applied after unpacking; part of the
 # cache key, so that an edited patch rebuilds the archives.
-PATCHES=("$here/libbpf-btf-owned.patch")
+PATCHES=("$here/libbpf-btf-owned.patch" "$here/libbpf-vmlinux-btf-shared.patch")
 key=$( (printf '%s\n' "${PINS[@]}" "$ARCHIVE_CFLAGS" "$RECIPE"; cat "${PATCHES[@]}") | sha256sum | cut -c1-16)
 cache=${JEB_NATIVE_CACHE:-$HOME/.cache/jvm-ebpf-agent}/archives-$key
 

@@ -176,6 +176,13 @@ JNIEXPORT void JNICALL JNI_FN(setLogLevel)(JNIEnv *env, jclass cls, jint max_lev
 	jeb_set_log_level(max_level);
 }
 
+JNIEXPORT void JNICALL JNI_FN(shareKernelBtf)(JNIEnv *env, jclass cls, jboolean share)
+{
+	(void)env;
+	(void)cls;
+	jeb_share_vmlinux_btf(share);
+}
+
 /* A ring reader: libbpf's, and its Java side for the duration of one consume. */
 struct ring_context {
 	struct ring_buffer *rb;

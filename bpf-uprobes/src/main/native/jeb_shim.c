@@ -73,6 +73,14 @@ void jeb_set_log(jeb_log_fn fn)
 	libbpf_set_print(forward_log);
 }
 
+/* Ours, in libbpf.c (libbpf-vmlinux-btf-shared.patch). */
+void libbpf_jeb_share_vmlinux_btf(bool share);
+
+void jeb_share_vmlinux_btf(int share)
+{
+	libbpf_jeb_share_vmlinux_btf(share != 0);
+}
+
 void jeb_set_log_level(int max_level)
 {
 	log_max_level = max_level;

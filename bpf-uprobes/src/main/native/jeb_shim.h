@@ -9,7 +9,9 @@
 typedef void (*jeb_log_fn)(int level, const char *message);
 
 void jeb_set_log(jeb_log_fn fn);
-void jeb_set_log_level(int max_level); /* libbpf_print_level: 0 warn, 1 info, 2 debug */
+void jeb_set_log_level(int max_level);
+/* Non-zero: objects loaded from now on share one parsed vmlinux BTF; zero: stop (freed when unused). */
+void jeb_share_vmlinux_btf(int share); /* libbpf_print_level: 0 warn, 1 info, 2 debug */
 int jeb_open(const void *buf, size_t size, const char *name, struct bpf_object **out);
 long jeb_rodata_size(struct bpf_object *obj);
 int jeb_set_rodata(struct bpf_object *obj, const void *data, size_t size);

@@ -172,7 +172,13 @@ final class ProbeLoader {
         socketIo);
     List<String> on = new ArrayList<>();
     List<Start> starts = new ArrayList<>();
-    boolean stopped = !attachEach(ProbeFamilies.ALL, config, context, log, starts, keep, on, problems);
+    boolean stopped;
+    libbpf.shareKernelBtf(true); // the socket and DNS objects both relocate against it
+    try {
+      stopped = !attachEach(ProbeFamilies.ALL, config, context, log, starts, keep, on, problems);
+    } finally {
+      libbpf.shareKernelBtf(false);
+    }
     if (events != null && (stopped || on.isEmpty())) {
       events.close(); // no reader will start; the families' objects keep the ring while they live
       events = null;

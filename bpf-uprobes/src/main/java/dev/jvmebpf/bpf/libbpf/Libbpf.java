@@ -278,6 +278,15 @@ public final class Libbpf {
   }
 
   /**
+   * From true until false, the objects that load parse the kernel's BTF (5 MB, for their CO-RE
+   * relocations) once between them instead of once each; it is freed when the last of them has
+   * loaded and false was given. For a series of loads, such as the families' at start.
+   */
+  public void shareKernelBtf(boolean share) {
+    LibbpfNative.shareKernelBtf(share);
+  }
+
+  /**
    * Whether the kernel lets this process load tracing (kprobe/uprobe) programs: 1 yes, else
    * the negative errno (-EPERM without privileges, -EINVAL when the kernel lacks the type).
    */

@@ -51,6 +51,9 @@ final class LibbpfNative {
    */
   static native void setLogLevel(int maxLevel);
 
+  /** While true, objects that load share one parsed copy of the kernel's BTF. */
+  static native void shareKernelBtf(boolean share);
+
   // Ring buffer (the span ring).
 
   /** A BPF_MAP_TYPE_RINGBUF of {@code bytes}: its descriptor, or the negative errno. */
