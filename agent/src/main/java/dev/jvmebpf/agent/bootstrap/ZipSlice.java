@@ -26,10 +26,11 @@ final class ZipSlice {
   private static final long CENTRAL = 0x02014b50L;
   private static final long LOCAL = 0x04034b50L;
   private static final int END_SIZE = 22;
+  private static final int LOCAL_SIZE = 30;
   private static final int MAX_COMMENT = 0xffff;
 
   /** One entry, from the central directory; {@code localHeader} counts from the slice's start. */
-  record Entry(String name, int method, long compressedSize, long size, long localHeader) {
+  record Entry(String name, int method, long compressedSize, long size, long localHeader, int headerGuess) {
     boolean isDirectory() {
       return name.endsWith("/");
     }
@@ -44,6 +45,9 @@ final class ZipSlice {
   /** Per hash bucket, the first entry's index plus one (0: none); {@link #chain} links the rest. */
   private final int[] buckets;
   private final int[] chain;
+  /** Where {@link #contents} reads a local header and its data; reused, up to SCRATCH_LIMIT bytes. */
+  private byte[] scratch = new byte[0];
+  private static final int SCRATCH_LIMIT = 128 * 1024;
 
   private ZipSlice(long start, long length, byte[] directory, int[] headers) {
     this.start = start;
@@ -135,8 +139,9 @@ final class ZipSlice {
   }
 
   private Entry entry(int at, String name) {
+    // The local header usually repeats the directory's name and extra field lengths.
     return new Entry(name, u16(directory, at + 10), u32(directory, at + 20), u32(directory, at + 24),
-        u32(directory, at + 42));
+        u32(directory, at + 42), LOCAL_SIZE + u16(directory, at + 28) + u16(directory, at + 30));
   }
 
   /** Every entry, in the directory's order. */
@@ -150,15 +155,19 @@ final class ZipSlice {
 
   /** Where an entry's data begins in the file (after its local header). */
   long dataPosition(RandomAccessFile file, Entry entry) throws IOException {
-    byte[] h = bytes(file, start + entry.localHeader(), 30);
-    if (u32(h, 0) != LOCAL) {
+    return start + dataOffset(entry, bytes(file, start + entry.localHeader(), LOCAL_SIZE), 0);
+  }
+
+  /** The offset in the slice of an entry's data, from its local header at {@code h[at]}. */
+  private long dataOffset(Entry entry, byte[] h, int at) throws IOException {
+    if (u32(h, at) != LOCAL) {
       throw new IOException(entry.name() + ": no local header where the directory says");
     }
-    long data = entry.localHeader() + 30 + u16(h, 26) + u16(h, 28);
+    long data = entry.localHeader() + LOCAL_SIZE + u16(h, at + 26) + u16(h, at + 28);
     if (data + entry.compressedSize() > length) {
       throw new IOException(entry.name() + ": its data lies outside the archive");
     }
-    return start + data;
+    return data;
   }
 
   /** An entry's contents, inflated when it is deflated. */
@@ -171,28 +180,49 @@ final class ZipSlice {
     return out;
   }
 
-  /** An entry's contents into the start of {@code out}, which has room for them. */
-  void contents(RandomAccessFile file, Entry entry, byte[] out) throws IOException {
-    if (entry.size() > out.length || entry.compressedSize() > Integer.MAX_VALUE - 8) {
+  /**
+   * An entry's contents into the start of {@code out}, which has room for them. The local header
+   * and the data are read together, in one read when the header has the length the directory
+   * suggests (a class costs a seek and a read, not two of each).
+   */
+  synchronized void contents(RandomAccessFile file, Entry entry, byte[] out) throws IOException {
+    if (entry.size() > out.length || entry.compressedSize() > Integer.MAX_VALUE - 8 - entry.headerGuess()) {
       throw new IOException(entry.name() + ": too large");
     }
-    long data = dataPosition(file, entry);
-    if (entry.method() == STORED) {
-      if (entry.compressedSize() != entry.size()) {
-        throw new IOException(entry.name() + ": stored, yet its two sizes differ");
-      }
-      file.seek(data);
-      file.readFully(out, 0, (int) entry.size());
-      return;
-    }
-    if (entry.method() != DEFLATED) {
+    if (entry.method() != STORED && entry.method() != DEFLATED) {
       throw new IOException(entry.name() + ": compression method " + entry.method() + " is not supported");
     }
-    byte[] in = bytes(file, data, (int) entry.compressedSize());
+    if (entry.method() == STORED && entry.compressedSize() != entry.size()) {
+      throw new IOException(entry.name() + ": stored, yet its two sizes differ");
+    }
+    int compressed = (int) entry.compressedSize();
+    int wanted = (int) Math.min(entry.headerGuess() + compressed, length - entry.localHeader());
+    if (scratch.length < wanted && wanted <= SCRATCH_LIMIT) {
+      scratch = new byte[Math.max(wanted, 16 * 1024)];
+    }
+    byte[] both = scratch.length >= wanted ? scratch : new byte[wanted];
+    read(file, start + entry.localHeader(), both, wanted);
+    if (wanted < LOCAL_SIZE) {
+      throw new IOException(entry.name() + ": no local header where the directory says");
+    }
+    long data = dataOffset(entry, both, 0);
+    int from = (int) (data - entry.localHeader());
+    byte[] in;
+    if (from + compressed <= wanted) {
+      in = both;
+    } else { // a local header longer than the directory's: the data is read where it is
+      in = new byte[compressed];
+      read(file, start + data, in, compressed);
+      from = 0;
+    }
+    if (entry.method() == STORED) {
+      System.arraycopy(in, from, out, 0, compressed);
+      return;
+    }
     int size = (int) entry.size();
     Inflater inflater = new Inflater(true);
     try {
-      inflater.setInput(in);
+      inflater.setInput(in, from, compressed);
       int n = 0;
       while (n < size && !inflater.finished()) {
         int got = inflater.inflate(out, n, size - n);
@@ -213,9 +243,17 @@ final class ZipSlice {
 
   private static byte[] bytes(RandomAccessFile file, long position, int length) throws IOException {
     byte[] out = new byte[length];
-    file.seek(position);
-    file.readFully(out);
+    read(file, position, out, length);
     return out;
+  }
+
+  /**
+   * {@code length} bytes at {@code position} into {@code out}. Not through a FileChannel: an
+   * interrupted thread loading a class would close it, and the jar with it.
+   */
+  private static void read(RandomAccessFile file, long position, byte[] out, int length) throws IOException {
+    file.seek(position);
+    file.readFully(out, 0, length);
   }
 
   private static int u16(byte[] b, int at) {

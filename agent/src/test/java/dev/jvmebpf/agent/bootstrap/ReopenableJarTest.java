@@ -153,4 +153,63 @@ class ReopenableJarTest {
       assertTrue(e.getMessage().startsWith("outer.jar!/bad is not a readable jar"), e.getMessage());
     }
   }
+
+  /**
+   * Entries whose local header carries a longer extra field than the directory says (as zip
+   * aligners write): their data is still found where the local header puts it, stored or
+   * deflated, as the JDK's ZipFile finds it.
+   */
+  @Test
+  void aLocalHeaderLongerThanTheDirectorysIsFollowed() throws IOException {
+    byte[] text = "stored and deflated alike ".repeat(300).getBytes(StandardCharsets.UTF_8);
+    Path zip = tmp.resolve("padded.zip");
+    Files.write(zip, zipWithLocalPadding(text));
+    try (java.util.zip.ZipFile oracle = new java.util.zip.ZipFile(zip.toFile());
+        RandomAccessFile file = new RandomAccessFile(zip.toFile(), "r")) {
+      ZipSlice slice = ZipSlice.read(file, 0, file.length());
+      for (String name : List.of("a/Stored.class", "a/Deflated.class")) {
+        byte[] expected = oracle.getInputStream(oracle.getEntry(name)).readAllBytes();
+        assertArrayEquals(text, expected, "the oracle reads " + name);
+        assertArrayEquals(expected, slice.contents(file, slice.entry(name)), name);
+      }
+    }
+  }
+
+  /** A zip of two entries, each with 40 bytes of extra field in its local header and none in the directory. */
+  private static byte[] zipWithLocalPadding(byte[] data) throws IOException {
+    java.util.zip.Deflater deflater = new java.util.zip.Deflater(java.util.zip.Deflater.DEFAULT_COMPRESSION, true);
+    deflater.setInput(data);
+    deflater.finish();
+    byte[] buffer = new byte[data.length + 64];
+    int deflatedLength = deflater.deflate(buffer);
+    deflater.end();
+    byte[] deflated = java.util.Arrays.copyOf(buffer, deflatedLength);
+    CRC32 crc = new CRC32();
+    crc.update(data);
+    java.nio.ByteBuffer out = java.nio.ByteBuffer.allocate(4096 + 2 * data.length).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+    java.nio.ByteBuffer central = java.nio.ByteBuffer.allocate(512).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+    byte[] extra = new byte[40];
+    extra[0] = 0x65; // an unknown header id 0x6a65, 36 bytes of zeros
+    extra[1] = 0x6a;
+    extra[2] = 36;
+    String[] names = {"a/Stored.class", "a/Deflated.class"};
+    for (int k = 0; k < 2; k++) {
+      byte[] name = names[k].getBytes(StandardCharsets.UTF_8);
+      byte[] body = k == 0 ? data : deflated;
+      int method = k == 0 ? ZipEntry.STORED : ZipEntry.DEFLATED;
+      int offset = out.position();
+      out.putInt(0x04034b50).putShort((short) 20).putShort((short) 0).putShort((short) method).putInt(0)
+          .putInt((int) crc.getValue()).putInt(body.length).putInt(data.length)
+          .putShort((short) name.length).putShort((short) extra.length).put(name).put(extra).put(body);
+      central.putInt(0x02014b50).putShort((short) 20).putShort((short) 20).putShort((short) 0).putShort((short) method)
+          .putInt(0).putInt((int) crc.getValue()).putInt(body.length).putInt(data.length)
+          .putShort((short) name.length).putShort((short) 0).putShort((short) 0).putShort((short) 0).putShort((short) 0)
+          .putInt(0).putInt(offset).put(name);
+    }
+    int directoryOffset = out.position();
+    out.put(central.array(), 0, central.position());
+    out.putInt(0x06054b50).putShort((short) 0).putShort((short) 0).putShort((short) 2).putShort((short) 2)
+        .putInt(central.position()).putInt(directoryOffset).putShort((short) 0);
+    return java.util.Arrays.copyOf(out.array(), out.position());
+  }
 }
