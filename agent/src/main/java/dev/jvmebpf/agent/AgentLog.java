@@ -2,10 +2,6 @@ package dev.jvmebpf.agent;
 
 import io.opentelemetry.sdk.OpenTelemetrySdk;
 import java.io.PrintStream;
-import java.util.logging.Handler;
-import java.util.logging.Level;
-import java.util.logging.LogRecord;
-import java.util.logging.Logger;
 
 /**
  * Everything the agent writes on the host's stderr. Normally that is one status line per
@@ -16,11 +12,7 @@ public final class AgentLog {
 
   public static final String PREFIX = "[jvm-ebpf-agent] ";
 
-  // JUL keeps loggers weakly: hold ours, or its settings vanish with it.
-  // Static: the logger must stay referenced (and configured) while the agent runs.
-  private static Logger sdkLogger;
   private static final String SHADED_PREFIX = "dev.jvmebpf.shaded.";
-  private static Handler sdkHandler;
 
   private final PrintStream err;
   private final boolean debug;
@@ -46,57 +38,29 @@ public final class AgentLog {
   }
 
   /**
-   * Routes the OpenTelemetry SDK's java.util.logging output (e.g. an export that failed) to
-   * this log instead of the JVM's root handler, i.e. the host's stderr. Applies only to our
-   * relocated copy of the SDK: the application's own OpenTelemetry loggers are left alone.
+   * Routes the messages of the agent's relocated SDK (e.g. an export that failed) to this log,
+   * shown with {@code debug=true} only; the SDK's java.util.logging Logger is relocated to
+   * {@link dev.jvmebpf.agent.sdklog.Logger}, so they never reach the host's stderr nor
+   * java.util.logging. Unrelocated (unit tests), the SDK logs through java.util.logging, like
+   * the application's own copy: left alone.
    */
   public void captureSdkLogging() {
-    synchronized (AgentLog.class) {
-      captureSdkLoggingLocked();
-    }
-  }
-
-  private void captureSdkLoggingLocked() {
     String sdkPackage = OpenTelemetrySdk.class.getPackageName();
-    String root = sdkPackage.substring(0, sdkPackage.length() - ".sdk".length());
-    // Not relocated (unit tests): these loggers would be the application's too. (No literal of
-    // the SDK's own package here: the shade plugin rewrites such strings along with the classes,
-    // which once made this test always true in the packaged agent.)
-    if (!root.startsWith(SHADED_PREFIX)) {
+    // No literal of the SDK's own package here: the shade plugin rewrites such strings along
+    // with the classes, which once made this test always true in the packaged agent.
+    if (!sdkPackage.startsWith(SHADED_PREFIX)) {
       return;
     }
-    Logger logger = Logger.getLogger(root);
-    logger.setUseParentHandlers(false);
-    logger.setLevel(debug ? Level.FINE : Level.WARNING);
-    sdkHandler = new Handler() {
-      @Override
-      public void publish(LogRecord record) {
-        String message = record.getMessage() == null ? "" : record.getMessage();
-        if (record.getThrown() != null) {
-          message += ": " + record.getThrown();
-        }
-        debug("sdk " + record.getLevel() + " " + message);
-      }
-
-      @Override
-      public void flush() {}
-
-      @Override
-      public void close() {}
-    };
-    logger.addHandler(sdkHandler);
-    sdkLogger = logger;
+    if (debug) {
+      dev.jvmebpf.agent.sdklog.Logger.route(line -> debug("sdk " + line), dev.jvmebpf.agent.sdklog.Level.FINE);
+    } else {
+      dev.jvmebpf.agent.sdklog.Logger.route(null, dev.jvmebpf.agent.sdklog.Level.OFF);
+    }
   }
 
   /** Undoes {@link #captureSdkLogging} (the agent stops; a later start captures again). */
-  public static synchronized void releaseSdkLogging() {
-    if (sdkLogger != null) {
-      sdkLogger.removeHandler(sdkHandler);
-      sdkLogger.setUseParentHandlers(true);
-      sdkLogger.setLevel(null);
-      sdkLogger = null;
-      sdkHandler = null;
-    }
+  public static void releaseSdkLogging() {
+    dev.jvmebpf.agent.sdklog.Logger.route(null, dev.jvmebpf.agent.sdklog.Level.OFF);
   }
 
   /**
