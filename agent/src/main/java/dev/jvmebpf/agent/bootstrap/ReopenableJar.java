@@ -27,9 +27,10 @@ import java.util.jar.Manifest;
  * agent version copied over it between a detach and the next attach) is refused by name rather
  * than read at offsets that no longer hold what they did.
  *
- * <p>Classes are read straight from the jar. Other resources (native libraries, BPF objects,
- * service files) are extracted on first request into a directory and handed out as files, so
- * that no {@code jar:} URL (which the JDK caches, open) ever exists.
+ * <p>Classes are read straight from the jar. Resources asked for as files or URLs (native
+ * libraries) are extracted on first request into a directory and handed out as files, so that no
+ * {@code jar:} URL (which the JDK caches, open) ever exists; services files and the agent's own
+ * resources are read straight from the jar too (see JarClassLoader).
  */
 final class ReopenableJar implements AutoCloseable {
 
