@@ -44,11 +44,21 @@ public record KernelVersion(int major, int minor) implements Comparable<KernelVe
    */
   public static final String RELEASE_PROPERTY = "jvm.ebpf.kernel.release";
 
+  /** The running kernel's release as first read; a kernel's release does not change while it runs. */
+  private static volatile String running;
+
   /** The running kernel's release (/proc/sys/kernel/osrelease), e.g. "6.18.44-fc-v1252". */
   public static String runningRelease() throws IOException {
     String stand = System.getProperty(RELEASE_PROPERTY);
-    return stand != null && !stand.isBlank() ? stand.trim()
-        : Files.readString(Path.of("/proc/sys/kernel/osrelease")).trim();
+    if (stand != null && !stand.isBlank()) {
+      return stand.trim();
+    }
+    String release = running;
+    if (release == null) { // each family asks at start: read once
+      release = Files.readString(Path.of("/proc/sys/kernel/osrelease")).trim();
+      running = release;
+    }
+    return release;
   }
 
   @Override
