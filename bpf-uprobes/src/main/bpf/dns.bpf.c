@@ -61,9 +61,15 @@ struct {
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, DNS_PROBE_COUNT);
-	__type(key, enum dns_probe);	/* keeps the enum in BTF for the layout test */
+	__type(key, __u32);
 	__type(value, struct probe_stats);
 } dns_stats SEC(".maps");
+
+/*
+ * Keeps enum dns_probe in the object's BTF for the layout test. Not the map's key type: the kernel
+ * takes an array map's BTF only with an integer key, and libbpf created the map again without it.
+ */
+const volatile enum dns_probe dns_probe_btf = 0;
 
 /* int getaddrinfo(const char *node, const char *service, const struct addrinfo *hints, ...) */
 SEC("uprobe")

@@ -74,9 +74,15 @@ struct {
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, GC_PROBE_COUNT);
-	__type(key, enum gc_probe);	/* also keeps the enum in BTF for the layout test */
+	__type(key, __u32);
 	__type(value, struct probe_stats);
 } gc_stats SEC(".maps");
+
+/*
+ * Keeps enum gc_probe in the object's BTF for the layout test. Not the map's key type: the kernel
+ * takes an array map's BTF only with an integer key, and libbpf created the map again without it.
+ */
+const volatile enum gc_probe gc_probe_btf = 0;
 
 /* A collection or pause of manager from start_ns to end_ns: its histogram, and a span if wanted. */
 static __always_inline void record_duration(__u32 manager, __u16 kind, __u64 start_ns, __u64 end_ns,

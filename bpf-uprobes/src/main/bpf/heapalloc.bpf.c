@@ -83,9 +83,15 @@ struct {
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, ALLOC_PROBE_COUNT);
-	__type(key, enum alloc_probe);	/* also keeps the enum in BTF for the layout test */
+	__type(key, __u32);
 	__type(value, struct probe_stats);
 } heapalloc_stats SEC(".maps");
+
+/*
+ * Keeps enum alloc_probe in the object's BTF for the layout test. Not the map's key type: the kernel
+ * takes an array map's BTF only with an integer key, and libbpf created the map again without it.
+ */
+const volatile enum alloc_probe alloc_probe_btf = 0;
 
 /*
  * HotSpot's count of the bytes the thread at java_thread allocated, as ThreadMXBean reports it

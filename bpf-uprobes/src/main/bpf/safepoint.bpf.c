@@ -52,9 +52,15 @@ struct {
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, SAFEPOINT_PROBE_COUNT);
-	__type(key, enum safepoint_probe);	/* also keeps the enum in BTF for the layout test */
+	__type(key, __u32);
 	__type(value, struct probe_stats);
 } safepoint_stats SEC(".maps");
+
+/*
+ * Keeps enum safepoint_probe in the object's BTF for the layout test. Not the map's key type: the kernel
+ * takes an array map's BTF only with an integer key, and libbpf created the map again without it.
+ */
+const volatile enum safepoint_probe safepoint_probe_btf = 0;
 
 /* The histogram of op in map; `other`'s (counted as an overflow) once the bound on distinct ops is reached. */
 static __always_inline struct hist *op_hist(void *map, __u32 op, struct probe_stats *stats)

@@ -218,9 +218,15 @@ struct {
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, SOCKET_PROBE_COUNT);
-	__type(key, enum socket_probe);	/* keeps the enums in BTF for the layout test */
+	__type(key, __u32);
 	__type(value, struct probe_stats);
 } socket_stats SEC(".maps");
+
+/*
+ * Keeps enum socket_probe in the object's BTF for the layout test. Not the map's key type: the kernel
+ * takes an array map's BTF only with an integer key, and libbpf created the map again without it.
+ */
+const volatile enum socket_probe socket_probe_btf = 0;
 
 /* The calling thread's own record; created on first use when create is set. 0 when none. */
 static __always_inline struct socket_thread *thread_of(struct task_struct *task, bool create)
