@@ -281,7 +281,7 @@ final class AgentRuntime {
       JdkSocketTiming timing = JdkSocketTiming.install(instrumentation, listening, durations, sizes, peers, () -> {
         SpanEvents events = spanEvents;
         return events == null ? null : events.callingThreadParent(publishedContexts);
-      }, problem -> log.status(problem));
+      });
       log.debug("JDK socket timing point installed in " + StartCost.since(before, cpuBefore));
       return timing;
     } catch (Exception | LinkageError e) {

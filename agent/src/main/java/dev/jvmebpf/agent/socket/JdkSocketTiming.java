@@ -29,7 +29,7 @@ import java.util.function.Supplier;
  *
  * <p>{@link #install} defines {@link SocketTimingPoint} in {@code sun.nio.ch} as
  * {@code JebSocketTiming} ({@link JavaBaseClasses}) and rewrites the JDK's socket classes through
- * {@link SocketTimingTransformer}: those loaded already at once, the others as they load;
+ * {@link SocketTimingTransformer} (those not loaded yet as they load);
  * {@link #close} switches recording off (the rewritten methods stay, testing one volatile flag per
  * call: no retransformation at exit or detach).
  */
@@ -44,9 +44,6 @@ public final class JdkSocketTiming implements SocketProbes.IoSource {
   private final HistogramLayout sizes;
 
   private final Supplier<SpanParent> parents;
-  /** The transformer rewriting socket classes as they load, removed at close. */
-  private volatile Instrumentation instrumentation;
-  private volatile SocketTimingTransformer transformer;
 
   private JdkSocketTiming(Function<Object[], Object> point, HistogramLayout durations, HistogramLayout sizes,
       Supplier<SpanParent> parents) {
@@ -72,24 +69,23 @@ public final class JdkSocketTiming implements SocketProbes.IoSource {
    */
   public static JdkSocketTiming install(Instrumentation instrumentation, Set<Integer> listening,
       HistogramLayout durations, HistogramLayout sizes, int peerLimit) throws Exception {
-    return install(instrumentation, listening, durations, sizes, peerLimit, () -> null, problem -> { });
+    return install(instrumentation, listening, durations, sizes, peerLimit, () -> null);
   }
 
   /**
    * The same; {@code parents} gives the calling thread's current application span for the spans
    * of slow calls (our thread context writer's, read on that thread), null for none.
    *
-   * <p>The JDK's socket classes already loaded are retransformed now; the others are rewritten as
-   * they load, by the same transformer, which stays registered until {@link #close}: a class the
-   * application never loads is never rewritten, and one rewritten as it loads costs no
-   * RedefineClasses safepoint. (SocketChannelImpl is loaded by any Files.readAllBytes, so it is
-   * nearly always retransformed here; NioSocketImpl and ServerSocketChannelImpl usually are not.)
-   * A class that cannot be rewritten as it loads loads as it was; {@code problems} then gets one
-   * line saying so (its sockets go untimed).
+   * <p>The JDK's socket classes already loaded are retransformed; the others are loaded here, and
+   * rewritten as they load, which costs no RedefineClasses safepoint. (SocketChannelImpl is loaded
+   * by any Files.readAllBytes, so it is nearly always the one retransformed.) The transformer is
+   * removed before this returns: while one is registered, the JVM hands every class it loads to
+   * the agents' transformers, a copy of its bytes each (measured: 10% more CPU to load 15,000
+   * classes), which the application would pay for every class it loads after the agent's start.
    */
   public static JdkSocketTiming install(Instrumentation instrumentation, Set<Integer> listening,
-      HistogramLayout durations, HistogramLayout sizes, int peerLimit, Supplier<SpanParent> parents,
-      Consumer<String> problems) throws Exception {
+      HistogramLayout durations, HistogramLayout sizes, int peerLimit, Supplier<SpanParent> parents)
+      throws Exception {
     if (!instrumentation.isRetransformClassesSupported()) {
       throw new IllegalStateException("this JVM cannot retransform classes");
     }
@@ -109,8 +105,8 @@ public final class JdkSocketTiming implements SocketProbes.IoSource {
     SocketTimingTransformer transformer = new SocketTimingTransformer(POINT);
     instrumentation.addTransformer(transformer, true);
     try {
-      // After addTransformer: a target loading meanwhile is rewritten as it loads, and again here
-      // (retransformation starts from the class's original bytes): never missed, never twice.
+      // After addTransformer: a target the application loads meanwhile is rewritten as it loads,
+      // and again here if listed (retransformation starts from the original bytes): never missed.
       Set<String> targets = new java.util.HashSet<>();
       for (String internal : SocketTimingTransformer.CLASSES) {
         targets.add(internal.replace('/', '.'));
@@ -127,19 +123,16 @@ public final class JdkSocketTiming implements SocketProbes.IoSource {
       if (!loaded.isEmpty()) {
         instrumentation.retransformClasses(loaded.toArray(new Class<?>[0]));
       }
-      for (Class<?> c : loaded) {
-        if (!transformer.rewritten.contains(c.getName().replace('.', '/'))) {
-          throw new IllegalStateException("the JDK's socket classes were not all rewritten: " + transformer.failures
-              + " (rewritten: " + transformer.rewritten + ")");
-        }
+      for (String name : targets) {
+        Class.forName(name, false, null); // not loaded yet: rewritten as it loads now
       }
-    } catch (Exception | LinkageError e) {
+      if (!transformer.rewritten.containsAll(SocketTimingTransformer.CLASSES)) {
+        throw new IllegalStateException("the JDK's socket classes were not all rewritten: " + transformer.failures
+            + " (rewritten: " + transformer.rewritten + ")");
+      }
+    } finally {
       instrumentation.removeTransformer(transformer);
-      throw e;
     }
-    transformer.reportFailures(problems);
-    timing.instrumentation = instrumentation;
-    timing.transformer = transformer;
     timing.call("on", true);
     return timing;
   }
@@ -227,10 +220,6 @@ public final class JdkSocketTiming implements SocketProbes.IoSource {
 
   @Override
   public void close() {
-    SocketTimingTransformer t = transformer;
-    if (t != null) {
-      instrumentation.removeTransformer(t);
-    }
     call("on", false);
     call("slowNanos", Long.MAX_VALUE);
     call("slow", null);

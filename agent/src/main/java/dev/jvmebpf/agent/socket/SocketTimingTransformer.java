@@ -4,7 +4,6 @@ import java.lang.instrument.ClassFileTransformer;
 import java.security.ProtectionDomain;
 import java.util.List;
 import java.util.Set;
-import java.util.function.Consumer;
 import org.objectweb.asm.ClassReader;
 import org.objectweb.asm.ClassVisitor;
 import org.objectweb.asm.ClassWriter;
@@ -49,37 +48,12 @@ final class SocketTimingTransformer implements ClassFileTransformer {
         rewritten.add(name);
         return out;
       }
-      failed(name, "none of its methods has the shape this agent rewrites");
+      failures.put(name, "none of its methods has the shape this agent rewrites");
     } catch (RuntimeException | LinkageError e) {
-      failed(name, e.toString());
+      failures.put(name, e.toString());
     }
     return null; // the class stays as it was
   }
-
-  private void failed(String name, String why) {
-    failures.put(name, why);
-    Consumer<String> report = reporter;
-    if (report != null) {
-      report.accept(line(name, why));
-    }
-  }
-
-  private static String line(String name, String why) {
-    return "socket.timing=jdk: " + name.replace('/', '.') + " loaded as it was (" + why + "); its sockets go untimed";
-  }
-
-  /**
-   * Reports each class left as it was so far (one that loaded while the timing point was being
-   * installed) and, from now on, each such class as it loads, in one line each.
-   */
-  void reportFailures(Consumer<String> report) {
-    reporter = report;
-    for (java.util.Map.Entry<String, String> f : failures.entrySet()) {
-      report.accept(line(f.getKey(), f.getValue()));
-    }
-  }
-
-  private volatile Consumer<String> reporter;
 
   /** Classes rewritten so far. */
   final Set<String> rewritten = java.util.concurrent.ConcurrentHashMap.newKeySet();
