@@ -15,7 +15,7 @@ import java.util.concurrent.ThreadLocalRandom;
  * with fresh random ids and clears it after, and within it also looks up the name
  * {@code ctx<i>.invalid} (which fails); the odd ones run with none. Prints
  * {@code AGENT <status>}, then per exchange {@code EXCHANGE <i>\t<trace id or ->\t<span id or ->},
- * and {@code READ <exchange>\t<nanos>\t<bytes>} per read.
+ * and per read the {@code READ} line of SlowReplyClient.
  *
  * <p>args: writer-library port exchanges
  */
