@@ -32,9 +32,10 @@ import org.junit.jupiter.params.provider.CsvSource;
  * <p>The client's clock may also hold time the read did not take: a thread whose call returns
  * during a safepoint (a GC pause, say) waits for its end before its Java code goes on, and one
  * that is runnable may wait for a CPU. Both are measured by others than the agent, and the
- * window widens by exactly what they say overlapped the read: the JVM's own safepoint log
- * ({@code -Xlog:safepoint}, stamped by the same clock as {@code System.nanoTime}) and the
- * kernel's scheduler statistics of the client's thread. Seen: a 15 ms young collection that began
+ * window widens by what they say: the safepoints' overlap with the read, from the JVM's own log
+ * ({@code -Xlog:safepoint}, stamped by the same clock as {@code System.nanoTime}), and the client
+ * thread's waits for a CPU from just before to just after it, from the kernel's scheduler
+ * statistics. Seen: a 15 ms young collection that began
  * while a slow reply's read was blocked held the client 9 ms after the reply was in.
  */
 class SocketSpanIT extends ReceiverTest {
