@@ -71,11 +71,12 @@ class GcDurationIT extends ReceiverTest {
           .filter(p -> p.uptimeMillis() >= windowStart && p.uptimeMillis() <= windowEnd)
           .filter(p -> jdk >= 21 || !(p.kind().equals("Pause Remark") || p.kind().equals("Pause Cleanup")))
           .toList();
-      assertEquals(collections, pauses.size(), "the GC log's pauses are the MXBeans' collections; pauses just "
-          + "outside the window [" + windowStart + ", " + windowEnd + "] ms: " + pausesOutside(log, windowStart, windowEnd));
-      double logged = pauses.stream().mapToDouble(GcLog.Pause::millis).sum();
       // The MXBeans' own timing of the same collections: GcInfo's start and end, whole milliseconds.
       List<String> notified = run.values("GCINFO");
+      assertEquals(collections, pauses.size(), "the GC log's pauses are the MXBeans' collections; pauses just "
+          + "outside the window [" + windowStart + ", " + windowEnd + "] ms: " + pausesOutside(log, windowStart, windowEnd)
+          + "; the window's pauses: " + pauses + "; its GC notifications (collector, id, start, end ms): " + notified);
+      double logged = pauses.stream().mapToDouble(GcLog.Pause::millis).sum();
       assertEquals(collections, notified.size(), "a GC notification for each of the window's collections");
       long gcInfo = notified.stream().map(line -> line.split("\t"))
           .mapToLong(f -> Long.parseLong(f[3]) - Long.parseLong(f[2])).sum();

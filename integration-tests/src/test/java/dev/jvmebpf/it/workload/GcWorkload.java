@@ -3,6 +3,7 @@ package dev.jvmebpf.it.workload;
 import com.sun.management.GarbageCollectionNotificationInfo;
 import java.lang.management.GarbageCollectorMXBean;
 import java.lang.management.ManagementFactory;
+import java.lang.management.RuntimeMXBean;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -23,7 +24,7 @@ import javax.management.openmbean.CompositeData;
  * ACTION &lt;collector&gt;\t&lt;gcAction of its notifications&gt;
  * PREMAIN_NANOS &lt;how long premain took&gt;
  * CLOCK_OFFSET_NS &lt;epoch nanoseconds minus System.nanoTime()&gt;
- * GCINFO &lt;collector&gt;\t&lt;GcInfo id&gt;\t&lt;start ms&gt;\t&lt;end ms&gt; (each notified collection of the window)
+ * GCINFO &lt;collector&gt;\t&lt;GcInfo id&gt;\t&lt;start ms&gt;\t&lt;end ms&gt; (each notified collection of the window; GcInfo's clock)
  * </pre>
  *
  * The window begins with the MXBeans' counts at the instant the agent's GC counts began, which
@@ -129,10 +130,16 @@ public final class GcWorkload {
     // The window began where the agent's counts did, which may be before our reading of the
     // uptime: then it begins for the GC log (which stamps a pause at its end) with the end of its
     // first collection. The pause before, over by the time that one began, ends earlier, in an
-    // earlier millisecond unless that collection took under 1 ms.
+    // earlier millisecond unless that collection took under 1 ms. GcInfo's times count from the
+    // end of the JVM's initialization, the uptime (and the log's) from its beginning: 60-80 ms
+    // apart here, 188 ms beside two busy loops, where a pause before the window, read in GcInfo's
+    // clock against the uptime, fell inside it. The JVM says when its initialization ended in
+    // wall-clock time (RuntimeMXBean's start time), so the gap is the uptime less the time since.
+    RuntimeMXBean runtime = ManagementFactory.getRuntimeMXBean();
+    long gcInfoToUptime = runtime.getUptime() - (System.currentTimeMillis() - runtime.getStartTime());
     for (Object[] info : gcInfos) {
       if (inWindow.test(info)) {
-        windowStartMillis = Math.min(windowStartMillis, (Long) info[3]);
+        windowStartMillis = Math.min(windowStartMillis, (Long) info[3] + gcInfoToUptime);
       }
     }
     System.out.println("WINDOW_START_MS " + windowStartMillis);
